@@ -1,0 +1,43 @@
+# The front door. `make book` and `make test` do all the set-up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-requirements
+MATHJAX := vendor/mathjax/tex-chtml.js
+MATHJAX_VERSION := 3.2.2
+BUILD_FLAGS := -W -n --keep-going
+
+.PHONY: book test sync check-sync student bench clean help
+help:
+	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
+	@echo "make test     run the test suite (pytest)"
+	@echo "make sync     regenerate the .ipynb twins from the chapter .md sources"
+	@echo "make clean    remove _build (the execution cache included)"
+
+# The venv is (re)installed only when requirements.txt changes.
+$(INSTALLED): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
+	  | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(BIN)/python -c "import jupyter_book, torch, torchvision, sympy, myst_nb"
+	@touch $@
+
+# A local MathJax copy, served from the site root (not _static/: Sphinx would add a script tag per file).
+$(MATHJAX):
+	@rm -rf vendor/mathjax vendor/.mathjax-tmp && mkdir -p vendor/.mathjax-tmp
+	cd vendor/.mathjax-tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
+	mv vendor/.mathjax-tmp/package/es5 vendor/mathjax && rm -rf vendor/.mathjax-tmp
+	@test -f $@
+
+book: $(INSTALLED) $(MATHJAX)
+	$(BIN)/jupyter-book build . $(BUILD_FLAGS)
+
+test: $(INSTALLED) $(MATHJAX)
+	$(BIN)/python -m pytest
+
+sync: $(INSTALLED)
+	$(BIN)/python tools/sync_twins.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,83 @@
+"""Shared fixtures: execute a chapter's .ipynb twin the way Colab would, and read its glued values."""
+import ast
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+CHAPTER_STEMS = sorted(p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.md"))
+
+
+def glued_values(notebook):
+    """{name: value} for every myst_nb.glue call in an executed notebook (literal values parsed)."""
+    values = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            text = output["data"].get("application/papermill.record/text/plain", "")
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text
+    return values
+
+
+def cell_text_outputs(notebook):
+    """All stream and text/plain outputs, joined; for asserting on what a reader sees."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                parts.append(output.get("text", ""))
+            elif "data" in output and "text/plain" in output["data"]:
+                parts.append(output["data"]["text/plain"])
+    return "\n".join(parts)
+
+
+@dataclass
+class ExecutedChapter:
+    notebook: nbformat.NotebookNode
+    glue: dict
+    seconds: float
+    workdir: Path
+
+    @property
+    def text(self):
+        return cell_text_outputs(self.notebook)
+
+
+def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapter:
+    """Copy one notebook alone into workdir and run it top to bottom in a fresh kernel there."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / source.name
+    shutil.copy(source, target)
+    notebook = nbformat.read(target, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    return ExecutedChapter(notebook, glued_values(notebook), seconds, workdir)
+
+
+@pytest.fixture(scope="session")
+def run_chapter(tmp_path_factory):
+    """run_chapter("01_logsumexp") executes that chapter's twin once per test session, from an empty folder."""
+    cache = {}
+
+    def run(stem):
+        if stem not in cache:
+            twin = CHAPTERS / f"{stem}.ipynb"
+            assert twin.exists(), f"{twin} is missing: run `make sync`"
+            cache[stem] = execute_notebook(twin, tmp_path_factory.mktemp(stem))
+        return cache[stem]
+
+    return run

@@ -1,0 +1,48 @@
+"""Write the .ipynb twin (no outputs) of every chapter .md, or with --check report twins that drifted.
+
+Colab and Binder open notebooks, not MyST Markdown, so each chapters/NN_name.md has a
+chapters/NN_name.ipynb generated from it. The .md is the only source that is edited.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import jupytext
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+
+
+def twin_text(md_path: Path) -> str:
+    notebook = jupytext.read(md_path)
+    # The twin must not point back at the .md: Colab has no jupytext and would only be confused.
+    notebook.metadata.pop("jupytext", None)
+    return jupytext.writes(notebook, fmt="ipynb")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if any twin is missing or differs")
+    args = parser.parse_args()
+    drifted = []
+    for md_path in sorted(CHAPTERS.glob("*.md")):
+        twin = md_path.with_suffix(".ipynb")
+        expected = twin_text(md_path)
+        current = twin.read_text(encoding="utf-8") if twin.exists() else None
+        if current == expected:
+            continue
+        if args.check:
+            drifted.append(twin.relative_to(ROOT))
+        else:
+            twin.write_text(expected, encoding="utf-8")
+            print(f"wrote {twin.relative_to(ROOT)}")
+    if drifted:
+        print("These .ipynb twins differ from their .md source; run `make sync`:", file=sys.stderr)
+        for path in drifted:
+            print(f"  {path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
