@@ -17,6 +17,9 @@ def twin_text(md_path: Path) -> str:
     notebook = jupytext.read(md_path)
     # The twin must not point back at the .md: Colab has no jupytext and would only be confused.
     notebook.metadata.pop("jupytext", None)
+    # jupytext draws random cell ids; numbered ids keep the twin reproducible.
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index:03d}"
     return jupytext.writes(notebook, fmt="ipynb")
 
 
