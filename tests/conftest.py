@@ -81,3 +81,14 @@ def run_chapter(tmp_path_factory):
         return cache[stem]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def built_site():
+    """The strict HTML build (`make book`), run once per session; returns _build/html."""
+    import subprocess
+
+    result = subprocess.run(["make", "--no-print-directory", "book"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, f"make book failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return ROOT / "_build" / "html"
