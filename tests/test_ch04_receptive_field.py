@@ -1,0 +1,138 @@
+"""Chapter 4: output size and receptive field. Runs the twin once and asserts its glued values."""
+import re
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+
+STEM = "04_receptive_field"
+BUDGET_SECONDS = 90
+
+
+@pytest.fixture(scope="module")
+def ch4(run_chapter):
+    return run_chapter(STEM)
+
+
+def test_runs_within_budget(ch4):
+    assert ch4.seconds < BUDGET_SECONDS, f"chapter 4 took {ch4.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+
+
+def test_output_size_formula_matches_pytorch_on_grid(ch4):
+    g = ch4.glue
+    assert g["ch4_grid_mismatches"] == 0
+    assert g["ch4_grid_checked"] > 3000
+    assert 0 < g["ch4_grid_refused"] < g["ch4_grid_checked"]
+    assert g["ch4_conv2d_checked"] == 32
+    assert g["ch4_rf_stacks_checked"] == 200
+    assert g["ch4_stack_sizes_checked"] > 1000
+
+
+def test_alexnet_traces(ch4):
+    g = ch4.glue
+    assert g["ch4_alexnet227_sizes"] == [227, 55, 27, 27, 13, 13, 13, 13, 6]
+    assert g["ch4_alexnet227_trace"] == "227 → 55 → 27 → 27 → 13 → 13 → 13 → 13 → 6"
+    # torchvision's padding 2 on conv1 makes 224 work; the last entry is the adaptive pool (identity).
+    assert g["ch4_tv224_sizes"] == [224, 55, 27, 27, 13, 13, 13, 13, 6, 6]
+    assert g["ch4_adaptive_identity"] == "exactly the identity"
+    # The paper's layers at 224 end at 5 x 5, not 6 x 6.
+    assert g["ch4_paper224_trace"] == "224 → 54 → 26 → 26 → 12 → 12 → 12 → 12 → 5"
+    assert g["ch4_paper224_final"] == 5
+
+
+def test_alexnet_receptive_field_and_size_window(ch4):
+    g = ch4.glue
+    assert (g["ch4_alexnet_rf"], g["ch4_alexnet_jump"], g["ch4_alexnet_P"]) == (195, 32, 64)
+    assert (g["ch4_tv_rf"], g["ch4_tv_P"]) == (195, 66)
+    assert (g["ch4_alexnet_nmin6"], g["ch4_alexnet_nmax6"]) == (227, 258)
+
+
+def test_net1_trace_and_receptive_field(ch4):
+    g = ch4.glue
+    assert g["ch4_net1_sizes"] == [32, 26, 24, 22, 20, 18]
+    assert g["ch4_net1_trace"] == "32 → 26 → 24 → 22 → 20 → 18"
+    assert g["ch4_net1_features_rf"] == 15
+    assert g["ch4_net1_feature_side"] == 18
+    assert g["ch4_net1_classifier_adds"] == 17
+    assert (g["ch4_net1_rf"], g["ch4_net1_jump"], g["ch4_net1_shrink"]) == (32, 1, 31)
+    assert g["ch4_net1_sympy"] == "H - 31"
+    assert g["ch4_net1_map_36x38"] == "5×7"
+    assert g["ch4_net1_map_48x48"] == "17×17"
+
+
+def test_figure_and_exercises(ch4):
+    g = ch4.glue
+    # centre pixel of the 15 x 15 field: 79 paths per axis to a corner's 1 (binomial-like counts)
+    assert g["ch4_paths_centre_over_corner"] == pytest.approx(79.0 ** 2)
+    assert (g["ch4_ex_rf_dilated"], g["ch4_ex_rf_plain"]) == (15, 7)
+    assert ch4.text.count("PASSED:") == 2
+    images = [o for c in ch4.notebook.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+
+
+def _run_with_solution(tmp_path, function_name, wrong_body):
+    """Execute the chapter with one exercise's solution replaced; return the CellExecutionError text."""
+    notebook = jupytext.read(CHAPTERS / f"{STEM}.md")
+    pattern = re.compile(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", re.S)
+    replaced = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and f"def {function_name}(" in cell.source:
+            cell.source, count = pattern.subn(lambda m: m.group(1) + wrong_body + m.group(2), cell.source)
+            replaced += count
+    assert replaced == 1, f"solution of {function_name} not found"
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(workdir)}})
+    with pytest.raises(CellExecutionError) as info:
+        client.execute()
+    shutil.rmtree(workdir, ignore_errors=True)
+    return str(info.value)
+
+
+def test_rf_check_names_the_stride_mistake(tmp_path):
+    # A plausible slip: multiply the jump by the current stride before adding the kernel's span.
+    wrong = ("    r, J = 1, 1\n"
+             "    for k, s, d in stack:\n"
+             "        J *= s\n"
+             "        r += d * (k - 1) * J\n"
+             "    return r, J")
+    message = _run_with_solution(tmp_path, "rf_and_jump", wrong)
+    assert "CheckFailed" in message
+    assert "uses the current layer's stride too" in message
+
+
+def test_rf_check_names_the_dilation_mistake(tmp_path):
+    wrong = ("    r, J = 1, 1\n"
+             "    for k, s, d in stack:\n"
+             "        r += (k - 1) * J\n"
+             "        J *= s\n"
+             "    return r, J")
+    message = _run_with_solution(tmp_path, "rf_and_jump", wrong)
+    assert "ignores the dilation" in message
+
+
+def test_sizes_check_names_the_at_least_mistake(tmp_path):
+    wrong = ("    found = []\n"
+             "    for n in candidates:\n"
+             "        try:\n"
+             "            final = trace(layers, n)[-1][1]\n"
+             "        except ValueError:\n"
+             "            continue\n"
+             "        if final >= m:\n"
+             "            found.append(n)\n"
+             "    return sorted(found)")
+    message = _run_with_solution(tmp_path, "sizes_giving", wrong)
+    assert "exactly m" in message and "at least m" in message
+
+
+def test_twin_is_in_sync():
+    twin = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
+    source = jupytext.read(CHAPTERS / f"{STEM}.md")
+    assert [c.source for c in twin.cells] == [c.source for c in source.cells]
