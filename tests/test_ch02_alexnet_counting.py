@@ -88,7 +88,8 @@ def test_flop_counter_agrees_on_three_models(ch):
     assert (g["ch2_vgg11_conv_mults"], g["ch2_vgg11_linear_mults"]) == (7_485_456_384, 123_633_664)
     assert g["ch2_vgg11_flops"] == 15_218_180_096
     # the table printed by the chapter says every row agrees
-    rows = [line for line in ch.text.splitlines() if line.startswith(("problem's", "torchvision "))]
+    rows = [line for line in ch.text.splitlines()
+            if line.startswith(("problem's AlexNet, 227", "torchvision AlexNet, 224", "torchvision VGG-11, 224"))]
     assert len(rows) == 3 and all(line.rstrip().endswith("True") for line in rows), rows
 
 
@@ -150,9 +151,9 @@ def _without_timing(notebook):
     """Drop the (slow, irrelevant here) timing section: from its heading to the exercises."""
     keep, skipping = [], False
     for cell in notebook.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("## Does time follow"):
+        if cell.cell_type == "markdown" and "\n## Does time follow" in "\n" + cell.source:
             skipping = True
-        elif cell.cell_type == "markdown" and cell.source.startswith("## Exercises"):
+        if cell.cell_type == "markdown" and "\n## Exercises" in "\n" + cell.source:
             skipping = False
         if not skipping:
             keep.append(cell)
