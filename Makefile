@@ -41,3 +41,13 @@ sync: $(INSTALLED)
 
 clean:
 	rm -rf _build
+
+# The homework edition (issue 6): student notebooks in student/ (committed, for Colab/Binder) and the
+# solution-free site in _build/student/html. The site is built strictly with execution off: a stub would
+# raise, and outputs could give answers away. Its sources are generated into $(STUDENT_SRC).
+STUDENT_SRC := _build/student_src
+student: $(INSTALLED) $(MATHJAX)
+	$(BIN)/python tools/make_student.py
+	$(BIN)/jupyter-book config sphinx $(STUDENT_SRC) >/dev/null
+	$(BIN)/sphinx-build $(BUILD_FLAGS) -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
+	@echo "student notebooks: student/   student site: _build/student/html/index.html"

@@ -1,0 +1,389 @@
+"""The homework edition (tools/make_student.py, `make student`), for every chapter in chapters/.
+
+* the committed student notebooks equal a fresh generation (drift);
+* a student notebook run from the top stops at its first stub, and every later stub stops the solved
+  notebook too (no stub passes its self-check by accident);
+* the book's version of each chapter runs and every self-check passes;
+* no solution code or prose leaks into the student notebooks or the student site;
+* the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
+"""
+import html
+import importlib.util
+import re
+import subprocess
+import sys
+from functools import lru_cache
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+
+_spec = importlib.util.spec_from_file_location("make_student", ROOT / "tools" / "make_student.py")
+make_student = importlib.util.module_from_spec(_spec)
+sys.modules["make_student"] = make_student
+_spec.loader.exec_module(make_student)
+
+STUDENT = ROOT / "student"
+STUDENT_SITE = ROOT / "_build" / "student" / "html"
+STUB_MARK = 'raise NotImplementedError("TODO: '
+CHECK_CALL = re.compile(r"^\s*(?!def\b)[^#\n]*\bcheck\(", re.M)
+STOPS = {"NotImplementedError", "CheckFailed"}
+
+
+def _regions_or_error(stem):
+    try:
+        return make_student.chapter_regions(CHAPTERS / f"{stem}.md"), None
+    except make_student.StudentEditionError as error:
+        return [], error
+
+
+REGIONS = {stem: _regions_or_error(stem) for stem in CHAPTER_STEMS}
+LATER_STUBS = [(stem, k) for stem in CHAPTER_STEMS for k in range(1, len(REGIONS[stem][0]))]
+
+
+def regions(stem):
+    found, error = REGIONS[stem]
+    if error is not None:
+        pytest.fail(f"tools/make_student.py cannot read {stem}.md: {error}")
+    return found
+
+
+@lru_cache(maxsize=1)
+def fresh_generation():
+    return make_student.expected_student_files()[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Executing notebooks
+# ------------------------------------------------------------------------------------------------
+def execute_until_error(notebook, workdir, timeout=900):
+    """Run the notebook top to bottom in a fresh kernel in workdir.
+
+    Returns (index of the cell that raised, exception name, message), or None when every cell ran."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        for index, cell in enumerate(notebook.cells):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    return index, output["ename"], output["evalue"]
+        return None, error.ename, error.evalue
+    return None
+
+
+def first_check_after(cells, index):
+    """Index of the first code cell after `index` that calls check(...), or the last cell."""
+    for later in range(index + 1, len(cells)):
+        if cells[later].cell_type == "code" and CHECK_CALL.search(cells[later].source):
+            return later
+    return len(cells) - 1
+
+
+def assert_stops_at(cells, stub_cell, outcome, todos, what):
+    assert outcome is not None, (
+        f"{what}: ran to the end although cell {stub_cell} holds a stub: a self-check passed with the stub "
+        "in place, or no cell calls the stubbed code")
+    failed_cell, ename, evalue = outcome
+    bound = first_check_after(cells, stub_cell)
+    assert ename in STOPS, (
+        f"{what}: stopped with {ename}: {evalue}, expected NotImplementedError from the stub or a failing "
+        "self-check (CheckFailed). A NameError usually means a cell inside the solution defines something "
+        "that later cells need: move it out of the solution or put its answer between the markers.")
+    assert failed_cell is not None and stub_cell <= failed_cell <= bound, (
+        f"{what}: stopped in cell {failed_cell}, expected between the stub (cell {stub_cell}) and its "
+        f"self-check (cell {bound})")
+    if ename == "NotImplementedError":
+        assert evalue in {f"TODO: {todo}" for todo in todos}, f"{what}: unexpected message {evalue!r}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Drift
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_committed_student_notebook_equals_fresh_generation(stem):
+    regions(stem)
+    path = STUDENT / f"{stem}.ipynb"
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing: run `make student` and commit student/"
+    assert path.read_text(encoding="utf-8") == fresh_generation()[path], (
+        f"{path.relative_to(ROOT)} differs from a fresh generation from chapters/{stem}.md: "
+        "run `make student` and commit student/")
+
+
+def test_student_folder_has_exactly_the_generated_files():
+    present = {p for p in STUDENT.iterdir() if p.is_file()}
+    expected = set(fresh_generation())
+    assert present == expected, (
+        f"extra: {sorted(p.name for p in present - expected)}, missing: "
+        f"{sorted(p.name for p in expected - present)}; run `make student`")
+    readme = STUDENT / "README.md"
+    assert readme.read_text(encoding="utf-8") == fresh_generation()[readme], "run `make student`"
+
+
+def test_check_mode_reports_no_drift():
+    result = subprocess.run([sys.executable, "tools/make_student.py", "--check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_readme_links_open_the_student_notebook(stem):
+    text = fresh_generation()[STUDENT / "README.md"]
+    github, colab, binder = make_student.launch_links(stem)
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    slug = repository["url"].removeprefix("https://github.com/").strip("/")
+    assert colab == f"https://colab.research.google.com/github/{slug}/blob/{repository['branch']}/student/{stem}.ipynb"
+    for url in (github, colab, binder):
+        assert f"({url})" in text
+        assert url.endswith(f"student/{stem}.ipynb")
+
+
+# ------------------------------------------------------------------------------------------------
+# Stubs stop the notebook; solutions pass
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_student_notebook_stops_at_first_stub(stem, tmp_path):
+    found = regions(stem)
+    if not found:
+        pytest.skip(f"{stem} has no solution regions yet")
+    notebook = nbformat.read(STUDENT / f"{stem}.ipynb", as_version=4)
+    stub_cells = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and STUB_MARK in c.source]
+    assert stub_cells, f"student/{stem}.ipynb has {len(found)} marked regions but no stub"
+    outcome = execute_until_error(notebook, tmp_path)
+    assert_stops_at(notebook.cells, stub_cells[0], outcome, [r.todo for r in found], f"student/{stem}.ipynb")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem,number", LATER_STUBS, ids=[f"{s}-stub{k + 1}" for s, k in LATER_STUBS])
+def test_each_later_stub_stops_the_solved_notebook(stem, number, tmp_path):
+    """The solution notebook with only stub `number` in place stops at that stub or its self-check."""
+    region = regions(stem)[number]
+    notebook = jupytext.read(CHAPTERS / f"{stem}.md")
+    cell = notebook.cells[region.cell_index]
+    in_cell = [r for r in regions(stem) if r.cell_index == region.cell_index].index(region)
+    cell.source = make_student.stub_source(cell.source, stem, only=in_cell)
+    outcome = execute_until_error(notebook, tmp_path)
+    assert_stops_at(notebook.cells, region.cell_index, outcome, [region.todo],
+                    f"{stem} with only stub {number + 1} ({region.todo!r})")
+
+
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_solution_runs_and_every_check_passes(stem, run_chapter):
+    source = jupytext.read(CHAPTERS / f"{stem}.md")
+    check_cells = [c for c in source.cells if c.cell_type == "code" and CHECK_CALL.search(c.source)]
+    executed = run_chapter(stem)  # raises if any cell fails, a CheckFailed included
+    assert "FAILED:" not in executed.text
+    if not check_cells:
+        pytest.skip(f"{stem} has no self-check cells yet (it ran without error)")
+    assert executed.text.count("PASSED:") >= len(check_cells), (
+        f"{len(check_cells)} cells call check() but only {executed.text.count('PASSED:')} PASSED lines were printed")
+
+
+# ------------------------------------------------------------------------------------------------
+# No solution text leaks
+# ------------------------------------------------------------------------------------------------
+SOLUTION_START = re.compile(r"^(`{3,}|:{3,})\{(solution-start|solution)\}")
+SOLUTION_END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}")
+CODE_CELL = re.compile(r"^(`{3,})\{code-cell\}")
+
+
+def _norm(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def solution_lines(stem):
+    """Non-trivial lines of the chapter that only its solutions contain (read from the .md text directly,
+    independently of the generator): code between the markers, solution prose, and code cells inside a
+    solution that hold no marked region."""
+    lines = (CHAPTERS / f"{stem}.md").read_text(encoding="utf-8").split("\n")
+    secret, public = [], []
+    in_region = False
+    i = 0
+    solution_fence = None
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if stripped == make_student.BEGIN:
+            in_region = True
+        elif stripped == make_student.END:
+            in_region = False
+        elif in_region:
+            secret.append(line)
+        elif solution_fence is None and SOLUTION_START.match(stripped):
+            start = SOLUTION_START.match(stripped)
+            solution_fence = start.group(1) if start.group(2) == "solution" else "gated"
+        elif solution_fence == "gated" and SOLUTION_END.match(stripped):
+            solution_fence = None
+        elif solution_fence is not None and solution_fence != "gated" and stripped == solution_fence:
+            solution_fence = None
+        elif solution_fence is not None and CODE_CELL.match(stripped):
+            fence = CODE_CELL.match(stripped).group(1)
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == fence)
+            block = lines[i:end + 1]
+            if any(b.strip() == make_student.BEGIN for b in block):
+                # A stubbed cell: the lines between its markers are secret, the others stay public.
+                inside = False
+                for b in block:
+                    if b.strip() in (make_student.BEGIN, make_student.END):
+                        inside = b.strip() == make_student.BEGIN
+                    else:
+                        (secret if inside else public).append(b)
+            else:
+                secret.extend(block[1:-1])
+            i = end
+        elif solution_fence is not None:
+            secret.append(line)
+        else:
+            public.append(line)
+        i += 1
+    public_text = _norm("\n".join(public))
+    keep = []
+    for line in secret:
+        norm = _norm(line)
+        # a line that the chapter also shows outside its solutions is not a secret
+        if len(norm) < 12 or norm in public_text or re.fullmatch(r"[#`:\-*>\s]*", norm):
+            continue
+        if norm.startswith(":") and re.fullmatch(r":\w[\w-]*:.*", norm):  # directive options
+            continue
+        keep.append(norm)
+    return keep
+
+
+def leaks(stem, text):
+    haystack = _norm(text)
+    return [line for line in solution_lines(stem) if line in haystack]
+
+
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_no_solution_text_in_student_notebook(stem):
+    if not regions(stem) and not solution_lines(stem):
+        pytest.skip(f"{stem} has no solutions yet")
+    notebook = nbformat.read(STUDENT / f"{stem}.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    for region in regions(stem):
+        assert f"TODO: {region.todo}" in text, f"stub for {region.todo!r} missing"
+    found = leaks(stem, text)
+    assert not found, f"student/{stem}.ipynb contains solution text: {found[:5]}"
+    assert "{solution-start}" not in text and "{solution}" not in text and "{solution-end}" not in text
+
+
+def test_leak_search_finds_solution_text():
+    """The leak search is not blind: it finds the template's solution line in the template itself."""
+    template = (ROOT / "templates" / "chapter.md").read_text(encoding="utf-8")
+    assert "return 2 * n" in template
+    assert _norm("Prose of the solution (hidden in a dropdown; removed from the student edition).") in \
+        _norm(template)
+
+
+@pytest.fixture(scope="session")
+def student_site():
+    """`make student`, run once per session; returns _build/student/html."""
+    result = subprocess.run(["make", "--no-print-directory", "student"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"make student failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return STUDENT_SITE
+
+
+def site_text(site):
+    """Every text file of the student site a reader can reach (pages, sources, notebooks, search index),
+    tags stripped so highlighted code reads as plain text."""
+    parts = []
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or "_static" in path.parts or "mathjax" in path.parts:
+            continue
+        if path.suffix not in {".html", ".md", ".txt", ".ipynb", ".js"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+            text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        parts.append(text)
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_no_solution_text_in_student_site(stem, student_site):
+    page = student_site / "student" / f"{stem}.html"
+    assert page.exists(), f"the student site has no page for {stem}"
+    if not regions(stem) and not solution_lines(stem):
+        pytest.skip(f"{stem} has no solutions yet")
+    found = leaks(stem, site_text(student_site))
+    assert not found, f"the student site contains solution text of {stem}: {found[:5]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(stem, student_site):
+    page = (student_site / "student" / f"{stem}.html").read_text(encoding="utf-8")
+    assert 'class="solution' not in page, "a solution admonition is still in the student page"
+    assert "cell_output" not in page, "the student page shows executed outputs"
+    _, colab, binder = make_student.launch_links(stem)
+    assert colab in page, f"no Colab button opening student/{stem}.ipynb"
+    assert binder in page or html.escape(binder) in page, f"no Binder button opening student/{stem}.ipynb"
+    assert f"/chapters/{stem}.ipynb" not in page, "a launch or download link opens the solution twin"
+
+
+@pytest.mark.slow
+def test_student_site_has_no_instructor_page(student_site):
+    assert not (student_site / "instructors.html").exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# The generator itself, on the chapter template
+# ------------------------------------------------------------------------------------------------
+TEMPLATE = ROOT / "templates" / "chapter.md"
+
+
+def test_stub_keeps_signature_indentation_and_todo():
+    source = "def f(x):\n    # TODO: return x squared,\n    #   as a float.\n    ### BEGIN SOLUTION\n" \
+             "    y = x * x\n    return float(y)\n    ### END SOLUTION\n\nprint(1)"
+    stubbed = make_student.stub_source(source, "test")
+    assert stubbed == ("def f(x):\n    # TODO: return x squared,\n    #   as a float.\n"
+                       '    raise NotImplementedError("TODO: return x squared, as a float.")\n\nprint(1)')
+    namespace = {}
+    exec(compile(stubbed, "stub", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="return x squared, as a float"):
+        namespace["f"](2)
+
+
+@pytest.mark.parametrize("source,message", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "no `# TODO"),
+    ("def f():\n    # TODO: x\n    ### BEGIN SOLUTION\n    return 1", "never closed"),
+    ("def f():\n    return 1\n    ### END SOLUTION", "without a `### BEGIN SOLUTION`"),
+    ("# TODO: x\n### BEGIN SOLUTIONS\nx = 1\n### END SOLUTION", "the markers are exactly"),
+])
+def test_malformed_markers_get_a_clear_error(source, message):
+    with pytest.raises(make_student.StudentEditionError, match=re.escape(message)):
+        make_student.stub_source(source, "chapter.md, cell 3")
+
+
+def test_template_student_version(tmp_path):
+    notebook = make_student.student_notebooks([TEMPLATE])[TEMPLATE]
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "return 2 * n" not in text and "Prose of the solution" not in text
+    assert 'raise NotImplementedError("TODO: return twice n.")' in text
+    assert "def answer(n):" in text and "check(got == 42" in text
+    assert "{glue:text}" not in text and "`‹chN_value›`" in text
+    assert "**Your turn.**" in text and "Student edition" in text
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+    outcome = execute_until_error(notebook, tmp_path)
+    stub_cell = next(i for i, c in enumerate(notebook.cells) if STUB_MARK in c.source)
+    assert_stops_at(notebook.cells, stub_cell, outcome, ["return twice n."], "template student version")
+
+
+def test_template_wrong_answer_gets_the_check_message(tmp_path):
+    """A plausible mistake in the template's exercise stops at its self-check with the named problem."""
+    notebook = jupytext.read(TEMPLATE)
+    cell = next(c for c in notebook.cells if make_student.BEGIN in c.source)
+    cell.source = re.sub(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", r"\1    return n + 2\2",
+                         cell.source, flags=re.S)
+    failed_cell, ename, evalue = execute_until_error(notebook, tmp_path)
+    assert ename == "CheckFailed"
+    assert "answer(21) returned 23, expected 42: did you double n?" in evalue
