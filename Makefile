@@ -8,7 +8,7 @@ MATHJAX := vendor/mathjax/tex-chtml.js
 MATHJAX_VERSION := 3.2.2
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test sync check-sync student bench clean help
+.PHONY: book test sync check-sync student bench publish clean help
 help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
@@ -51,3 +51,18 @@ student: $(INSTALLED) $(MATHJAX)
 	$(BIN)/jupyter-book config sphinx $(STUDENT_SRC) >/dev/null
 	$(BIN)/sphinx-build $(BUILD_FLAGS) -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
 	@echo "student notebooks: student/   student site: _build/student/html/index.html"
+
+# The performance budget (issue 7): cold, warm and one-chapter-edit builds of a scratch copy of the repo
+# under /tmp (the working tree is never touched), each chapter in a fresh kernel, the site's size, and a
+# determinism check; prints the figures and writes _build/bench.json. Exits 1 when over budget.
+bench: $(INSTALLED) $(MATHJAX)
+	$(BIN)/python tools/bench.py --build-flags "$(BUILD_FLAGS)"
+
+# Publish: the strict build, pushed to the gh-pages branch of $(PUBLISH_REMOTE) with ghp-import (the
+# local equivalent of .github/workflows/pages.yml, which deploys the same `make book` output with Actions).
+PUBLISH_REMOTE ?= origin
+PUBLISH_BRANCH ?= gh-pages
+publish: book
+	$(BIN)/ghp-import --no-jekyll --force --push --remote $(PUBLISH_REMOTE) --branch $(PUBLISH_BRANCH) \
+	  --message "Publish the book built from $$(git rev-parse --short HEAD)" _build/html
+	@echo "published _build/html to $(PUBLISH_REMOTE)/$(PUBLISH_BRANCH)"
