@@ -107,7 +107,8 @@ def test_timing_glued_and_words_follow_numbers(ch):
     assert g["ch2_runs_b1"] >= 5 and g["ch2_runs_b64"] >= 3
     for b in (1, 64):
         conv, lin = g[f"ch2_conv_time_share_b{b}"], g[f"ch2_linear_time_share_b{b}"]
-        assert 0 < conv < 1 and 0 < lin < 1 and conv + lin <= 1
+        pool = g[f"ch2_pool_time_share_b{b}"]
+        assert 0 < conv < 1 and 0 < lin < 1 and 0 < pool < 1 and conv + lin + pool <= 1
         assert g[f"ch2_time_ms_b{b}"] > 0
         assert g[f"ch2_linear_time_ratio_b{b}"] == pytest.approx(lin / g["ch2_linear_mult_share"])
     assert g["ch2_linear_b1_vs_conv"] == (
