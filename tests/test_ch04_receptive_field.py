@@ -34,6 +34,11 @@ def test_output_size_formula_matches_pytorch_on_grid(ch4):
     assert g["ch4_stack_sizes_checked"] > 1000
 
 
+def test_out_size_refuses_too_small_input_with_a_fix(ch4):
+    assert "ValueError: input of size n=5 with padding p=0 is smaller than the dilated kernel " \
+           "d(k-1)+1=7: use an input of at least 7 or pad by at least 1" in ch4.text
+
+
 def test_alexnet_traces(ch4):
     g = ch4.glue
     assert g["ch4_alexnet227_sizes"] == [227, 55, 27, 27, 13, 13, 13, 13, 6]
@@ -51,6 +56,7 @@ def test_alexnet_receptive_field_and_size_window(ch4):
     assert (g["ch4_alexnet_rf"], g["ch4_alexnet_jump"], g["ch4_alexnet_P"]) == (195, 32, 64)
     assert (g["ch4_tv_rf"], g["ch4_tv_P"]) == (195, 66)
     assert (g["ch4_alexnet_nmin6"], g["ch4_alexnet_nmax6"]) == (227, 258)
+    assert (g["ch4_tv_nmin6"], g["ch4_tv_nmax6"]) == (223, 254)
 
 
 def test_net1_trace_and_receptive_field(ch4):
@@ -59,6 +65,7 @@ def test_net1_trace_and_receptive_field(ch4):
     assert g["ch4_net1_trace"] == "32 → 26 → 24 → 22 → 20 → 18"
     assert g["ch4_net1_features_rf"] == 15
     assert g["ch4_net1_feature_side"] == 18
+    assert g["ch4_net1_features_jump"] == 1 and g["ch4_net1_P"] == 0
     assert g["ch4_net1_classifier_adds"] == 17
     assert (g["ch4_net1_rf"], g["ch4_net1_jump"], g["ch4_net1_shrink"]) == (32, 1, 31)
     assert g["ch4_net1_sympy"] == "H - 31"
