@@ -103,26 +103,25 @@ def _run_with_solution(tmp_path, function_name, wrong_body):
     return str(info.value)
 
 
-def test_rf_check_names_the_stride_mistake(tmp_path):
-    # A plausible slip: multiply the jump by the current stride before adding the kernel's span.
-    wrong = ("    r, J = 1, 1\n"
+def test_rf_check_names_the_order_mistake(tmp_path):
+    # A plausible slip: walk the layers bottom-up with the top-down recurrence.
+    wrong = ("    m = 1\n"
              "    for k, s, d in stack:\n"
-             "        J *= s\n"
-             "        r += d * (k - 1) * J\n"
-             "    return r, J")
-    message = _run_with_solution(tmp_path, "rf_and_jump", wrong)
+             "        m = s * (m - 1) + d * (k - 1) + 1\n"
+             "    return m")
+    message = _run_with_solution(tmp_path, "rf_top_down", wrong)
     assert "CheckFailed" in message
-    assert "uses the current layer's stride too" in message
+    assert "AlexNet (paper): got r = 123, expected 195" in message
+    assert "walks the layers from the input up" in message
 
 
 def test_rf_check_names_the_dilation_mistake(tmp_path):
-    wrong = ("    r, J = 1, 1\n"
-             "    for k, s, d in stack:\n"
-             "        r += (k - 1) * J\n"
-             "        J *= s\n"
-             "    return r, J")
-    message = _run_with_solution(tmp_path, "rf_and_jump", wrong)
-    assert "ignores the dilation" in message
+    wrong = ("    m = 1\n"
+             "    for k, s, d in reversed(stack):\n"
+             "        m = s * (m - 1) + k\n"
+             "    return m")
+    message = _run_with_solution(tmp_path, "rf_top_down", wrong)
+    assert "dilated: got r = " in message and "ignores the dilation" in message
 
 
 def test_sizes_check_names_the_at_least_mistake(tmp_path):
