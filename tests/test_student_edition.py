@@ -323,7 +323,7 @@ def test_no_solution_text_in_student_site(stem, student_site):
 def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(stem, student_site):
     page = (student_site / "student" / f"{stem}.html").read_text(encoding="utf-8")
     assert 'class="solution' not in page, "a solution admonition is still in the student page"
-    assert "cell_output" not in page, "the student page shows executed outputs"
+    assert 'class="cell_output' not in page, "the student page shows executed outputs"
     _, colab, binder = make_student.launch_links(stem)
     assert colab in page, f"no Colab button opening student/{stem}.ipynb"
     assert binder in page or html.escape(binder) in page, f"no Binder button opening student/{stem}.ipynb"
@@ -387,3 +387,17 @@ def test_template_wrong_answer_gets_the_check_message(tmp_path):
     failed_cell, ename, evalue = execute_until_error(notebook, tmp_path)
     assert ename == "CheckFailed"
     assert "answer(21) returned 23, expected 42: did you double n?" in evalue
+
+
+def test_glue_roles_become_placeholders_or_escaped_values():
+    text = "a {glue:text}`ch9_x:.2f` b {glue}`ch9_s` c {glue:text}`ch9_hidden:,d`"
+    assert make_student.glue_placeholders(text, set()) == (
+        "a `‹ch9_x›` b `‹ch9_s›` c `‹ch9_hidden›`", 3)
+    filled, count = make_student.glue_placeholders(text, set(), {"ch9_x": "3.14159", "ch9_s": "'a*b'"})
+    assert (filled, count) == (r"a 3.14 b a\*b c `‹ch9_hidden›`", 1)
+
+
+def test_references_to_removed_labels_become_text():
+    text = "See {numref}`Figure %s <fig-ch9-sol>`, {ref}`ch9-sol-eq` and {ref}`ch9-kept`, [this](#fig-ch9-sol)."
+    assert make_student.unlink_removed_labels(text, {"fig-ch9-sol", "ch9-sol-eq"}) == \
+        "See Figure, the solution and {ref}`ch9-kept`, this."

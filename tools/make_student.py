@@ -16,8 +16,10 @@ or a `{solution}` directive. The student edition
 * removes solution prose; a solution's code cells stay (stubbed) when they hold a marked region, and are
   dropped otherwise (a cell inside a solution without markers is all answer);
 * keeps every other cell, the self-checks included, and stores no outputs;
-* shows glued values and figures as placeholders (`‹ch1_name›`): they are outputs, and the answers may be
-  among them. References to labels that were removed (a solution's figures or equations) become plain text.
+* shows glued values and figures as placeholders (`‹ch1_name›`) in the notebooks: they are outputs, and the
+  answers may be among them. The student site shows the values glued before the chapter's first stub by cells
+  it keeps unchanged (read from the book's execution cache, when `make book` has run), and placeholders for
+  the rest. References to labels that were removed (a solution's figures or equations) become plain text.
 
 Usage: python tools/make_student.py [--check]
 """
@@ -51,8 +53,8 @@ STUDENT_NOTE = (
     "`PASSED: ...`, or stops with `FAILED: ...` and names what to look at."
 )
 PLACEHOLDER_NOTE = (
-    " Values and figures that the notebook computes are shown here as placeholders such as `‹{name}›`; "
-    "run the notebook to see them."
+    " Numbers that the book computes appear here as placeholders such as `‹{name}›`: the code cell with "
+    "`glue(\"{name}\", ...)` computes each one."
 )
 
 
@@ -192,14 +194,25 @@ def split_solution_prose(text: str, in_solution: bool):
     return "\n".join(kept).strip("\n"), "\n".join(removed), in_solution
 
 
-def glue_placeholders(text: str, removed_labels: set):
-    """Replace glue roles and directives by placeholders. Returns (text, number of replacements)."""
+def glue_placeholders(text: str, removed_labels: set, values=None):
+    """Replace glue roles and directives by placeholders, or a role by its value when `values` (name ->
+    text/plain) has it. Returns (text, number of placeholders)."""
     count = 0
+    values = values or {}
 
     def role(match):
         nonlocal count
+        kind = re.match(r"\{glue(?::(\w*))?\}", match.group(0)).group(1) or ""
+        key, _, spec = match.group("body").partition(":")
+        name = key.strip()
+        if name in values and kind in ("", "text", "any"):
+            try:
+                from myst_nb.core.variables import format_plain_text
+
+                return re.sub(r"([\\`*_{}\[\]<>#|$~^&!])", r"\\\1", format_plain_text(values[name], spec))
+            except Exception:  # noqa: BLE001 - a value that does not format stays a placeholder
+                pass
         count += 1
-        name = match.group("body").split(":")[0].strip()
         return f"`‹{name}›`"
 
     text = GLUE_ROLE.sub(role, text)
@@ -214,8 +227,9 @@ def glue_placeholders(text: str, removed_labels: set):
             for pattern in LABEL_DEFS:
                 removed_labels.update(m.group("label") for m in pattern.finditer(block))
             kind = "figure" if match.group("name") == "glue:figure" else "output"
-            out.append(f"{match.group('indent')}*(The notebook shows the {kind} `‹{match.group('arg').strip()}›` "
-                       "here when you run it.)*")
+            name = match.group("arg").strip()
+            out.append(f"{match.group('indent')}*(The book shows the {kind} `‹{name}›` here: the code cell with "
+                       f"`glue(\"{name}\", ...)` makes it.)*")
             count += 1
             i = after
             continue
@@ -343,8 +357,11 @@ def _transform(md_path: Path):
     return notebook, "\n".join(removed_prose), original
 
 
-def student_notebooks(md_paths):
-    """{md_path: student notebook (jupytext metadata kept)} with placeholders and references fixed."""
+def student_notebooks(md_paths, glue_values=None):
+    """{md_path: student notebook (jupytext metadata kept)} with placeholders and references fixed.
+
+    glue_values: {md_path: {name: text/plain}} of values that may be shown (the student site only)."""
+    glue_values = glue_values or {}
     transformed = {path: _transform(path) for path in md_paths}
     removed = removed_labels_of(transformed.values())
     result = {}
@@ -354,9 +371,10 @@ def student_notebooks(md_paths):
         for cell in notebook.cells:
             if cell.cell_type != "markdown":
                 continue
-            names = [m.group("body").split(":")[0].strip() for m in GLUE_ROLE.finditer(cell.source)]
+            names = [m.group("body").split(":")[0].strip() for m in GLUE_ROLE.finditer(cell.source)
+                     if m.group("body").split(":")[0].strip() not in glue_values.get(path, {})]
             first_name = first_name or (names[0] if names else None)
-            cell.source, count = glue_placeholders(cell.source, removed)
+            cell.source, count = glue_placeholders(cell.source, removed, glue_values.get(path))
             placeholders += count
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
@@ -371,6 +389,45 @@ def student_notebooks(md_paths):
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
         result[path] = notebook
     return result
+
+
+def shown_glue_values(md_path: Path):
+    """{name: text/plain} of the glued values that the student site may show, from the book's execution cache.
+
+    Only values glued by cells that the student edition keeps unchanged and that come before the chapter's
+    first stub: they cannot depend on an answer. Empty when the book has not been executed (`make book`)
+    with the chapter as it is now; the site then shows placeholders."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    cache_path = ROOT / ((config.get("execute") or {}).get("cache") or "_build/.jupyter_cache")
+    if not cache_path.exists():
+        return {}
+    original = jupytext.read(md_path)
+    allowed = []
+    in_solution = False
+    for cell in original.cells:
+        if cell.cell_type == "markdown":
+            _, _, in_solution = split_solution_prose(cell.source, in_solution)
+        elif cell.cell_type == "code":
+            if BEGIN in cell.source or in_solution:
+                break
+            allowed.append(cell.source)
+    try:
+        from jupyter_cache import get_cache
+
+        cache = get_cache(str(cache_path))
+        executed = cache.get_cache_bundle(cache.match_cache_notebook(original).pk).nb
+    except Exception:  # noqa: BLE001 - no cached execution of this version of the chapter
+        return {}
+    values = {}
+    for cell in executed.cells:
+        if cell.cell_type != "code" or cell.source not in allowed:
+            continue
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                values[name] = text
+    return values
 
 
 def notebook_text(notebook) -> str:
@@ -497,11 +554,18 @@ def write_site_sources(notebooks):
         "# Generated by tools/make_student.py from the book's _toc.yml; do not edit.\n"
         + yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
-    for name in ("assets",):
-        if (ROOT / name).exists():
-            shutil.copytree(ROOT / name, SITE_SRC / name)
-    if (ROOT / "vendor").exists():
-        (SITE_SRC / "vendor").symlink_to(ROOT / "vendor", target_is_directory=True)
+    if (ROOT / "assets").exists():
+        shutil.copytree(ROOT / "assets", SITE_SRC / "assets")
+    # Folders the configuration points at (local extensions, static files, the vendored MathJax): linked.
+    sphinx = config.get("sphinx", {})
+    referenced = list((sphinx.get("local_extensions") or {}).values())
+    for key in ("html_extra_path", "html_static_path", "templates_path"):
+        referenced += list((sphinx.get("config") or {}).get(key) or [])
+    referenced += [config.get("logo") or "", (config.get("html") or {}).get("favicon") or ""]
+    for entry in referenced:
+        top = Path(str(entry)).parts[0] if str(entry).strip() else None
+        if top and not Path(top).is_absolute() and (ROOT / top).exists() and not (SITE_SRC / top).exists():
+            (SITE_SRC / top).symlink_to(ROOT / top, target_is_directory=(ROOT / top).is_dir())
 
     for path, notebook in notebooks.items():
         target = SITE_SRC / "student" / path.name
@@ -561,7 +625,8 @@ def main() -> int:
     for path in extra:
         path.unlink()
         print(f"removed {path.relative_to(ROOT)} (no chapter source)")
-    write_site_sources(notebooks)
+    paths = chapter_paths()
+    write_site_sources(student_notebooks(paths, {path: shown_glue_values(path) for path in paths}))
     print(f"wrote the student site sources to {SITE_SRC.relative_to(ROOT)}/")
     return 0
 
