@@ -28,14 +28,15 @@ def test_runs_within_budget_including_training(ch3):
 def test_trained_net_and_cache(ch3):
     g = ch3.glue
     assert g["ch3_n_parameters"] == 16_793_370
-    assert g["ch3_n_train"] == 5000 and g["ch3_batch_size"] == 100
+    assert g["ch3_n_train"] == 4000 and g["ch3_batch_size"] == 100
     assert 0.35 <= g["ch3_test_accuracy"] < 0.7
     assert g["ch3_train_seconds"] > 0
     assert (ch3.workdir / "data" / "ch3_smallnet.pt").is_file()
     assert 0 <= g["ch3_all_zero_images"] < 10_000
     # BN statistics far from their defaults: the fold is not trivial
-    assert g["ch3_fc1_scale_max"] / abs(g["ch3_fc1_scale_min"]) > 2 or g["ch3_fc1_scale_min"] < 0
-    assert g["ch3_fc1_mean_absmax"] > 0.05
+    assert g["ch3_fc1_scale_min"] < 0.8 or g["ch3_fc1_scale_max"] > 1.25
+    assert g["ch3_fc1_scale_min"] < g["ch3_fc1_scale_max"]
+    assert g["ch3_fc1_mean_absmax"] > 0.5
 
 
 def test_cache_is_reused(ch3, tmp_path):
@@ -89,7 +90,7 @@ def test_classic_mistakes_are_large(ch3):
 
 def test_timings_reported_consistently(ch3):
     g = ch3.glue
-    assert (g["ch3_time_rounds_b1"], g["ch3_time_rounds_b100"]) == (31, 7)
+    assert (g["ch3_time_rounds_b1"], g["ch3_time_rounds_b100"]) == (21, 5)
     for batch in (1, 100):
         bn, folded = g[f"ch3_time_bn_b{batch}"], g[f"ch3_time_folded_b{batch}"]
         assert bn > 0 and folded > 0
@@ -108,6 +109,7 @@ def test_exercise_checks_pass_and_figure(ch3):
     images = [o for c in ch3.notebook.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 1
     assert ch3.glue["ch3_chapter_seconds"] < ch3.seconds
+    assert ch3.glue["ch3_cpu_seconds"] > 0
 
 
 # --- Injected mistakes: the self-checks must name the problem. ---------------------------------------
