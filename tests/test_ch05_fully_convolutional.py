@@ -40,6 +40,14 @@ def chapter(run_chapter):
     return run_chapter(STEM)
 
 
+def test_timing_glue_names_are_marked_measured(chapter):
+    """Timings and values computed from them carry `_measured` (tests/test_determinism.py skips only those)."""
+    g = chapter.glue
+    for name in g:
+        if any(word in name for word in ("loop", "batched", "fcn", "kernel", "gmacs", "peak", "init", "onednn")):
+            assert "_measured" in name, f"{name} depends on a timing or on memory use but lacks `_measured`"
+
+
 def test_runs_within_budget(chapter):
     assert chapter.seconds < BUDGET_SECONDS, f"chapter 5 took {chapter.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
 
@@ -50,7 +58,7 @@ def test_memory_numbers(chapter):
     assert g["ch5_fc1_gb"] == pytest.approx(339_738_624 * 4 / 1e9)
     assert g["ch5_net1_params"] == sum(cin * cout * k * k + cout for cin, cout, k in CONVS) + sum(
         n_in * n_out + n_out for n_in, n_out in LINEARS)
-    assert g["ch5_net1_gb"] < g["ch5_peak_gb"] < 12
+    assert g["ch5_net1_gb"] < g["ch5_measured_peak_gb"] < 12
 
 
 def test_equivalence_on_32x32(chapter):
@@ -96,27 +104,27 @@ def test_counts_and_limit(chapter):
 def test_timing_table(chapter):
     g = chapter.glue
     for k in range(3):
-        h, w = (int(v) for v in g[f"ch5_t_size_{k}"].split("×"))
+        h, w = (int(v) for v in g[f"ch5_timing_size_{k}"].split("×"))
         n = (h - 31) * (w - 31)
-        assert g[f"ch5_t_windows_{k}"] == n
-        assert g[f"ch5_t_mac_ratio_{k}"] == pytest.approx(n * net1_macs_per_window() / net2_macs(h, w))
+        assert g[f"ch5_timing_windows_{k}"] == n
+        assert g[f"ch5_mac_ratio_{k}"] == pytest.approx(n * net1_macs_per_window() / net2_macs(h, w))
         for key in ("loop", "batched", "fcn"):
-            assert g[f"ch5_t_{key}_{k}"] > 0
-        assert g[f"ch5_t_speedup_loop_{k}"] == pytest.approx(g[f"ch5_t_loop_{k}"] / g[f"ch5_t_fcn_{k}"])
-        assert g[f"ch5_t_speedup_batched_{k}"] == pytest.approx(g[f"ch5_t_batched_{k}"] / g[f"ch5_t_fcn_{k}"])
+            assert g[f"ch5_measured_{key}_{k}"] > 0
+        assert g[f"ch5_measured_speedup_loop_{k}"] == pytest.approx(g[f"ch5_measured_loop_{k}"] / g[f"ch5_measured_fcn_{k}"])
+        assert g[f"ch5_measured_speedup_batched_{k}"] == pytest.approx(g[f"ch5_measured_batched_{k}"] / g[f"ch5_measured_fcn_{k}"])
         # The words in the prose follow the measured ratio.
-        ratio = g[f"ch5_t_speedup_loop_{k}"]
-        assert g[f"ch5_t_vs_loop_{k}"] == (f"{ratio:.2f} times faster" if ratio >= 1 else
+        ratio = g[f"ch5_measured_speedup_loop_{k}"]
+        assert g[f"ch5_measured_vs_loop_{k}"] == (f"{ratio:.2f} times faster" if ratio >= 1 else
                                           f"{1 / ratio:.2f} times slower")
-    windows = [g[f"ch5_t_windows_{k}"] for k in range(3)]
+    windows = [g[f"ch5_timing_windows_{k}"] for k in range(3)]
     assert windows == sorted(windows) and len(set(windows)) == 3
-    ratios = [g[f"ch5_t_mac_ratio_{k}"] for k in range(3)]
+    ratios = [g[f"ch5_mac_ratio_{k}"] for k in range(3)]
     assert ratios == sorted(ratios) and ratios[-1] < g["ch5_mac_limit"]
-    below = all(g[f"ch5_t_speedup_batched_{k}"] < ratios[k] for k in range(3))
-    above = all(g[f"ch5_t_speedup_batched_{k}"] > ratios[k] for k in range(3))
-    assert g["ch5_t_vs_count"] == ("below" if below else "above" if above else "sometimes below and sometimes above")
-    assert g["ch5_kernel_ratio"] >= 1
-    assert (g["ch5_t_onednn"] < g["ch5_t_matmul"]) == g["ch5_kernel_faster"].startswith("oneDNN")
+    below = all(g[f"ch5_measured_speedup_batched_{k}"] < ratios[k] for k in range(3))
+    above = all(g[f"ch5_measured_speedup_batched_{k}"] > ratios[k] for k in range(3))
+    assert g["ch5_measured_vs_count"] == ("below" if below else "above" if above else "sometimes below and sometimes above")
+    assert g["ch5_measured_kernel_ratio"] >= 1
+    assert (g["ch5_measured_onednn"] < g["ch5_measured_matmul"]) == g["ch5_measured_kernel_faster"].startswith("oneDNN")
 
 
 def test_exercise_ratio_side(chapter):
