@@ -29,6 +29,7 @@ def test_trained_net_and_cache(ch3):
     g = ch3.glue
     assert g["ch3_n_parameters"] == 16_793_370
     assert g["ch3_n_train"] == 4000 and g["ch3_batch_size"] == 100
+    assert g["ch3_chance"] == pytest.approx(0.1)
     assert 0.35 <= g["ch3_test_accuracy"] < 0.7
     assert g["ch3_train_seconds"] > 0
     assert (ch3.workdir / "data" / "ch3_smallnet.pt").is_file()
