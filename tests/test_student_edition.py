@@ -401,3 +401,33 @@ def test_references_to_removed_labels_become_text():
     text = "See {numref}`Figure %s <fig-ch9-sol>`, {ref}`ch9-sol-eq` and {ref}`ch9-kept`, [this](#fig-ch9-sol)."
     assert make_student.unlink_removed_labels(text, {"fig-ch9-sol", "ch9-sol-eq"}) == \
         "See Figure, the solution and {ref}`ch9-kept`, this."
+
+
+def test_site_shows_only_values_glued_before_the_first_stub(tmp_path):
+    """Values come from the execution cache, and only from unchanged cells before the first stub."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    chapter = tmp_path / "09_demo.md"
+    front_matter = TEMPLATE.read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n---"
+    chapter.write_text("\n".join([
+        front_matter, "",
+        "# Demo", "", "```{code-cell} ipython3", "from myst_nb import glue", "glue('ch9_before', 41, display=False)",
+        "```", "", "Before: {glue:text}`ch9_before`; after: {glue:text}`ch9_after`.", "",
+        "```{code-cell} ipython3", "def f():", "    # TODO: return 42.", "    ### BEGIN SOLUTION", "    return 42",
+        "    ### END SOLUTION", "```", "", "```{code-cell} ipython3", "glue('ch9_after', f(), display=False)", "```",
+        ""]), encoding="utf-8")
+    cache_path = tmp_path / "cache"
+    assert make_student.shown_glue_values(chapter, cache_path) == {}  # no cache: placeholders only
+    executed, bundle = jupytext.read(chapter), jupytext.read(chapter)
+    execute_until_error(executed, tmp_path / "run")
+    for run, cell in zip(executed.cells, bundle.cells):  # as myst-nb caches it: the source notebook + outputs
+        if cell.cell_type == "code":
+            cell.outputs = run.outputs
+    get_cache(str(cache_path)).cache_notebook_bundle(CacheBundleIn(bundle, str(chapter)), check_validity=False)
+    values = make_student.shown_glue_values(chapter, cache_path)
+    assert values == {"ch9_before": "41"}
+    student = make_student.student_notebooks([chapter], {chapter: values})[chapter]
+    text = "\n".join(cell.source for cell in student.cells)
+    assert "Before: 41; after: `‹ch9_after›`." in text
+    assert "42" not in text.replace("TODO: return 42.", "")

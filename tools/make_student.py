@@ -305,6 +305,14 @@ def solution_prose(md_path: Path) -> str:
     return "\n".join(removed)
 
 
+def _rel(path: Path):
+    """The path relative to the repository (for messages), or as given when it is elsewhere."""
+    try:
+        return path.relative_to(ROOT)
+    except ValueError:
+        return path
+
+
 def _transform(md_path: Path):
     """(student notebook before placeholder/label passes, removed prose, original notebook)."""
     original = jupytext.read(md_path)
@@ -322,7 +330,7 @@ def _transform(md_path: Path):
     removed_prose = []
     block, in_solution = 0, False
     for index, cell in enumerate(original.cells):
-        where = f"{md_path.relative_to(ROOT)}, cell {index}"
+        where = f"{_rel(md_path)}, cell {index}"
         if cell.cell_type == "markdown":
             try:
                 kept, gone, now_in = split_solution_prose(cell.source, in_solution)
@@ -351,7 +359,7 @@ def _transform(md_path: Path):
             continue
         cells.append(copy.deepcopy(cell))
     if in_solution:
-        raise StudentEditionError(f"{md_path.relative_to(ROOT)}: a `{{solution-start}}` is never closed by "
+        raise StudentEditionError(f"{_rel(md_path)}: a `{{solution-start}}` is never closed by "
                                   "`{solution-end}`.")
     notebook.cells = cells
     return notebook, "\n".join(removed_prose), original
@@ -391,14 +399,15 @@ def student_notebooks(md_paths, glue_values=None):
     return result
 
 
-def shown_glue_values(md_path: Path):
+def shown_glue_values(md_path: Path, cache_path: Path | None = None):
     """{name: text/plain} of the glued values that the student site may show, from the book's execution cache.
 
     Only values glued by cells that the student edition keeps unchanged and that come before the chapter's
     first stub: they cannot depend on an answer. Empty when the book has not been executed (`make book`)
     with the chapter as it is now; the site then shows placeholders."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    cache_path = ROOT / ((config.get("execute") or {}).get("cache") or "_build/.jupyter_cache")
+    if cache_path is None:
+        config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+        cache_path = ROOT / ((config.get("execute") or {}).get("cache") or "_build/.jupyter_cache")
     if not cache_path.exists():
         return {}
     original = jupytext.read(md_path)
