@@ -124,3 +124,13 @@ def test_make_bench_runs_the_benchmark_with_the_flags_of_make_book():
     flags = subprocess.run(["make", "--no-print-directory", "-n", "book"], cwd=ROOT, capture_output=True,
                            text=True).stdout.split("jupyter-book build . ")[-1].splitlines()[0].strip()
     assert f'tools/bench.py --build-flags "{flags}"' in result.stdout, result.stdout
+
+
+def test_a_cold_build_starts_without_build_folder_and_chapter_caches(tmp_path):
+    (tmp_path / "_build" / ".jupyter_cache").mkdir(parents=True)
+    (tmp_path / "chapters" / "data").mkdir(parents=True)
+    (tmp_path / "chapters" / "data" / "weights.pt").write_bytes(b"w")
+    (tmp_path / "chapters" / "01_a.md").write_text("# A\n")
+    bench.Book(tmp_path, [], tmp_path).clean()
+    assert not (tmp_path / "_build").exists() and not (tmp_path / "chapters" / "data").exists()
+    assert (tmp_path / "chapters" / "01_a.md").exists()

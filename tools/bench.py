@@ -2,7 +2,7 @@
 
 Everything runs in a scratch copy of the repo under /tmp, so the working tree is never modified:
 
-1. cold build: no `_build` (so no execution cache), then the full strict build;
+1. cold build: no `_build` (so no execution cache) and no chapter `data/` folders, then the full strict build;
 2. warm build: the same again with nothing changed (must execute and rewrite nothing);
 3. one chapter edited: a markdown line appended to one chapter (re-reads that chapter only and re-executes
    nothing: the execution cache hashes code, not prose), then a code line appended (re-executes that
@@ -175,7 +175,11 @@ class Book:
         return {"seconds": round(seconds, 2), **summary}
 
     def clean(self):
+        """Cold: no _build (so no execution cache) and no `data/` folder a chapter may cache things in
+        (downloaded data sets, trained weights); the scratch copy starts without them too."""
         shutil.rmtree(self.dir / "_build", ignore_errors=True)
+        for data in [p for p in self.dir.rglob("data") if p.is_dir()]:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def chapter_docnames(book_dir):
