@@ -101,6 +101,8 @@ def test_timings_reported_consistently(ch3):
         word = g[f"ch3_speed_word_b{batch}"]
         expected = "faster than" if ratio > 1.05 else "slower than" if ratio < 1 / 1.05 else "about as fast as"
         assert word == expected
+        assert 0 < g[f"ch3_bn_share_b{batch}"] < 1
+        assert 0 < g[f"ch3_fc1_share_b{batch}"] < 1.5
     # a batch of 100 costs more than one image
     assert g["ch3_time_bn_b100"] > g["ch3_time_bn_b1"]
 
