@@ -28,6 +28,9 @@ def test_runs_within_budget_including_training(ch3):
 def test_trained_net_and_cache(ch3):
     g = ch3.glue
     assert g["ch3_n_parameters"] == 16_793_370
+    assert g["ch3_fc1_param_share"] == pytest.approx(16_777_216 / 16_793_370)
+    # multiply-adds: conv1 442,368; conv2 2,359,296; fc1 16,777,216; fc2 10,240
+    assert g["ch3_fc1_mac_share"] == pytest.approx(16_777_216 / 19_589_120)
     assert g["ch3_n_train"] == 4000 and g["ch3_batch_size"] == 100
     assert g["ch3_chance"] == pytest.approx(0.1)
     assert 0.35 <= g["ch3_test_accuracy"] < 0.7
