@@ -13,6 +13,9 @@ help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
 	@echo "make sync     regenerate the .ipynb twins from the chapter .md sources"
+	@echo "make student  student notebooks (student/) and the solution-free site (_build/student/html)"
+	@echo "make bench    build-time budget: cold, warm, one-chapter edit, per-chapter times (_build/bench.json)"
+	@echo "make publish  build and push _build/html to the gh-pages branch"
 	@echo "make clean    remove _build (the execution cache included)"
 
 # The venv is (re)installed only when requirements.txt changes.
