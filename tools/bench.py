@@ -42,8 +42,7 @@ BUDGET_WARM_SECONDS = 15.0
 BUDGET_EDIT_EXTRA_SECONDS = 15.0
 DEFAULT_BUILD_FLAGS = "-W -n --keep-going"
 # Not copied into the scratch book: build products, environments, data, caches.
-SKIP_NAMES = {".git", ".venv", "_build", "data", "__pycache__", ".pytest_cache", ".ipynb_checkpoints",
-              "student"}
+SKIP_NAMES = {".git", ".venv", "_build", "data", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 EXECUTED = re.compile(r"^(?P<path>\S+?\.(?:md|ipynb)): Executed notebook in (?P<seconds>[0-9.]+) seconds", re.M)
 FROM_CACHE = re.compile(r"^(?P<path>\S+?\.(?:md|ipynb)): Using cached notebook", re.M)
