@@ -21,7 +21,7 @@ def ch3(run_chapter):
 
 
 def test_runs_within_budget_including_training(ch3):
-    assert ch3.glue["ch3_weights_source"].startswith("trained in this run"), "the cache must be absent"
+    assert ch3.glue["ch3_measured_weights_source"].startswith("trained in this run"), "the cache must be absent"
     assert ch3.seconds < BUDGET_SECONDS, f"chapter 3 took {ch3.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
 
 
@@ -34,7 +34,7 @@ def test_trained_net_and_cache(ch3):
     assert g["ch3_n_train"] == 4000 and g["ch3_batch_size"] == 100
     assert g["ch3_chance"] == pytest.approx(0.1)
     assert 0.35 <= g["ch3_test_accuracy"] < 0.7
-    assert g["ch3_train_seconds"] > 0
+    assert g["ch3_measured_train_seconds"] > 0
     assert (ch3.workdir / "data" / "ch3_smallnet.pt").is_file()
     assert 0 <= g["ch3_all_zero_images"] < 10_000
     # BN statistics far from their defaults: the fold is not trivial
@@ -97,17 +97,17 @@ def test_timings_reported_consistently(ch3):
     g = ch3.glue
     assert (g["ch3_time_rounds_b1"], g["ch3_time_rounds_b100"]) == (31, 9)
     for batch in (1, 100):
-        bn, folded = g[f"ch3_time_bn_b{batch}"], g[f"ch3_time_folded_b{batch}"]
+        bn, folded = g[f"ch3_measured_time_bn_b{batch}"], g[f"ch3_measured_time_folded_b{batch}"]
         assert bn > 0 and folded > 0
-        ratio = g[f"ch3_speedup_b{batch}"]
+        ratio = g[f"ch3_measured_speedup_b{batch}"]
         assert ratio == pytest.approx(bn / folded)
-        word = g[f"ch3_speed_word_b{batch}"]
+        word = g[f"ch3_measured_speed_word_b{batch}"]
         expected = "faster than" if ratio > 1.05 else "slower than" if ratio < 1 / 1.05 else "about as fast as"
         assert word == expected
-        assert 0 < g[f"ch3_bn_share_b{batch}"] < 1
-        assert 0 < g[f"ch3_fc1_share_b{batch}"] < 1.5
+        assert 0 < g[f"ch3_measured_bn_share_b{batch}"] < 1
+        assert 0 < g[f"ch3_measured_fc1_share_b{batch}"] < 1.5
     # a batch of 100 costs more than one image
-    assert g["ch3_time_bn_b100"] > g["ch3_time_bn_b1"]
+    assert g["ch3_measured_time_bn_b100"] > g["ch3_measured_time_bn_b1"]
 
 
 def test_exercise_checks_pass_and_figure(ch3):
@@ -115,8 +115,8 @@ def test_exercise_checks_pass_and_figure(ch3):
     assert "FAILED" not in ch3.text
     images = [o for c in ch3.notebook.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 1
-    assert ch3.glue["ch3_chapter_seconds"] < ch3.seconds
-    assert ch3.glue["ch3_cpu_seconds"] > 0
+    assert ch3.glue["ch3_measured_chapter_seconds"] < ch3.seconds
+    assert ch3.glue["ch3_measured_cpu_seconds"] > 0
 
 
 # --- Injected mistakes: the self-checks must name the problem. ---------------------------------------
