@@ -49,10 +49,11 @@ clean:
 # solution-free site in _build/student/html. The site is built strictly with execution off: a stub would
 # raise, and outputs could give answers away. Its sources are generated into $(STUDENT_SRC).
 STUDENT_SRC := _build/student_src
+# `jupyter-book config sphinx` does not put local_extensions (_ext) on the path; PYTHONPATH does.
 student: $(INSTALLED) $(MATHJAX)
 	$(BIN)/python tools/make_student.py
 	$(BIN)/jupyter-book config sphinx $(STUDENT_SRC) >/dev/null
-	$(BIN)/sphinx-build $(BUILD_FLAGS) -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
+	PYTHONPATH=_ext $(BIN)/sphinx-build $(BUILD_FLAGS) -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
 	@echo "student notebooks: student/   student site: _build/student/html/index.html"
 
 # The performance budget (issue 7): cold, warm and one-chapter-edit builds of a scratch copy of the repo
