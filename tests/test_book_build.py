@@ -39,11 +39,12 @@ def test_mathjax_is_served_locally(built_site):
     assert "cdn.jsdelivr" not in page
 
 
-class TestChapterOnePage:
-    @pytest.fixture(scope="class")
-    def page(self, built_site):
-        return (built_site / "chapters" / "01_logsumexp.html").read_text()
+@pytest.fixture(scope="module")
+def page(built_site):
+    return (built_site / "chapters" / "01_logsumexp.html").read_text()
 
+
+class TestChapterOnePage:
     def test_every_output_is_rendered(self, page):
         executed = nbformat.read(ROOT / "_build" / "jupyter_execute" / "chapters" / "01_logsumexp.ipynb", 4)
         with_output = [c for c in executed.cells if c.cell_type == "code" and c.outputs]
