@@ -20,7 +20,8 @@ help:
 
 # The venv is (re)installed only when requirements.txt changes.
 $(INSTALLED): requirements.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# (Re)create the venv when it is missing or was left half-made (no pip), e.g. by an interrupted run.
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
 	  | grep -v "is ignored: it is neither a file nor a directory" || true
 	$(BIN)/python -c "import jupyter_book, torch, torchvision, sympy, myst_nb"
