@@ -8,7 +8,7 @@ MATHJAX := vendor/mathjax/tex-chtml.js
 MATHJAX_VERSION := 3.2.2
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test sync check-sync student bench publish clean help
+.PHONY: book test sync student bench publish clean help
 help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
