@@ -1,5 +1,6 @@
 """Shared fixtures: execute a chapter's .ipynb twin the way Colab would, and read its glued values."""
 import ast
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -66,6 +68,31 @@ def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapte
     client.execute()
     seconds = time.perf_counter() - start
     return ExecutedChapter(notebook, glued_values(notebook), seconds, workdir)
+
+
+SOLUTION_REGION = re.compile(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", re.S)
+
+
+def replace_solution(cells, function_name, new_body):
+    """Put new_body between the solution markers of the one code cell among `cells` that defines
+    function_name (the plausible wrong answer a test injects). Edits the cells in place."""
+    replaced = 0
+    for cell in cells:
+        if cell.cell_type == "code" and f"def {function_name}(" in cell.source:
+            cell.source, count = SOLUTION_REGION.subn(lambda m: m.group(1) + new_body + m.group(2), cell.source)
+            replaced += count
+    assert replaced == 1, f"expected one solution region defining {function_name}, found {replaced}"
+
+
+def execution_error(notebook, workdir: Path, timeout=600) -> str:
+    """Run notebook top to bottom in a fresh kernel in workdir; it must fail. Returns the error's text
+    (the failing cell, its traceback and the self-check's message)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(nbformat.from_dict(notebook), timeout=timeout, kernel_name="python3",
+                            allow_errors=False, resources={"metadata": {"path": str(workdir)}})
+    with pytest.raises(CellExecutionError) as failure:
+        client.execute()
+    return str(failure.value)
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,12 @@ import re
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from conftest import CHAPTERS, CHAPTER_STEMS, ROOT
+from conftest import CHAPTER_STEMS, ROOT
 
 
 def toc_files():

@@ -1,7 +1,10 @@
 """Chapter 1, executed from its .ipynb twin in an empty folder with a fresh kernel (as Colab would)."""
 import math
 
+import jupytext
 import pytest
+
+from conftest import CHAPTERS, execution_error, replace_solution
 
 STEM = "01_logsumexp"
 
@@ -50,30 +53,16 @@ def test_self_checks_pass_and_bad_input_is_refused(chapter):
 
 
 def run_with_solution_replaced(tmp_path, function_name, wrong_body):
-    """Execute the chapter with one solution region replaced; return the CellExecutionError text."""
-    import re
-
-    import jupytext
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    from conftest import CHAPTERS
-
+    """Execute the chapter with one solution region replaced; return the error text."""
     notebook = jupytext.read(CHAPTERS / f"{STEM}.md")
-    pattern = re.compile(r"### BEGIN SOLUTION\n.*?### END SOLUTION", re.S)
-    targets = [c for c in notebook.cells if c.cell_type == "code" and f"def {function_name}(" in c.source]
-    assert len(targets) == 1 and pattern.search(targets[0].source)
-    targets[0].source = pattern.sub(lambda _: wrong_body, targets[0].source)
-    with pytest.raises(CellExecutionError) as failure:
-        NotebookClient(notebook, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
-    return str(failure.value)
+    replace_solution(notebook.cells, function_name, wrong_body)
+    return execution_error(notebook, tmp_path, timeout=300)
 
 
 def test_ties_blind_argmax_gets_a_helpful_message(tmp_path):
     message = run_with_solution_replaced(
         tmp_path, "softmax_limit",
-        "x = torch.as_tensor(x, dtype=torch.float64)\n"
+        "    x = torch.as_tensor(x, dtype=torch.float64)\n"
         "    return torch.nn.functional.one_hot(x.argmax(dim=-1), x.shape[-1]).to(torch.float64)")
     assert "CheckFailed" in message
     assert "with ties the mass is shared equally among all maximisers" in message
@@ -82,5 +71,5 @@ def test_ties_blind_argmax_gets_a_helpful_message(tmp_path):
 
 def test_wrong_sign_in_smooth_min_gets_a_helpful_message(tmp_path):
     message = run_with_solution_replaced(
-        tmp_path, "smooth_min", "return nu(torch.as_tensor(x, dtype=torch.float64), beta)")
+        tmp_path, "smooth_min", "    return nu(torch.as_tensor(x, dtype=torch.float64), beta)")
     assert "CheckFailed" in message and "did you negate both the input and the result of nu?" in message

@@ -1,11 +1,10 @@
 """Chapter 2: counting AlexNet's parameters, multiplications and additions."""
-import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+
+from conftest import execution_error, replace_solution
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 STEM = "02_alexnet_counting"
@@ -137,17 +136,6 @@ def test_exercises_pass(ch):
 
 # --- Injected mistakes: the self-checks must fail and name the problem. ---------------------------
 
-def _with_solution(notebook, function_name, new_body):
-    """Replace the code between the solution markers of the cell defining `function_name`."""
-    pattern = re.compile(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", re.S)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and f"def {function_name}(" in cell.source:
-            cell.source, count = pattern.subn(lambda m: m.group(1) + new_body + m.group(2), cell.source)
-            assert count == 1
-            return notebook
-    raise AssertionError(f"no solution cell defines {function_name}")
-
-
 def _without_timing(notebook):
     """Drop the (slow, irrelevant here) timing section: from its heading to the exercises."""
     keep, skipping = [], False
@@ -190,10 +178,6 @@ CONV3_GROUPED_TOO = """    model = AlexNet()
 ])
 def test_injected_mistake_is_named(tmp_path, function_name, body, expected):
     notebook = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
-    notebook = _without_timing(_with_solution(notebook, function_name, body))
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
-                            resources={"metadata": {"path": str(tmp_path)}})
-    with pytest.raises(CellExecutionError) as info:
-        client.execute()
-    message = str(info.value)
+    replace_solution(notebook.cells, function_name, body)
+    message = execution_error(_without_timing(notebook), tmp_path)
     assert "CheckFailed" in message and expected in message, message[-2000:]

@@ -1,12 +1,12 @@
 """Chapter 3: folding batch normalization. Runs the twin once (from an empty folder, so it trains)."""
-import re
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+
+from conftest import execution_error, replace_solution
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
@@ -122,7 +122,7 @@ def test_exercise_checks_pass_and_figure(ch3):
 
 # --- Injected mistakes: the self-checks must name the problem. ---------------------------------------
 
-SOLUTION = re.compile(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", re.S)
+
 
 # A stand-in for the trained net (random BN statistics), run just before the chapter's fold_net cell,
 # which folds it; so the exercise-1 check runs in seconds, without CIFAR-10.
@@ -145,24 +145,13 @@ def _run_cells(tmp_path, keep, function_name, wrong_body, extra_after=None):
     notebook = jupytext.read(CHAPTERS / f"{STEM}.md")
     code = [c for c in notebook.cells if c.cell_type == "code"]
     chosen = [code[0]] + [c for c in code[1:] if keep(c.source)]
-    replaced = 0
-    for cell in chosen:
-        if f"def {function_name}(" in cell.source:
-            cell.source, count = SOLUTION.subn(lambda m: m.group(1) + wrong_body + m.group(2), cell.source)
-            replaced += count
-    assert replaced == 1, f"solution of {function_name} not found"
+    replace_solution(chosen, function_name, wrong_body)
     if extra_after is not None:
         marker, source = extra_after
         index = next(i for i, c in enumerate(chosen) if marker in c.source)
         chosen.insert(index + 1, nbformat.v4.new_code_cell(source))
     notebook.cells = chosen
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}})
-    with pytest.raises(CellExecutionError) as info:
-        client.execute()
-    return str(info.value)
+    return execution_error(notebook, tmp_path / "run", timeout=300)
 
 
 def _run_bn_before(tmp_path, wrong_body):

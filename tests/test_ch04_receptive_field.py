@@ -1,13 +1,11 @@
 """Chapter 4: output size and receptive field. Runs the twin once and asserts its glued values."""
-import re
-import shutil
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+
+from conftest import execution_error, replace_solution
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
@@ -84,23 +82,10 @@ def test_figure_and_exercises(ch4):
 
 
 def _run_with_solution(tmp_path, function_name, wrong_body):
-    """Execute the chapter with one exercise's solution replaced; return the CellExecutionError text."""
+    """Execute the chapter with one exercise's solution replaced; return the error text."""
     notebook = jupytext.read(CHAPTERS / f"{STEM}.md")
-    pattern = re.compile(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", re.S)
-    replaced = 0
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and f"def {function_name}(" in cell.source:
-            cell.source, count = pattern.subn(lambda m: m.group(1) + wrong_body + m.group(2), cell.source)
-            replaced += count
-    assert replaced == 1, f"solution of {function_name} not found"
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}})
-    with pytest.raises(CellExecutionError) as info:
-        client.execute()
-    shutil.rmtree(workdir, ignore_errors=True)
-    return str(info.value)
+    replace_solution(notebook.cells, function_name, wrong_body)
+    return execution_error(notebook, tmp_path / "run")
 
 
 def test_rf_check_names_the_order_mistake(tmp_path):

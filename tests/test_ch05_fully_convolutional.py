@@ -1,13 +1,11 @@
 """Chapter 5: fully connected layers as convolutions (Net1 vs its convolutionalized twin Net2)."""
-import re
 from fractions import Fraction
 from pathlib import Path
 
 import jupytext
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+
+from conftest import execution_error, replace_solution
 
 STEM = "05_fully_convolutional"
 MD = Path(__file__).resolve().parent.parent / "chapters" / f"{STEM}.md"
@@ -148,20 +146,13 @@ def test_injected_mistake_in_channels_last_exercise(tmp_path):
     notebook = jupytext.read(MD)
     setup = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "def check(" in c.source)
     exercise = _cells_between(notebook, "def conv_from_channels_last", "conv_from_channels_last(lin_cl")
-    solution = notebook.cells[exercise[0]]
     wrong = ("    conv = nn.Conv2d(C, linear.out_features, (H, W))\n"
              "    with torch.no_grad():\n"
              "        conv.weight.copy_(linear.weight.view(linear.out_features, C, H, W))\n"
              "        conv.bias.copy_(linear.bias)\n"
              "    return conv\n")
-    solution.source, count = re.subn(r"(### BEGIN SOLUTION\n).*?(\s*### END SOLUTION)",
-                                     lambda m: m.group(1) + wrong + m.group(2), solution.source, flags=re.S)
-    assert count == 1
     notebook.cells = [notebook.cells[setup]] + [notebook.cells[i] for i in exercise]
-    client = NotebookClient(nbformat.from_dict(notebook), timeout=300, kernel_name="python3",
-                            allow_errors=False, resources={"metadata": {"path": str(tmp_path)}})
-    with pytest.raises(CellExecutionError) as failure:
-        client.execute()
-    message = str(failure.value)
+    replace_solution(notebook.cells, "conv_from_channels_last", wrong)
+    message = execution_error(notebook, tmp_path, timeout=300)
     assert "CheckFailed" in message
     assert "(out, H, W, C)" in message and "channel-major" in message
