@@ -1,14 +1,15 @@
 # The front door. `make book` and `make test` do all the set-up themselves.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+PYTHON_MIN := 3.11
+VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
-MATHJAX := vendor/mathjax/tex-chtml.js
-MATHJAX_VERSION := 3.2.2
+VENDOR ?= vendor
+MATHJAX := $(VENDOR)/mathjax/tex-chtml.js
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test sync student bench publish clean help
+.PHONY: book test sync student bench publish clean help venv mathjax python-check
 help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
@@ -17,9 +18,13 @@ help:
 	@echo "make bench    build-time budget: cold, warm, one-chapter edit, per-chapter times (_build/bench.json)"
 	@echo "make publish  build and push _build/html to the gh-pages branch"
 	@echo "make clean    remove _build (the execution cache included)"
+	@echo "make venv     only the set-up: .venv with the pinned requirements (Python >= $(PYTHON_MIN))"
+	@echo "make mathjax  only the local MathJax copy (vendor/mathjax, from the pinned pip package)"
 
-# The venv is (re)installed only when requirements.txt changes.
+# The venv is (re)installed only when requirements.txt changes. Set-up needs only Python and make.
+venv: $(INSTALLED)
 $(INSTALLED): requirements.txt
+	@$(MAKE) --no-print-directory python-check
 	@# (Re)create the venv when it is missing or was left half-made (no pip), e.g. by an interrupted run.
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
@@ -27,12 +32,18 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -c "import jupyter_book, torch, torchvision, sympy, myst_nb"
 	@touch $@
 
+# The Python that makes the venv must be new enough; say so plainly instead of failing somewhere in pip.
+python-check:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: '$(PYTHON)' not found. Install Python $(PYTHON_MIN) or newer, or run make PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < tuple(map(int, "$(PYTHON_MIN)".split("."))))' || { \
+	  echo "make: this book needs Python $(PYTHON_MIN) or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+	  echo "      Install a newer Python and run make PYTHON=python3.12 (or python3.11, python3.13)." >&2; exit 1; }
+
 # A local MathJax copy, served from the site root (not _static/: Sphinx would add a script tag per file).
-$(MATHJAX):
-	@rm -rf vendor/mathjax vendor/.mathjax-tmp && mkdir -p vendor/.mathjax-tmp
-	cd vendor/.mathjax-tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
-	mv vendor/.mathjax-tmp/package/es5 vendor/mathjax && rm -rf vendor/.mathjax-tmp
-	@test -f $@
+# It comes from the pinned pip package django-static-mathjax (MathJax 3.2.2's es5 build), so no npm.
+mathjax: $(MATHJAX)
+$(MATHJAX): $(INSTALLED)
+	$(BIN)/python tools/vendor_mathjax.py $(VENDOR)/mathjax
 
 book: $(INSTALLED) $(MATHJAX)
 	$(BIN)/jupyter-book build . $(BUILD_FLAGS)
