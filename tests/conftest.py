@@ -119,3 +119,13 @@ def built_site():
                             capture_output=True, text=True)
     assert result.returncode == 0, f"make book failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     return ROOT / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def student_site():
+    """`make student`, run once per session; returns _build/student/html (the solution-free site)."""
+    import subprocess
+
+    result = subprocess.run(["make", "--no-print-directory", "student"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"make student failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return ROOT / "_build" / "student" / "html"

@@ -282,14 +282,6 @@ def test_leak_search_finds_solution_text():
         _norm(template)
 
 
-@pytest.fixture(scope="session")
-def student_site():
-    """`make student`, run once per session; returns _build/student/html."""
-    result = subprocess.run(["make", "--no-print-directory", "student"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"make student failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return STUDENT_SITE
-
-
 def site_text(site):
     """Every text file of the student site a reader can reach (pages, sources, notebooks, search index),
     tags stripped so highlighted code reads as plain text."""
