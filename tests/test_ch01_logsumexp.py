@@ -36,6 +36,8 @@ def test_rate_of_the_gap(chapter):
     true_gap = math.log(1 + sum(math.exp(-beta * d) for d in (0.8, 1.7, 2.0, 3.0))) / beta
     assert g["ch1_gap_at_zero_beta"] == pytest.approx(true_gap, rel=1e-12)
     assert math.log(true_gap * beta) < math.log(2 * beta * 2.0**-53) + 1  # about half an ulp of 2 beta
+    # and the true gap is below half an ulp of max x = 2: a correctly rounded nu is exactly 2 there too
+    assert g["ch1_half_ulp_of_max"] == 2.0**-52 and g["ch1_gap_at_zero_beta"] < g["ch1_half_ulp_of_max"]
     assert "x1 = x2 > x3: e^(beta Delta) [beta (nu - max) - log k] -> 1/2" in chapter.text
     assert "x1 > x2 = x3: e^(beta Delta) [beta (nu - max) - log k] -> 2" in chapter.text
 
