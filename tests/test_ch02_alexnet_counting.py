@@ -114,6 +114,8 @@ def test_widths_and_their_provenance(ch):
     assert g["ch2_orig_widths"] == "96–256–384–384–256"     # Krizhevsky et al. 2012
     assert g["ch2_tv_conv1_padding"] == 2
     assert g["ch2_bytes_per_weight"] == 4
+    assert g["ch2_orig_wider_layers"] == "conv1, conv2 and conv4"
+    assert g["ch2_conv1_out_224_unpadded"] == 54
 
 
 def test_original_alexnet(ch):
@@ -144,6 +146,9 @@ def test_activation_memory(ch):
     assert g["ch2_saved_mb"] == pytest.approx(3.687788)
     assert g["ch2_weights_mb"] == pytest.approx(4 * 61_100_840 / 1e6)
     assert "PASSED: autograd saves exactly the distinct forward outputs" in ch.text
+    assert "PASSED: twice the batch saves exactly twice the bytes" in ch.text
+    assert g["ch2_batch_pair"] == 2
+    assert g["ch2_act_crossover_batch"] == -(-4 * 61_100_840 // 3_687_788) == 67
 
 
 def test_backward_cost(ch):
