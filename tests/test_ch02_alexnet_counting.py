@@ -97,8 +97,68 @@ def test_unknown_layer_raises_with_its_name(ch):
 
 
 def test_reuse(ch):
-    assert ch.glue["ch2_linear_reuse"] == 1.0
-    assert ch.glue["ch2_conv_reuse"] == pytest.approx(655_566_528 / 2_468_544)
+    g = ch.glue
+    assert (g["ch2_batch_small"], g["ch2_batch_large"]) == (1, 64)
+    assert g["ch2_linear_reuse"] == 1.0
+    assert g["ch2_linear_reuse_large"] == 64.0  # one use per weight per image
+    assert g["ch2_conv_reuse"] == pytest.approx(655_566_528 / 2_468_544)
+    assert g["ch2_conv1_reuse"] == 55 * 55
+    assert round(100 * g["ch2_conv_mult_share"], 2) == 91.79
+    assert "PASSED: every layer's reuse from count_ops equals FlopCounterMode's" in ch.text
+
+
+def test_widths_and_their_provenance(ch):
+    g = ch.glue
+    assert g["ch2_widths"] == "64–192–384–256–256"          # torchvision's
+    assert g["ch2_weird_widths"] == "64–192–384–384–256"    # "One weird trick", footnote p. 5
+    assert g["ch2_orig_widths"] == "96–256–384–384–256"     # Krizhevsky et al. 2012
+    assert g["ch2_tv_conv1_padding"] == 2
+    assert g["ch2_bytes_per_weight"] == 4
+    assert g["ch2_orig_wider_layers"] == "conv1, conv2 and conv4"
+    assert g["ch2_conv1_out_224_unpadded"] == 54
+
+
+def test_original_alexnet(ch):
+    g = ch.glue
+    assert "PASSED: original AlexNet" in ch.text
+    assert g["ch2_orig_total_params"] == 60_965_224
+    assert g["ch2_orig_conv_params"] == 2_334_080
+    # conv1..conv5 at 227: 96*55^2*363 + 256*27^2*1200 + 384*13^2*2304 + 384*13^2*1728 + 256*13^2*1728
+    assert g["ch2_orig_conv_mults"] == (96 * 55**2 * 363 + 256 * 27**2 * 1200 + 384 * 13**2 * 2304
+                                        + 384 * 13**2 * 1728 + 256 * 13**2 * 1728) == 665_784_864
+    assert g["ch2_orig_linear_param_share"] == pytest.approx(58_631_144 / 60_965_224)
+    assert g["ch2_orig_linear_mult_share"] == pytest.approx(58_621_952 / (665_784_864 + 58_621_952))
+    assert g["ch2_hybrid_total_params"] == 60_209_960
+
+
+def test_activation_memory(ch):
+    g = ch.glue
+    conv_out = 64 * 55**2 + 192 * 27**2 + 384 * 13**2 + 2 * 256 * 13**2   # 484,992
+    pool_out = 64 * 27**2 + 192 * 13**2 + 256 * 6**2                     # 88,320
+    distinct = conv_out + pool_out + 256 * 6**2 + (4096 + 4096 + 1000)    # + avgpool, linear outputs
+    relu_out = conv_out + 4096 + 4096                                     # in place: no new memory
+    assert g["ch2_act_elems"] == distinct == 591_720
+    assert g["ch2_act_every_output"] == distinct + relu_out == 1_084_904
+    assert g["ch2_act_mb"] == pytest.approx(4 * 591_720 / 1e6)
+    assert (g["ch2_input_elems"], g["ch2_logits_elems"], g["ch2_pool_index_elems"]) == (3 * 227**2, 1000, pool_out)
+    assert g["ch2_saved_float_mb"] == pytest.approx(4 * (591_720 - 1000 + 3 * 227**2) / 1e6)
+    assert g["ch2_saved_index_mb"] == pytest.approx(8 * pool_out / 1e6)
+    assert g["ch2_saved_mb"] == pytest.approx(3.687788)
+    assert g["ch2_weights_mb"] == pytest.approx(4 * 61_100_840 / 1e6)
+    assert "PASSED: autograd saves exactly the distinct forward outputs" in ch.text
+    assert "PASSED: twice the batch saves exactly twice the bytes" in ch.text
+    assert g["ch2_batch_pair"] == 2
+    assert g["ch2_act_crossover_batch"] == -(-4 * 61_100_840 // 3_687_788) == 67
+
+
+def test_backward_cost(ch):
+    g = ch.glue
+    forward, conv1 = 2 * 714_188_480, 2 * 64 * 55**2 * 363
+    assert g["ch2_bwd_flops"] == 2 * forward - conv1 == 2_716_200_320
+    assert g["ch2_bwd_fwd_ratio"] == pytest.approx(2 - conv1 / forward)
+    assert g["ch2_conv1_flop_share"] == pytest.approx(conv1 / forward)
+    assert g["ch2_bwd_fwd_ratio_grad_input"] == 2.0
+    assert g["ch2_step_fwd_ratio"] == pytest.approx(3 - conv1 / forward)
 
 
 def test_timing_glued_and_words_follow_numbers(ch):
@@ -125,24 +185,26 @@ def test_timing_glued_and_words_follow_numbers(ch):
 def test_exercises_pass(ch):
     g = ch.glue
     assert "PASSED: conv_counts matches count_ops" in ch.text
-    assert "PASSED: grouped AlexNet" in ch.text
+    assert "PASSED: every layer of the grouped AlexNet matches the lemma" in ch.text
     assert g["ch2_conv2_params"] == 307_392
     assert g["ch2_conv_mults_224"] == 583_299_840
     # groups=2 on conv2, conv4, conv5 halves their weights and multiplications
     assert g["ch2_grouped_conv_params"] == 2_469_696 - (307_200 + 884_736 + 589_824) // 2 == 1_578_816
     assert g["ch2_grouped_conv_mults"] == 655_566_528 - (223_948_800 + 149_520_384 + 99_680_256) // 2
-    assert g["ch2_grouped_total_params"] == 61_100_840 - (307_200 + 884_736 + 589_824) // 2
+    assert g["ch2_grouped_total_params"] == 61_100_840 - (307_200 + 884_736 + 589_824) // 2 == 60_209_960
+    assert g["ch2_grouped_saved_params"] == 890_880
+    assert g["ch2_grouped_param_ratio"] == pytest.approx(60_209_960 / 61_100_840)
 
 
 # --- Injected mistakes: the self-checks must fail and name the problem. ---------------------------
 
 def _without_timing(notebook):
-    """Drop the (slow, irrelevant here) timing section: from its heading to the exercises."""
+    """Drop the (slow, irrelevant here) timing section: from its heading to the next section."""
     keep, skipping = [], False
     for cell in notebook.cells:
         if cell.cell_type == "markdown" and "\n## Does time follow" in "\n" + cell.source:
             skipping = True
-        if cell.cell_type == "markdown" and "\n## Exercises" in "\n" + cell.source:
+        if cell.cell_type == "markdown" and "\n## Beyond the problem" in "\n" + cell.source:
             skipping = False
         if not skipping:
             keep.append(cell)
@@ -171,13 +233,71 @@ CONV3_GROUPED_TOO = """    model = AlexNet()
     return model"""
 
 
+NO_PADDING = """    model = AlexNet()
+    for index in (3, 8, 10):
+        old = model.features[index]
+        model.features[index] = nn.Conv2d(old.in_channels, old.out_channels, old.kernel_size,
+                                          stride=old.stride, groups=groups)
+    return model"""
+
+NO_BIAS = """    model = AlexNet()
+    for index in (3, 8, 10):
+        old = model.features[index]
+        model.features[index] = nn.Conv2d(old.in_channels, old.out_channels, old.kernel_size,
+                                          stride=old.stride, padding=old.padding, groups=groups, bias=False)
+    return model"""
+
+
 @pytest.mark.parametrize("function_name, body, expected", [
     ("conv_counts", NO_STRIDE, "divide by the stride"),
     ("conv_counts", ALWAYS_BIAS_ADD, "plus one for the bias only when there is a bias"),
     ("alexnet_grouped", CONV3_GROUPED_TOO, "conv3 (features.6) must stay dense"),
+    ("alexnet_grouped", NO_PADDING, "features.3: output shape (1, 192, 23, 23), expected (1, 192, 27, 27): "
+                                    "copy the kernel size, stride and padding"),
+    ("alexnet_grouped", NO_BIAS, "features.3: 0 biases, expected 192: grouping keeps one bias"),
 ])
 def test_injected_mistake_is_named(tmp_path, function_name, body, expected):
     notebook = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
     replace_solution(notebook.cells, function_name, body)
+    message = execution_error(_without_timing(notebook), tmp_path)
+    assert "CheckFailed" in message and expected in message, message[-2000:]
+
+
+def _edit_cell(notebook, marker, old, new):
+    """Replace `old` by `new` in the one code cell containing `marker` (a mistake in the chapter's own code)."""
+    cells = [c for c in notebook.cells if c.cell_type == "code" and marker in c.source]
+    assert len(cells) == 1 and old in cells[0].source, (marker, old)
+    cells[0].source = cells[0].source.replace(old, new)
+
+
+# Plausible wrong versions of the chapter's own tools and predictions: each check must catch its mistake.
+WRONG_TOOLS = {
+    # a linear layer "costs in * out" whatever the batch (right at batch 1, so the batch-1 checks pass)
+    "linear counter ignores the batch": (
+        "OP_RULES = {", "nn.Linear: _conv_or_linear,",
+        "nn.Linear: lambda m, i, o: (m.in_features * m.out_features, "
+        "m.out_features * (m.in_features - 1 + (m.bias is not None))),",
+        "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, FlopCounterMode 64"),
+    # activation memory counting the in-place ReLU outputs as new memory
+    "in-place outputs counted": (
+        "def activation_elements(", "for _, output, in_place in records if not in_place)",
+        "for _, output, in_place in records)", "count an in-place output (ReLU) once"),
+    # "the backward pass costs exactly twice the forward", even when the input needs no gradient
+    "backward exactly 2x": (
+        "def forward_backward_flops(", "predicted_bwd = 2 * fwd_flops - conv1_flops",
+        "predicted_bwd = 2 * fwd_flops", "the first layer's input gradient is computed only when"),
+    # the original with conv3 grouped too (as if every layer after conv1 were split over the two GPUs)
+    "original conv3 grouped": (
+        "class OriginalAlexNet(", "nn.Conv2d(256, 384, kernel_size=3, padding=1),",
+        "nn.Conv2d(256, 384, kernel_size=3, padding=1, groups=2),",
+        "check the original's widths and groups"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_TOOLS))
+def test_injected_tool_mistake_is_caught(tmp_path, mistake):
+    marker, old, new, expected = WRONG_TOOLS[mistake]
+    notebook = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
+    _edit_cell(notebook, marker, old, new)
     message = execution_error(_without_timing(notebook), tmp_path)
     assert "CheckFailed" in message and expected in message, message[-2000:]
