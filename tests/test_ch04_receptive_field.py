@@ -32,7 +32,7 @@ def test_out_size_refuses_too_small_input_with_a_fix(ch4):
 
 def test_receptive_field_checked_against_autograd_on_every_unit(ch4):
     g = ch4.glue
-    assert g["ch4_rf_units_checked"] > 1500
+    assert g["ch4_rf_units_checked"] > 1000
     assert 200 < g["ch4_rf_border_units"] < g["ch4_rf_units_checked"]
 
 
@@ -47,9 +47,9 @@ def test_small_net_field_centre_between_pixels_and_border_overhang(ch4):
 
 def test_stack_theorem_brute_forced_and_old_sentence_refuted(ch4):
     g = ch4.glue
-    assert g["ch4_stack_stacks_checked"] == 401
-    assert g["ch4_stack_sizes_checked"] > 5000
-    assert g["ch4_stack_pairs_checked"] > 3000
+    assert g["ch4_stack_stacks_checked"] == 251
+    assert g["ch4_stack_sizes_checked"] > 3000
+    assert g["ch4_stack_pairs_checked"] > 2000
     # the unconditional "exactly J inputs per output size" fails, in many stacks
     assert 0 < g["ch4_old_sentence_failures"] < g["ch4_stack_pairs_checked"]
     assert g["ch4_old_sentence_stacks"] > 10
@@ -77,7 +77,7 @@ def test_net1_trace_and_receptive_field(ch4):
 
 def test_training_is_real(ch4):
     g = ch4.glue
-    assert (g["ch4_n_train"], g["ch4_epochs"], g["ch4_n_test"], g["ch4_n_erf"]) == (4000, 2, 1000, 256)
+    assert (g["ch4_n_train"], g["ch4_epochs"], g["ch4_n_test"], g["ch4_n_erf"]) == (3000, 2, 1000, 256)
     assert g["ch4_test_accuracy"] > 3 * g["ch4_chance"]
     assert "trained in this run" in g["ch4_measured_weights_source"]  # a fresh folder has no cache
     assert "using the offline JPEG mirror" in ch4.text or "official torchvision download" in ch4.text
