@@ -130,15 +130,37 @@ def _run(notebook, tmp_path, ch4):
 
 def test_old_stack_sentence_fails_the_brute_force(tmp_path, ch4):
     # The earlier page: "exactly J consecutive input sizes give each output size", without its condition.
-    notebook = _notebook()
-    target = "    return [n for n in block if n >= n_min]"
-    cells = [c for c in notebook.cells if target in c.source]
-    assert len(cells) == 1
-    cells[0].source = cells[0].source.replace(target, "    return list(block)")
+    notebook = _with([("    return [n for n in block if n >= n_min]", "    return list(block)")])
     message = execution_error(notebook, tmp_path / "run")
     assert "AssertionError" in message
     assert ("output size 1 of [Geometry(k=4, s=1, p=1, d=2), Geometry(k=3, s=3, p=3, d=2)]: the theorem "
             "predicts inputs [3, 4, 5], but tracing the stack gives [5]") in message
+
+
+def _with(replacements):
+    notebook = _notebook()
+    for old, new in replacements:
+        cells = [c for c in notebook.cells if old in c.source]
+        assert len(cells) == 1, old
+        cells[0].source = cells[0].source.replace(old, new)
+    return notebook
+
+
+def test_interval_without_effective_padding_fails_the_autograd_check(tmp_path):
+    # A plausible slip in the field's interval: forgetting the effective padding P.
+    notebook = _with([("        return u * self.J - self.P, u * self.J - self.P + self.r - 1",
+                       "        return u * self.J, u * self.J + self.r - 1")])
+    message = execution_error(notebook, tmp_path / "run")
+    assert "AssertionError" in message and "autograd measures pixels" in message
+    assert "theorem's interval" in message
+
+
+def test_centre_without_effective_padding_fails_the_2d_check(tmp_path):
+    # The interval right but the centre formula without -P: the 2-D check on the real net catches it.
+    notebook = _with([("        return u * self.J + (self.r - 1) / 2 - self.P",
+                       "        return u * self.J + (self.r - 1) / 2")])
+    message = execution_error(notebook, tmp_path / "run")
+    assert "the theorem centres unit 4 at 27.5, autograd's square at 17.5" in message
 
 
 def test_unseen_check_names_the_interval_shortcut(tmp_path, ch4):
