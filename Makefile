@@ -9,12 +9,14 @@ VENDOR ?= vendor
 MATHJAX := $(VENDOR)/mathjax/tex-chtml.js
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test sync student bench publish clean help venv mathjax python-check
+.PHONY: book test sync student pdf format bench publish clean help venv mathjax python-check
 help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
 	@echo "make sync     regenerate the .ipynb twins from the chapter .md sources"
 	@echo "make student  student notebooks (student/) and the solution-free site (_build/student/html)"
+	@echo "make format   ruff-format the chapters' code cells (88 columns), regenerate twins and student notebooks"
+	@echo "make pdf      the book and the student handouts as PDFs (_build/pdf; needs XeLaTeX, see README)"
 	@echo "make bench    build-time budget: cold, warm, one-chapter edit, per-chapter times (_build/bench.json)"
 	@echo "make publish  build and push _build/html to the gh-pages branch"
 	@echo "make clean    remove _build (the execution cache included)"
@@ -65,8 +67,23 @@ STUDENT_SRC := _build/student_src
 student: $(INSTALLED) $(MATHJAX)
 	$(BIN)/python tools/make_student.py
 	$(BIN)/jupyter-book config sphinx $(STUDENT_SRC) >/dev/null
-	PYTHONPATH=_ext $(BIN)/sphinx-build $(BUILD_FLAGS) -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
+	PYTHONPATH=_ext $(BIN)/sphinx-build $(BUILD_FLAGS) -t student -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
 	@echo "student notebooks: student/   student site: _build/student/html/index.html"
+
+# Code style (issue 12): ruff formats every chapter's code cells through jupytext (the .md stays the source;
+# its prose is untouched), then the twins and the student notebooks are regenerated from the chapters.
+FORMAT_PIPE := $(BIN)/ruff format --config ruff.toml -
+format: $(INSTALLED)
+	$(BIN)/jupytext --quiet --pipe "$(FORMAT_PIPE)" chapters/[0-9][0-9]_*.md templates/chapter.md
+	$(BIN)/ruff format --quiet tools tests _ext templates/cifar10_loader.py
+	$(BIN)/python tools/sync_twins.py
+	$(BIN)/python tools/make_student.py
+	$(BIN)/ruff check --output-format concise chapters/[0-9][0-9]_*.ipynb student/*.ipynb tools tests _ext
+
+# The PDFs (issue 12): the whole book and one student handout per chapter, with XeLaTeX, strictly (a missing
+# glyph or an undefined reference fails); copied into both sites' pdf/ folders. Needs TeX Live (README).
+pdf: book student
+	$(BIN)/python tools/build_pdf.py --build-flags "$(BUILD_FLAGS)"
 
 # The performance budget (issue 7): cold, warm and one-chapter-edit builds of a scratch copy of the repo
 # under /tmp (the working tree is never touched), each chapter in a fresh kernel, the site's size, and a
@@ -78,7 +95,7 @@ bench: $(INSTALLED) $(MATHJAX)
 # local equivalent of .github/workflows/pages.yml, which deploys the same `make book` output with Actions).
 PUBLISH_REMOTE ?= origin
 PUBLISH_BRANCH ?= gh-pages
-publish: book
+publish: book pdf
 	$(BIN)/ghp-import --no-jekyll --force --push --remote $(PUBLISH_REMOTE) --branch $(PUBLISH_BRANCH) \
 	  --message "Publish the book built from $$(git rev-parse --short HEAD)" _build/html
 	@echo "published _build/html to $(PUBLISH_REMOTE)/$(PUBLISH_BRANCH)"

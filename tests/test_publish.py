@@ -42,15 +42,19 @@ def test_workflow_runs_on_main_and_may_deploy_pages():
     assert workflow["permissions"].get("id-token") == "write", "deploy-pages needs `id-token: write`"
 
 
-def test_workflow_builds_with_make_book_and_uploads_its_output():
+def test_workflow_builds_with_make_book_pdf_and_uploads_its_output():
     build = load_workflow()["jobs"]["build"]
     runs = [step["run"].strip() for step in steps(build) if "run" in step]
-    assert runs == ["make book"], f"the workflow must build with the local command `make book` only, runs {runs}"
+    builds = [run for run in runs if run.startswith("make")]
+    assert builds == ["make book pdf"], f"the workflow must build with the local `make book pdf` only, runs {runs}"
+    others = [run for run in runs if not run.startswith("make")]
+    assert all(line.strip().startswith(("sudo apt-get", "texlive", "fonts-")) for run in others
+               for line in run.replace("\\\n", " ").splitlines()), f"unexpected steps: {others}"
     uses = [step.get("uses", "") for step in steps(build)]
     assert uses.index(next(u for u in uses if u.startswith("actions/checkout@"))) == 0, "checkout must come first"
     upload = [step for step in steps(build) if step.get("uses", "").startswith("actions/upload-pages-artifact@")]
     assert len(upload) == 1 and upload[0]["with"]["path"] == "_build/html", f"must upload _build/html: {upload}"
-    run_index = next(i for i, step in enumerate(steps(build)) if step.get("run", "").strip() == "make book")
+    run_index = next(i for i, step in enumerate(steps(build)) if step.get("run", "").strip() == "make book pdf")
     assert steps(build).index(upload[0]) > run_index, "the upload must come after the build"
 
 
@@ -81,6 +85,8 @@ def test_make_publish_pushes_the_output_of_the_strict_book_build():
     assert "--push" in arguments, "`make publish` must push, not only commit"
     assert arguments[-1] == "_build/html", f"`make publish` must publish _build/html: {publish[0]}"
     assert commands.index(build) < commands.index(publish[0]), "publish must build first"
+    pdf = [line for line in commands.splitlines() if "tools/build_pdf.py" in line]
+    assert len(pdf) == 1 and commands.index(pdf[0]) < commands.index(publish[0]), "publish must make the PDFs first"
 
 
 def test_publishing_tools_are_pinned_in_requirements():

@@ -1,0 +1,150 @@
+"""Build the book's PDF (and the student handouts) with Sphinx's LaTeX route and XeLaTeX, strictly.
+
+    python tools/build_pdf.py            # _build/pdf/book.pdf and _build/pdf/student/<chapter>.pdf
+
+The book comes from `jupyter-book build . --builder pdflatex` (same execution cache as the HTML, so nothing
+re-executes when the cache is warm). Each handout is one chapter of the student edition (the sources `make
+student` generated in _build/student_src, solutions removed, no outputs), built as its own LaTeX document.
+
+Strict, like the HTML build: a Sphinx warning, a XeLaTeX "Missing character" (a glyph the font lacks), an
+undefined reference or citation (a `??` in the PDF) fails the build with the offending lines. Without
+XeLaTeX the tool stops at once and names the packages to install.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OUT = ROOT / "_build" / "pdf"
+STUDENT_SRC = ROOT / "_build" / "student_src"
+
+INSTALL_HINT = """\
+make pdf needs XeLaTeX, latexmk and xindy with the LaTeX packages Sphinx uses. Install them with
+  Debian/Ubuntu:  sudo apt-get install texlive-xetex texlive-latex-extra texlive-fonts-extra latexmk xindy
+  macOS:          brew install --cask mactex-no-gui      (MacTeX has XeLaTeX, latexmk and xindy)
+then run make pdf again."""
+
+# Lines of a LaTeX log that mean the PDF is wrong, not just ugly.
+LOG_PROBLEMS = re.compile(r"Missing character: There is no .*|LaTeX Warning: (Reference|Citation) .* undefined.*|"
+                          r"LaTeX Warning: There were undefined references.*|! .*")
+
+
+def require_tex():
+    missing = [tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(f"make pdf: {', '.join(missing)} not found.\n{INSTALL_HINT}")
+    probe = subprocess.run(["kpsewhich", "fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"],
+                           capture_output=True, text=True)
+    found = {Path(line).name for line in probe.stdout.split()}
+    lacking = sorted({"fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"} - found)
+    if lacking:
+        raise SystemExit(f"make pdf: LaTeX packages missing ({', '.join(lacking)}).\n{INSTALL_HINT}")
+
+
+def check_log(log: Path):
+    """The problem lines of a LaTeX log (missing glyphs, undefined references, errors)."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    text = re.sub(r"(?m)^(.{79})\n", r"\1", text)  # TeX wraps its log at 79 characters
+    return sorted({m.group(0).strip() for m in LOG_PROBLEMS.finditer(text)})
+
+
+def run(command, cwd=ROOT):
+    print("+", " ".join(str(c) for c in command), flush=True)
+    # The generated student conf.py names the local extensions but does not put _ext on the path.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "_ext"),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        sys.stdout.write(result.stdout[-8000:])
+        sys.stderr.write(result.stderr[-8000:])
+        raise SystemExit(f"build_pdf: {command[0]} failed (exit {result.returncode})")
+    return result
+
+
+def build_book(build_flags):
+    latex = ROOT / "_build" / "latex"
+    shutil.rmtree(latex, ignore_errors=True)  # latexmk keeps stale state after a failed run
+    run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex", *build_flags])
+    pdf, log = latex / "book.pdf", latex / "book.log"
+    problems = check_log(log)
+    if problems:
+        raise SystemExit("build_pdf: the book's LaTeX log reports:\n  " + "\n  ".join(problems[:40]))
+    OUT.mkdir(parents=True, exist_ok=True)
+    shutil.copy(pdf, OUT / "book.pdf")
+    return OUT / "book.pdf"
+
+
+HANDOUT_MARKER = "# --- student handouts (tools/build_pdf.py) ---"
+
+
+def chapter_title(markdown: Path) -> str:
+    """The first '# ' heading of a MyST page (math and markup kept as written)."""
+    for line in markdown.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    raise SystemExit(f"build_pdf: {markdown} has no '# ' title")
+
+
+def build_student_handouts(build_flags):
+    """One PDF per chapter of the student edition, from the sources `make student` generated."""
+    conf = STUDENT_SRC / "conf.py"
+    if not conf.exists():
+        raise SystemExit(f"build_pdf: {conf} is missing: run `make student` first")
+    chapters = sorted((STUDENT_SRC / "student").glob("[0-9][0-9]_*.md"))
+    if not chapters:
+        raise SystemExit(f"build_pdf: no chapters in {STUDENT_SRC / 'student'}: run `make student` first")
+    # Each chapter is its own LaTeX document (the book's jupyterBook class), so each handout stands alone.
+    documents = [(f"student/{c.stem}", f"{c.stem}.tex", chapter_title(c), "", "jupyterBook") for c in chapters]
+    text = conf.read_text(encoding="utf-8").split(HANDOUT_MARKER)[0]
+    # No theorem index in a handout: it would list (and link) the theorems of every other chapter too.
+    conf.write_text(f"{text}{HANDOUT_MARKER}\nlatex_engine = 'xelatex'\nlatex_documents = {documents!r}\n"
+                    "latex_domain_indices = False\n", encoding="utf-8")
+    latex = ROOT / "_build" / "student" / "latex"
+    shutil.rmtree(latex, ignore_errors=True)
+    run([BIN / "sphinx-build", *build_flags, "-q", "-b", "latex", "-d",
+         str(ROOT / "_build" / "student" / "doctrees-latex"), str(STUDENT_SRC), str(latex)])
+    run(["make", "-C", str(latex), "all-pdf"])
+    target = OUT / "student"
+    target.mkdir(parents=True, exist_ok=True)
+    pdfs = []
+    for chapter in chapters:
+        problems = check_log(latex / f"{chapter.stem}.log")
+        if problems:
+            raise SystemExit(f"build_pdf: the handout {chapter.stem}'s LaTeX log reports:\n  "
+                             + "\n  ".join(problems[:40]))
+        pdfs.append(shutil.copy(latex / f"{chapter.stem}.pdf", target / f"{chapter.stem}.pdf"))
+    return pdfs
+
+
+def publish_into(site: Path, book=True):
+    """Put the PDFs where the site links them: <site>/pdf/book.pdf (the reader's site only: it has the
+    solutions) and <site>/pdf/student/*.pdf."""
+    if not site.is_dir():
+        return
+    (site / "pdf").mkdir(exist_ok=True)
+    shutil.copytree(OUT / "student", site / "pdf" / "student", dirs_exist_ok=True)
+    if book:
+        shutil.copy(OUT / "book.pdf", site / "pdf" / "book.pdf")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-flags", default="-W -n --keep-going")
+    args = parser.parse_args(argv)
+    require_tex()
+    flags = args.build_flags.split()
+    book = build_book(flags)
+    handouts = build_student_handouts(flags)
+    publish_into(ROOT / "_build" / "html")
+    publish_into(ROOT / "_build" / "student" / "html", book=False)
+    print(f"book: {book.relative_to(ROOT)}")
+    print("student handouts: " + ", ".join(str(Path(p).relative_to(ROOT)) for p in handouts))
+
+
+if __name__ == "__main__":
+    main()
