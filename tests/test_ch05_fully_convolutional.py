@@ -147,6 +147,8 @@ def test_timing_table(chapter):
         assert g[f"ch5_measured_vs_loop_{k}"] == (f"{ratio:.2f} times faster" if ratio >= 1 else
                                                 f"{1 / ratio:.2f} times slower")
     assert "ch5_measured_loop_2" not in g
+    share_first = 100 * 289 * LINEARS[0][0] * LINEARS[0][1] / net2_macs(48, 48)
+    assert g["ch5_first_conv_share"] == pytest.approx(share_first) and g["ch5_first_conv_share"] > 90
     windows = [g[f"ch5_timing_windows_{k}"] for k in range(3)]
     assert windows == sorted(windows) and len(set(windows)) == 3
     assert g["ch5_timing_size_2"] == "48×48", "the timing must reach at least 48×48 (issue 11)"
