@@ -69,8 +69,8 @@ class TestChapterOnePage:
 
     def test_theorems_are_numbered(self, page):
         text = re.sub(r"<[^>]+>", "", page)
-        for number, title in (("1.1", "Sandwich for log-sum-exp"), ("1.2", "Gradient of log-sum-exp"),
-                              ("1.3", "Limit of the softmax")):
+        for number, title in (("1.1", "Sandwich for log-sum-exp"), ("1.2", "Rate of the gap"),
+                              ("1.3", "Gradient of log-sum-exp"), ("1.4", "Limit of the softmax")):
             assert re.search(rf"Theorem {re.escape(number)}\s*\(\s*{title}", text), number
 
     def test_glued_numbers_are_in_the_prose(self, page):
