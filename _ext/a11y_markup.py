@@ -4,6 +4,7 @@ Docutils writes the citation list as `<div role="list">` whose children carry `r
 a list must own list items ("aria-required-children", critical), and DPUB-ARIA deprecates doc-biblioentry.
 Each entry becomes a `listitem`, which is what screen readers announce for a bibliography anyway.
 """
+
 import re
 
 BIBLIOENTRY = re.compile(r'(<div class="citation"[^>]*?) role="doc-biblioentry"')

@@ -6,6 +6,7 @@ the section's normalised name lacks (Chapter 2's), it finds nothing and writes `
 reference to that theorem is undefined (`??` in the PDF). This falls back to the document the node sits in
 (the `start_of_file` node the LaTeX builder wraps each page in, else the page of the node's source file).
 """
+
 from sphinx import addnodes
 
 
@@ -24,7 +25,9 @@ def setup(app):
                 return node["docname"]
             node = node.parent
         node = start
-        while node is not None:  # no start_of_file above it: the page its source file belongs to
+        while (
+            node is not None
+        ):  # no start_of_file above it: the page its source file belongs to
             source = getattr(node, "source", None) or node.get("source")
             if source and env.path2doc(source.split(":")[0]):
                 return env.path2doc(source.split(":")[0])

@@ -6,6 +6,7 @@ old files. A new MathJax (requirements.txt changed, `make mathjax` re-copied ven
 reach _build/html without `make clean`. This extension records a signature of the extra files in the
 environment and marks the root document outdated when it changes, so the build runs and copies them.
 """
+
 import hashlib
 import os
 
@@ -19,7 +20,9 @@ def _signature(app):
             for name in sorted(files):
                 path = os.path.join(root, name)
                 info = os.stat(path)
-                digest.update(f"{os.path.relpath(path, top)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+                digest.update(
+                    f"{os.path.relpath(path, top)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode()
+                )
     return digest.hexdigest()
 
 

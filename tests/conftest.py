@@ -1,4 +1,5 @@
 """Shared fixtures: execute a chapter's .ipynb twin the way Colab would, and read its glued values."""
+
 import ast
 import re
 import shutil
@@ -62,8 +63,12 @@ def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapte
     target = workdir / source.name
     shutil.copy(source, target)
     notebook = nbformat.read(target, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
@@ -79,17 +84,26 @@ def replace_solution(cells, function_name, new_body):
     replaced = 0
     for cell in cells:
         if cell.cell_type == "code" and f"def {function_name}(" in cell.source:
-            cell.source, count = SOLUTION_REGION.subn(lambda m: m.group(1) + new_body + m.group(2), cell.source)
+            cell.source, count = SOLUTION_REGION.subn(
+                lambda m: m.group(1) + new_body + m.group(2), cell.source
+            )
             replaced += count
-    assert replaced == 1, f"expected one solution region defining {function_name}, found {replaced}"
+    assert replaced == 1, (
+        f"expected one solution region defining {function_name}, found {replaced}"
+    )
 
 
 def execution_error(notebook, workdir: Path, timeout=600) -> str:
     """Run notebook top to bottom in a fresh kernel in workdir; it must fail. Returns the error's text
     (the failing cell, its traceback and the self-check's message)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(nbformat.from_dict(notebook), timeout=timeout, kernel_name="python3",
-                            allow_errors=False, resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nbformat.from_dict(notebook),
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     with pytest.raises(CellExecutionError) as failure:
         client.execute()
     return str(failure.value)
@@ -115,9 +129,15 @@ def built_site():
     """The strict HTML build (`make book`), run once per session; returns _build/html."""
     import subprocess
 
-    result = subprocess.run(["make", "--no-print-directory", "book"], cwd=ROOT,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, f"make book failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "book"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        f"make book failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     return ROOT / "_build" / "html"
 
 
@@ -126,6 +146,13 @@ def student_site():
     """`make student`, run once per session; returns _build/student/html (the solution-free site)."""
     import subprocess
 
-    result = subprocess.run(["make", "--no-print-directory", "student"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"make student failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "student"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        f"make student failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     return ROOT / "_build" / "student" / "html"

@@ -6,18 +6,20 @@ violation of any impact, by page, width, mode and rule). There must be no violat
 "critical". Keyboard users must reach the launch, download and theme buttons and every dropdown toggle with
 Tab and open a dropdown with Enter; screen readers get MathJax's assistive MathML.
 """
+
 import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-_spec = importlib.util.spec_from_file_location("a11y_audit", ROOT / "tools" / "a11y_audit.py")
+_spec = importlib.util.spec_from_file_location(
+    "a11y_audit", ROOT / "tools" / "a11y_audit.py"
+)
 a11y = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(a11y)
 
@@ -26,15 +28,30 @@ REPORT = ROOT / "_build" / "a11y.json"
 
 @pytest.fixture(scope="module")
 def a11y_report(built_site, student_site):
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "a11y_audit.py"), f"reader={built_site}",
-                             f"student={student_site}", "--out", str(REPORT)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "a11y_audit.py"),
+            f"reader={built_site}",
+            f"student={student_site}",
+            "--out",
+            str(REPORT),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert REPORT.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads(REPORT.read_text())
 
 
-def test_every_page_is_audited_in_both_widths_and_modes(a11y_report, built_site, student_site):
-    expected = len(a11y.VIEWPORTS) * len(a11y.MODES) * (len(a11y.pages_of(built_site)) +
-                                                       len(a11y.pages_of(student_site)))
+def test_every_page_is_audited_in_both_widths_and_modes(
+    a11y_report, built_site, student_site
+):
+    expected = (
+        len(a11y.VIEWPORTS)
+        * len(a11y.MODES)
+        * (len(a11y.pages_of(built_site)) + len(a11y.pages_of(student_site)))
+    )
     assert a11y_report["pages_audited"] == expected
     dark = [e for e in a11y_report["pages"] if e["mode"] == "dark"]
     assert dark and all(e["theme"] == "dark" for e in dark), "dark mode was not applied"
@@ -42,11 +59,19 @@ def test_every_page_is_audited_in_both_widths_and_modes(a11y_report, built_site,
 
 
 def test_no_serious_or_critical_violation(a11y_report):
-    blocking = [(e["site"], e["page"], e["width"], e["mode"], v) for e in a11y_report["pages"]
-                for v in e["violations"] if v["impact"] in a11y.BLOCKING]
-    assert not blocking, f"{len(blocking)} serious/critical violations (all in {REPORT}):\n" + "\n".join(
-        f"  {s}:{p} [{w}, {m}] {v['rule']} ({v['impact']}) at {v['targets']}: {v['fix'][:160]}"
-        for s, p, w, m, v in blocking[:30])
+    blocking = [
+        (e["site"], e["page"], e["width"], e["mode"], v)
+        for e in a11y_report["pages"]
+        for v in e["violations"]
+        if v["impact"] in a11y.BLOCKING
+    ]
+    assert not blocking, (
+        f"{len(blocking)} serious/critical violations (all in {REPORT}):\n"
+        + "\n".join(
+            f"  {s}:{p} [{w}, {m}] {v['rule']} ({v['impact']}) at {v['targets']}: {v['fix'][:160]}"
+            for s, p, w, m, v in blocking[:30]
+        )
+    )
 
 
 def test_the_audit_finds_planted_violations(tmp_path):
@@ -56,11 +81,15 @@ def test_the_audit_finds_planted_violations(tmp_path):
         '<button><svg width="10" height="10"></svg></button>'
         '<p style="color:#bbb;background:#fff">faint text</p>'
         '<div role="list" class="citation-list"><div class="citation" role="doc-biblioentry">A.</div></div>'
-        '</main></body></html>')
+        "</main></body></html>"
+    )
     entries = a11y.audit_one("planted", str(tmp_path), "desktop", "light")
     rules = {(v["rule"], v["impact"]) for e in entries for v in e["violations"]}
-    assert {("button-name", "critical"), ("color-contrast", "serious"),
-            ("aria-required-children", "critical")} <= rules
+    assert {
+        ("button-name", "critical"),
+        ("color-contrast", "serious"),
+        ("aria-required-children", "critical"),
+    } <= rules
 
 
 # ------------------------------------------------------------------------------------------------
@@ -77,7 +106,10 @@ FOCUS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def chapter_page(built_site):
-    with a11y.served(built_site) as url, a11y.browser(*a11y.VIEWPORTS["desktop"], "light") as context:
+    with (
+        a11y.served(built_site) as url,
+        a11y.browser(*a11y.VIEWPORTS["desktop"], "light") as context,
+    ):
         page = a11y.open_page(context, url + "chapters/01_logsumexp.html")
         yield page
         page.close()
@@ -100,10 +132,16 @@ def test_tab_reaches_the_buttons_and_every_dropdown_toggle(chapter_page):
       }
       return keys;
     }""")
-    assert any(k.startswith("dropdown") for k in wanted), "no dropdown toggles found on the chapter page"
+    assert any(k.startswith("dropdown") for k in wanted), (
+        "no dropdown toggles found on the chapter page"
+    )
     for group in ("launch", "download", "theme"):
-        assert any(k.startswith(group) for k in wanted), f"no visible {group} button found"
-    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+        assert any(k.startswith(group) for k in wanted), (
+            f"no visible {group} button found"
+        )
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }"
+    )
     reached = set()
     for _ in range(600):
         page.keyboard.press("Tab")
@@ -118,7 +156,9 @@ def test_tab_reaches_the_buttons_and_every_dropdown_toggle(chapter_page):
 
 def test_enter_opens_a_solution_or_proof_dropdown(chapter_page):
     page = chapter_page
-    toggle = page.locator("article details > summary, article button.toggle-button").first
+    toggle = page.locator(
+        "article details > summary, article button.toggle-button"
+    ).first
     toggle.focus()
     is_open = """(el) => el.tagName === 'SUMMARY' ? el.parentElement.open
                  : !el.closest('.admonition, .toggle, div').classList.contains('toggle-hidden')

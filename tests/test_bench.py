@@ -1,4 +1,5 @@
 """The benchmark's own logic (tools/bench.py), on small made-up inputs: fast, no build."""
+
 import json
 import subprocess
 import sys
@@ -24,20 +25,30 @@ LOG = """\x1b[01mreading sources... \x1b[39;49;00m[ 14%] \x1b[35mchapters/01_log
 
 def test_parse_build_log_tells_executed_cached_read_and_written_documents():
     summary = bench.parse_build_log(LOG, Path("/tmp/book"))
-    assert summary == {"executed": {"chapters/01_logsumexp": 7.0},
-                       "from_cache": ["chapters/02_alexnet_counting"],
-                       "read": ["chapters/01_logsumexp", "chapters/02_alexnet_counting"],
-                       "written": ["chapters/01_logsumexp", "intro"]}
+    assert summary == {
+        "executed": {"chapters/01_logsumexp": 7.0},
+        "from_cache": ["chapters/02_alexnet_counting"],
+        "read": ["chapters/01_logsumexp", "chapters/02_alexnet_counting"],
+        "written": ["chapters/01_logsumexp", "intro"],
+    }
 
 
 def test_parse_build_log_of_a_build_that_did_nothing():
-    assert bench.parse_build_log("updating environment: 0 added, 0 changed, 0 removed\n", Path("/x")) == \
-        {"executed": {}, "from_cache": [], "read": [], "written": []}
+    assert bench.parse_build_log(
+        "updating environment: 0 added, 0 changed, 0 removed\n", Path("/x")
+    ) == {"executed": {}, "from_cache": [], "read": [], "written": []}
 
 
-@pytest.mark.parametrize("name, timing", [("ch3_measured_fold_ms", True), ("ch2_speedup_measured", True),
-                                          ("ch3_measured", True), ("ch2_total_params", False),
-                                          ("ch5_time_budget", False)])
+@pytest.mark.parametrize(
+    "name, timing",
+    [
+        ("ch3_measured_fold_ms", True),
+        ("ch2_speedup_measured", True),
+        ("ch3_measured", True),
+        ("ch2_total_params", False),
+        ("ch5_time_budget", False),
+    ],
+)
 def test_only_names_containing_measured_are_timings(name, timing):
     assert bench.is_measured(name) is timing
 
@@ -45,9 +56,11 @@ def test_only_names_containing_measured_are_timings(name, timing):
 def test_glue_differences_ignore_timings_and_report_everything_else():
     first = {"ch1_n": 3, "ch1_measured_ms": 1.5, "ch1_gone": "x", "ch1_word": "faster"}
     second = {"ch1_n": 4, "ch1_measured_ms": 9.9, "ch1_new": 1, "ch1_word": "faster"}
-    assert bench.glue_differences(first, second) == {"ch1_gone": ("x", "<missing>"),
-                                                     "ch1_n": (3, 4),
-                                                     "ch1_new": ("<missing>", 1)}
+    assert bench.glue_differences(first, second) == {
+        "ch1_gone": ("x", "<missing>"),
+        "ch1_n": (3, 4),
+        "ch1_new": ("<missing>", 1),
+    }
     assert bench.glue_differences(first, dict(first, ch1_measured_ms=0.1)) == {}
 
 
@@ -55,14 +68,29 @@ def test_built_glue_reads_the_glue_files_myst_nb_writes(tmp_path):
     executed = tmp_path / "_build" / "jupyter_execute" / "chapters"
     executed.mkdir(parents=True)
     (executed / "01_a.ipynb").write_text("{}")
-    (executed / "02_b.ipynb").write_text("{}")  # a chapter that glues nothing has no .glue.json
+    (executed / "02_b.ipynb").write_text(
+        "{}"
+    )  # a chapter that glues nothing has no .glue.json
     record = lambda text: {"output_type": "display_data", "data": {"text/plain": text}}  # noqa: E731
-    (executed / "01_a.glue.json").write_text(json.dumps(
-        {"ch1_n": record("61100840"), "ch1_x": record("0.25"), "ch1_word": record("'faster'"),
-         "ch1_odd": record("tensor(3.)")}))
+    (executed / "01_a.glue.json").write_text(
+        json.dumps(
+            {
+                "ch1_n": record("61100840"),
+                "ch1_x": record("0.25"),
+                "ch1_word": record("'faster'"),
+                "ch1_odd": record("tensor(3.)"),
+            }
+        )
+    )
     assert bench.built_glue(tmp_path) == {
-        "chapters/01_a": {"ch1_n": 61100840, "ch1_x": 0.25, "ch1_word": "faster", "ch1_odd": "tensor(3.)"},
-        "chapters/02_b": {}}
+        "chapters/01_a": {
+            "ch1_n": 61100840,
+            "ch1_x": 0.25,
+            "ch1_word": "faster",
+            "ch1_odd": "tensor(3.)",
+        },
+        "chapters/02_b": {},
+    }
 
 
 def test_site_sizes_finds_the_largest_page_and_counts_its_images(tmp_path):
@@ -75,7 +103,9 @@ def test_site_sizes_finds_the_largest_page_and_counts_its_images(tmp_path):
     sizes = bench.site_sizes(tmp_path)
     assert sizes["largest_page"] == "long.html" and sizes["largest_page_bytes"] == 3007
     assert sizes["heaviest_page_with_images"] == "figure.html"
-    assert sizes["heaviest_page_with_images_bytes"] == 5000 + len('<img alt="a" src="_images/big.png"/>')
+    assert sizes["heaviest_page_with_images_bytes"] == 5000 + len(
+        '<img alt="a" src="_images/big.png"/>'
+    )
     assert sizes["site_bytes"] - sizes["site_bytes_without_mathjax"] == 1000
     assert sizes["pages"] == 2 and sizes["site_files"] == 4
 
@@ -83,7 +113,12 @@ def test_site_sizes_finds_the_largest_page_and_counts_its_images(tmp_path):
 def _report(**overrides):
     edited = "chapters/01_a"
     build = lambda seconds, executed=None, read=None: {  # noqa: E731
-        "seconds": seconds, "executed": executed or {}, "from_cache": [], "read": read or [], "written": []}
+        "seconds": seconds,
+        "executed": executed or {},
+        "from_cache": [],
+        "read": read or [],
+        "written": [],
+    }
     report = {
         "cold": build(100.0, {edited: 20.0, "chapters/02_b": 30.0}),
         "warm": build(5.0),
@@ -104,25 +139,48 @@ def test_check_names_each_broken_budget_and_each_redone_piece_of_work():
     report, chapters, edited = _report()
     report["cold"]["seconds"] = 301.0
     report["warm"].update(seconds=16.0, executed={"chapters/02_b": 30.0})
-    report["edit_code"].update(seconds=35.5, executed={edited: 20.0, "chapters/02_b": 30.0})
+    report["edit_code"].update(
+        seconds=35.5, executed={edited: 20.0, "chapters/02_b": 30.0}
+    )
     report["edit_markdown"]["read"] = [edited, "intro"]
-    report["determinism"]["differences_between_cold_builds"] = {edited: {"ch1_n": ["3", "4"]}}
+    report["determinism"]["differences_between_cold_builds"] = {
+        edited: {"ch1_n": ["3", "4"]}
+    }
     problems = "\n".join(bench.check(report, chapters, edited))
     assert "cold build 301.0 s > budget 300 s" in problems
     assert "warm build 16.0 s > budget 15 s" in problems
     assert "the warm build redid work" in problems
     assert "edit_code: rebuild 35.5 s > budget 35.0 s" in problems
-    assert "re-executed ['chapters/01_a', 'chapters/02_b'], expected only chapters/01_a" in problems
+    assert (
+        "re-executed ['chapters/01_a', 'chapters/02_b'], expected only chapters/01_a"
+        in problems
+    )
     assert "edit_markdown: re-read ['chapters/01_a', 'intro']" in problems
-    assert "glued values differ between two cold builds" in problems and "ch1_n" in problems
+    assert (
+        "glued values differ between two cold builds" in problems
+        and "ch1_n" in problems
+    )
 
 
 def test_make_bench_runs_the_benchmark_with_the_flags_of_make_book():
-    result = subprocess.run(["make", "--no-print-directory", "-n", "bench"], cwd=ROOT, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
-    flags = subprocess.run(["make", "--no-print-directory", "-n", "book"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.split("jupyter-book build . ")[-1].splitlines()[0].strip()
+    flags = (
+        subprocess.run(
+            ["make", "--no-print-directory", "-n", "book"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.split("jupyter-book build . ")[-1]
+        .splitlines()[0]
+        .strip()
+    )
     assert f'tools/bench.py --build-flags "{flags}"' in result.stdout, result.stdout
 
 
@@ -132,5 +190,8 @@ def test_a_cold_build_starts_without_build_folder_and_chapter_caches(tmp_path):
     (tmp_path / "chapters" / "data" / "weights.pt").write_bytes(b"w")
     (tmp_path / "chapters" / "01_a.md").write_text("# A\n")
     bench.Book(tmp_path, [], tmp_path).clean()
-    assert not (tmp_path / "_build").exists() and not (tmp_path / "chapters" / "data").exists()
+    assert (
+        not (tmp_path / "_build").exists()
+        and not (tmp_path / "chapters" / "data").exists()
+    )
     assert (tmp_path / "chapters" / "01_a.md").exists()

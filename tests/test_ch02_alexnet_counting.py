@@ -1,9 +1,9 @@
 """Chapter 2: counting AlexNet's parameters, multiplications and additions."""
+
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import execution_error, replace_solution
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
@@ -17,7 +17,9 @@ def ch(run_chapter):
 
 
 def test_runs_within_budget(ch):
-    assert ch.seconds < BUDGET_SECONDS, f"chapter took {ch.seconds:.1f} s, budget {BUDGET_SECONDS} s"
+    assert ch.seconds < BUDGET_SECONDS, (
+        f"chapter took {ch.seconds:.1f} s, budget {BUDGET_SECONDS} s"
+    )
 
 
 def test_parameter_counts(ch):
@@ -36,7 +38,9 @@ def test_parameter_shares(ch):
     g = ch.glue
     assert round(100 * g["ch2_conv_param_share"], 2) == 4.04
     assert round(100 * g["ch2_linear_param_share"], 2) == 95.96
-    assert g["ch2_conv_param_share"] + g["ch2_linear_param_share"] == pytest.approx(1.0, abs=1e-12)
+    assert g["ch2_conv_param_share"] + g["ch2_linear_param_share"] == pytest.approx(
+        1.0, abs=1e-12
+    )
 
 
 def test_same_parameter_count_as_torchvision(ch):
@@ -69,7 +73,10 @@ def test_additions_with_and_without_bias(ch):
     assert g["ch2_linear_adds"] == g["ch2_linear_mults"] == 58_621_952
     assert g["ch2_total_adds"] == 714_188_480
     # without bias: fewer by one per output
-    assert g["ch2_conv_outputs"] == 64 * 55 * 55 + 192 * 27 * 27 + (384 + 256 + 256) * 13 * 13
+    assert (
+        g["ch2_conv_outputs"]
+        == 64 * 55 * 55 + 192 * 27 * 27 + (384 + 256 + 256) * 13 * 13
+    )
     assert g["ch2_linear_outputs"] == 4096 + 4096 + 1000
     assert g["ch2_conv_adds_nobias"] == 655_566_528 - 484_992 == 655_081_536
     assert g["ch2_linear_adds_nobias"] == 58_621_952 - 9_192 == 58_612_760
@@ -80,15 +87,34 @@ def test_additions_with_and_without_bias(ch):
 def test_flop_counter_agrees_on_three_models(ch):
     g = ch.glue
     assert g["ch2_fc_alexnet_flops"] == 2 * (655_566_528 + 58_621_952) == 1_428_376_960
-    assert g["ch2_tv224_flops"] == 2 * (g["ch2_tv224_conv_mults"] + g["ch2_tv224_linear_mults"])
-    assert (g["ch2_tv224_conv_mults"], g["ch2_tv224_linear_mults"]) == (655_566_528, 58_621_952)
+    assert g["ch2_tv224_flops"] == 2 * (
+        g["ch2_tv224_conv_mults"] + g["ch2_tv224_linear_mults"]
+    )
+    assert (g["ch2_tv224_conv_mults"], g["ch2_tv224_linear_mults"]) == (
+        655_566_528,
+        58_621_952,
+    )
     assert g["ch2_tv_cost_relation"] == "the same as"
-    assert g["ch2_vgg11_flops"] == 2 * (g["ch2_vgg11_conv_mults"] + g["ch2_vgg11_linear_mults"])
-    assert (g["ch2_vgg11_conv_mults"], g["ch2_vgg11_linear_mults"]) == (7_485_456_384, 123_633_664)
+    assert g["ch2_vgg11_flops"] == 2 * (
+        g["ch2_vgg11_conv_mults"] + g["ch2_vgg11_linear_mults"]
+    )
+    assert (g["ch2_vgg11_conv_mults"], g["ch2_vgg11_linear_mults"]) == (
+        7_485_456_384,
+        123_633_664,
+    )
     assert g["ch2_vgg11_flops"] == 15_218_180_096
     # the table printed by the chapter says every row agrees
-    rows = [line for line in ch.text.splitlines()
-            if line.startswith(("problem's AlexNet, 227", "torchvision AlexNet, 224", "torchvision VGG-11, 224"))]
+    rows = [
+        line
+        for line in ch.text.splitlines()
+        if line.startswith(
+            (
+                "problem's AlexNet, 227",
+                "torchvision AlexNet, 224",
+                "torchvision VGG-11, 224",
+            )
+        )
+    ]
     assert len(rows) == 3 and all(line.rstrip().endswith("True") for line in rows), rows
 
 
@@ -104,14 +130,18 @@ def test_reuse(ch):
     assert g["ch2_conv_reuse"] == pytest.approx(655_566_528 / 2_468_544)
     assert g["ch2_conv1_reuse"] == 55 * 55
     assert round(100 * g["ch2_conv_mult_share"], 2) == 91.79
-    assert "PASSED: every layer's reuse from count_ops equals FlopCounterMode's" in ch.text
+    assert (
+        "PASSED: every layer's reuse from count_ops equals FlopCounterMode's" in ch.text
+    )
 
 
 def test_widths_and_their_provenance(ch):
     g = ch.glue
-    assert g["ch2_widths"] == "64–192–384–256–256"          # torchvision's
-    assert g["ch2_weird_widths"] == "64–192–384–384–256"    # "One weird trick", footnote p. 5
-    assert g["ch2_orig_widths"] == "96–256–384–384–256"     # Krizhevsky et al. 2012
+    assert g["ch2_widths"] == "64–192–384–256–256"  # torchvision's
+    assert (
+        g["ch2_weird_widths"] == "64–192–384–384–256"
+    )  # "One weird trick", footnote p. 5
+    assert g["ch2_orig_widths"] == "96–256–384–384–256"  # Krizhevsky et al. 2012
     assert g["ch2_tv_conv1_padding"] == 2
     assert g["ch2_bytes_per_weight"] == 4
     assert g["ch2_orig_wider_layers"] == "conv1, conv2 and conv4"
@@ -124,24 +154,43 @@ def test_original_alexnet(ch):
     assert g["ch2_orig_total_params"] == 60_965_224
     assert g["ch2_orig_conv_params"] == 2_334_080
     # conv1..conv5 at 227: 96*55^2*363 + 256*27^2*1200 + 384*13^2*2304 + 384*13^2*1728 + 256*13^2*1728
-    assert g["ch2_orig_conv_mults"] == (96 * 55**2 * 363 + 256 * 27**2 * 1200 + 384 * 13**2 * 2304
-                                        + 384 * 13**2 * 1728 + 256 * 13**2 * 1728) == 665_784_864
+    assert (
+        g["ch2_orig_conv_mults"]
+        == (
+            96 * 55**2 * 363
+            + 256 * 27**2 * 1200
+            + 384 * 13**2 * 2304
+            + 384 * 13**2 * 1728
+            + 256 * 13**2 * 1728
+        )
+        == 665_784_864
+    )
     assert g["ch2_orig_linear_param_share"] == pytest.approx(58_631_144 / 60_965_224)
-    assert g["ch2_orig_linear_mult_share"] == pytest.approx(58_621_952 / (665_784_864 + 58_621_952))
+    assert g["ch2_orig_linear_mult_share"] == pytest.approx(
+        58_621_952 / (665_784_864 + 58_621_952)
+    )
     assert g["ch2_hybrid_total_params"] == 60_209_960
 
 
 def test_activation_memory(ch):
     g = ch.glue
-    conv_out = 64 * 55**2 + 192 * 27**2 + 384 * 13**2 + 2 * 256 * 13**2   # 484,992
-    pool_out = 64 * 27**2 + 192 * 13**2 + 256 * 6**2                     # 88,320
-    distinct = conv_out + pool_out + 256 * 6**2 + (4096 + 4096 + 1000)    # + avgpool, linear outputs
-    relu_out = conv_out + 4096 + 4096                                     # in place: no new memory
+    conv_out = 64 * 55**2 + 192 * 27**2 + 384 * 13**2 + 2 * 256 * 13**2  # 484,992
+    pool_out = 64 * 27**2 + 192 * 13**2 + 256 * 6**2  # 88,320
+    distinct = (
+        conv_out + pool_out + 256 * 6**2 + (4096 + 4096 + 1000)
+    )  # + avgpool, linear outputs
+    relu_out = conv_out + 4096 + 4096  # in place: no new memory
     assert g["ch2_act_elems"] == distinct == 591_720
     assert g["ch2_act_every_output"] == distinct + relu_out == 1_084_904
     assert g["ch2_act_mb"] == pytest.approx(4 * 591_720 / 1e6)
-    assert (g["ch2_input_elems"], g["ch2_logits_elems"], g["ch2_pool_index_elems"]) == (3 * 227**2, 1000, pool_out)
-    assert g["ch2_saved_float_mb"] == pytest.approx(4 * (591_720 - 1000 + 3 * 227**2) / 1e6)
+    assert (g["ch2_input_elems"], g["ch2_logits_elems"], g["ch2_pool_index_elems"]) == (
+        3 * 227**2,
+        1000,
+        pool_out,
+    )
+    assert g["ch2_saved_float_mb"] == pytest.approx(
+        4 * (591_720 - 1000 + 3 * 227**2) / 1e6
+    )
     assert g["ch2_saved_index_mb"] == pytest.approx(8 * pool_out / 1e6)
     assert g["ch2_saved_mb"] == pytest.approx(3.687788)
     assert g["ch2_weights_mb"] == pytest.approx(4 * 61_100_840 / 1e6)
@@ -165,20 +214,40 @@ def test_timing_glued_and_words_follow_numbers(ch):
     g = ch.glue
     assert g["ch2_runs_b1"] >= 5 and g["ch2_runs_b64"] >= 3
     for b in (1, 64):
-        conv, lin = g[f"ch2_measured_conv_time_share_b{b}"], g[f"ch2_measured_linear_time_share_b{b}"]
+        conv, lin = (
+            g[f"ch2_measured_conv_time_share_b{b}"],
+            g[f"ch2_measured_linear_time_share_b{b}"],
+        )
         pool = g[f"ch2_measured_pool_time_share_b{b}"]
         assert 0 < conv < 1 and 0 < lin < 1 and 0 < pool < 1 and conv + lin + pool <= 1
         assert g[f"ch2_measured_time_ms_b{b}"] > 0
-        assert g[f"ch2_measured_linear_time_ratio_b{b}"] == pytest.approx(lin / g["ch2_linear_mult_share"])
+        assert g[f"ch2_measured_linear_time_ratio_b{b}"] == pytest.approx(
+            lin / g["ch2_linear_mult_share"]
+        )
     assert g["ch2_measured_linear_b1_vs_conv"] == (
-        "slower" if g["ch2_measured_linear_gmacs_b1"] < g["ch2_measured_conv_gmacs_b1"] else "faster")
+        "slower"
+        if g["ch2_measured_linear_gmacs_b1"] < g["ch2_measured_conv_gmacs_b1"]
+        else "faster"
+    )
     assert g["ch2_measured_linear_b1_vs_b64"] == (
-        "higher" if g["ch2_measured_linear_time_share_b1"] > g["ch2_measured_linear_time_share_b64"] else "lower")
+        "higher"
+        if g["ch2_measured_linear_time_share_b1"]
+        > g["ch2_measured_linear_time_share_b64"]
+        else "lower"
+    )
     assert g["ch2_measured_linear_b1_vs_arith"] == (
-        "larger" if g["ch2_measured_linear_time_share_b1"] > g["ch2_linear_mult_share"] else "smaller")
+        "larger"
+        if g["ch2_measured_linear_time_share_b1"] > g["ch2_linear_mult_share"]
+        else "smaller"
+    )
     assert g["ch2_measured_linear_b64_vs_b1_rate"] == (
-        "faster" if g["ch2_measured_linear_gmacs_b64"] > g["ch2_measured_linear_gmacs_b1"] else "slower")
-    assert g["ch2_measured_linear_vs_read"] == pytest.approx(g["ch2_measured_linear_ms_b1"] / g["ch2_measured_weight_read_ms"])
+        "faster"
+        if g["ch2_measured_linear_gmacs_b64"] > g["ch2_measured_linear_gmacs_b1"]
+        else "slower"
+    )
+    assert g["ch2_measured_linear_vs_read"] == pytest.approx(
+        g["ch2_measured_linear_ms_b1"] / g["ch2_measured_weight_read_ms"]
+    )
     assert g["ch2_linear_weight_mb"] == pytest.approx(58_621_952 * 4 / 1e6)
 
 
@@ -189,22 +258,40 @@ def test_exercises_pass(ch):
     assert g["ch2_conv2_params"] == 307_392
     assert g["ch2_conv_mults_224"] == 583_299_840
     # groups=2 on conv2, conv4, conv5 halves their weights and multiplications
-    assert g["ch2_grouped_conv_params"] == 2_469_696 - (307_200 + 884_736 + 589_824) // 2 == 1_578_816
-    assert g["ch2_grouped_conv_mults"] == 655_566_528 - (223_948_800 + 149_520_384 + 99_680_256) // 2
-    assert g["ch2_grouped_total_params"] == 61_100_840 - (307_200 + 884_736 + 589_824) // 2 == 60_209_960
+    assert (
+        g["ch2_grouped_conv_params"]
+        == 2_469_696 - (307_200 + 884_736 + 589_824) // 2
+        == 1_578_816
+    )
+    assert (
+        g["ch2_grouped_conv_mults"]
+        == 655_566_528 - (223_948_800 + 149_520_384 + 99_680_256) // 2
+    )
+    assert (
+        g["ch2_grouped_total_params"]
+        == 61_100_840 - (307_200 + 884_736 + 589_824) // 2
+        == 60_209_960
+    )
     assert g["ch2_grouped_saved_params"] == 890_880
     assert g["ch2_grouped_param_ratio"] == pytest.approx(60_209_960 / 61_100_840)
 
 
 # --- Injected mistakes: the self-checks must fail and name the problem. ---------------------------
 
+
 def _without_timing(notebook):
     """Drop the (slow, irrelevant here) timing section: from its heading to the next section."""
     keep, skipping = [], False
     for cell in notebook.cells:
-        if cell.cell_type == "markdown" and "\n## Does time follow" in "\n" + cell.source:
+        if (
+            cell.cell_type == "markdown"
+            and "\n## Does time follow" in "\n" + cell.source
+        ):
             skipping = True
-        if cell.cell_type == "markdown" and "\n## Beyond the problem" in "\n" + cell.source:
+        if (
+            cell.cell_type == "markdown"
+            and "\n## Beyond the problem" in "\n" + cell.source
+        ):
             skipping = False
         if not skipping:
             keep.append(cell)
@@ -248,14 +335,29 @@ NO_BIAS = """    model = AlexNet()
     return model"""
 
 
-@pytest.mark.parametrize("function_name, body, expected", [
-    ("conv_counts", NO_STRIDE, "divide by the stride"),
-    ("conv_counts", ALWAYS_BIAS_ADD, "plus one for the bias only when there is a bias"),
-    ("alexnet_grouped", CONV3_GROUPED_TOO, "conv3 (features.6) must stay dense"),
-    ("alexnet_grouped", NO_PADDING, "features.3: output shape (1, 192, 23, 23), expected (1, 192, 27, 27): "
-                                    "copy the kernel size, stride and padding"),
-    ("alexnet_grouped", NO_BIAS, "features.3: 0 biases, expected 192: grouping keeps one bias"),
-])
+@pytest.mark.parametrize(
+    "function_name, body, expected",
+    [
+        ("conv_counts", NO_STRIDE, "divide by the stride"),
+        (
+            "conv_counts",
+            ALWAYS_BIAS_ADD,
+            "plus one for the bias only when there is a bias",
+        ),
+        ("alexnet_grouped", CONV3_GROUPED_TOO, "conv3 (features.6) must stay dense"),
+        (
+            "alexnet_grouped",
+            NO_PADDING,
+            "features.3: output shape (1, 192, 23, 23), expected (1, 192, 27, 27): "
+            "copy the kernel size, stride and padding",
+        ),
+        (
+            "alexnet_grouped",
+            NO_BIAS,
+            "features.3: 0 biases, expected 192: grouping keeps one bias",
+        ),
+    ],
+)
 def test_injected_mistake_is_named(tmp_path, function_name, body, expected):
     notebook = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
     replace_solution(notebook.cells, function_name, body)
@@ -274,23 +376,33 @@ def _edit_cell(notebook, marker, old, new):
 WRONG_TOOLS = {
     # a linear layer "costs in * out" whatever the batch (right at batch 1, so the batch-1 checks pass)
     "linear counter ignores the batch": (
-        "OP_RULES = {", "nn.Linear: _conv_or_linear,",
+        "OP_RULES = {",
+        "nn.Linear: _conv_or_linear,",
         "nn.Linear: lambda m, i, o: (m.in_features * m.out_features, "
         "m.out_features * (m.in_features - 1 + (m.bias is not None))),",
-        "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, FlopCounterMode 64"),
+        "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, FlopCounterMode 64",
+    ),
     # activation memory counting the in-place ReLU outputs as new memory
     "in-place outputs counted": (
-        "def activation_elements(", "for _, output, in_place in records if not in_place)",
-        "for _, output, in_place in records)", "count an in-place output (ReLU) once"),
+        "def activation_elements(",
+        "for _, output, in_place in records if not in_place)",
+        "for _, output, in_place in records)",
+        "count an in-place output (ReLU) once",
+    ),
     # "the backward pass costs exactly twice the forward", even when the input needs no gradient
     "backward exactly 2x": (
-        "def forward_backward_flops(", "predicted_bwd = 2 * fwd_flops - conv1_flops",
-        "predicted_bwd = 2 * fwd_flops", "the first layer's input gradient is computed only when"),
+        "def forward_backward_flops(",
+        "predicted_bwd = 2 * fwd_flops - conv1_flops",
+        "predicted_bwd = 2 * fwd_flops",
+        "the first layer's input gradient is computed only when",
+    ),
     # the original with conv3 grouped too (as if every layer after conv1 were split over the two GPUs)
     "original conv3 grouped": (
-        "class OriginalAlexNet(", "nn.Conv2d(256, 384, kernel_size=3, padding=1),",
+        "class OriginalAlexNet(",
+        "nn.Conv2d(256, 384, kernel_size=3, padding=1),",
         "nn.Conv2d(256, 384, kernel_size=3, padding=1, groups=2),",
-        "check the original's widths and groups"),
+        "check the original's widths and groups",
+    ),
 }
 
 

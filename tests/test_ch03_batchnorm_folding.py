@@ -1,18 +1,18 @@
 """Chapter 3: folding batch normalization. Runs the twin once (from an empty folder, so it trains)."""
+
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import execution_error, replace_solution
+from nbclient import NotebookClient
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 STEM = "03_batchnorm_folding"
 BUDGET_SECONDS = 120
-FLOAT32_EPS = 2.0 ** -23
+FLOAT32_EPS = 2.0**-23
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,12 @@ def ch3(run_chapter):
 
 
 def test_runs_within_budget_including_training(ch3):
-    assert ch3.glue["ch3_measured_weights_source"].startswith("trained in this run"), "the cache must be absent"
-    assert ch3.seconds < BUDGET_SECONDS, f"chapter 3 took {ch3.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+    assert ch3.glue["ch3_measured_weights_source"].startswith("trained in this run"), (
+        "the cache must be absent"
+    )
+    assert ch3.seconds < BUDGET_SECONDS, (
+        f"chapter 3 took {ch3.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+    )
 
 
 def test_trained_net_and_cache(ch3):
@@ -32,7 +36,11 @@ def test_trained_net_and_cache(ch3):
     # multiply-adds: conv1 442,368; conv2 2,359,296; fc1 16,777,216; fc2 10,240
     assert g["ch3_fc1_mac_share"] == pytest.approx(16_777_216 / 19_589_120)
     assert g["ch3_n_train"] == 10_000 and g["ch3_batch_size"] == 100
-    assert (g["ch3_conv_padding"], g["ch3_fc1_units"], g["ch3_n_classes"]) == (1, 1024, 10)
+    assert (g["ch3_conv_padding"], g["ch3_fc1_units"], g["ch3_n_classes"]) == (
+        1,
+        1024,
+        10,
+    )
     assert g["ch3_chance"] == pytest.approx(0.1)
     assert 0.35 <= g["ch3_test_accuracy"] < 0.7
     assert g["ch3_measured_train_seconds"] > 0
@@ -63,17 +71,29 @@ def test_cache_is_reused(ch3, tmp_path):
     # only the setup, network and training cells: enough to see which branch ran
     cells = [c for c in notebook.cells if c.cell_type == "code"]
     upto = next(i for i, c in enumerate(cells) if "def train_smallnet" in c.source)
-    notebook.cells = cells[:upto + 1]
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()
-    text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    notebook.cells = cells[: upto + 1]
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute()
+    text = "".join(
+        o.get("text", "") for c in notebook.cells for o in c.get("outputs", [])
+    )
     assert "weights loaded from the cache" in text
-    assert "CIFAR-10 train" not in text, "with the cache present the training set must not be loaded"
+    assert "CIFAR-10 train" not in text, (
+        "with the cache present the training set must not be loaded"
+    )
 
 
 def test_folded_net_matches_on_whole_test_set(ch3):
     g = ch3.glue
-    assert g["ch3_n_test"] == 10_000 and g["ch3_eval_batch"] == 100 and g["ch3_n_batches"] == 100
+    assert (
+        g["ch3_n_test"] == 10_000
+        and g["ch3_eval_batch"] == 100
+        and g["ch3_n_batches"] == 100
+    )
     assert 0 < g["ch3_max_sq_error"] < 1e-8
     assert g["ch3_label_disagreements"] == 0
     assert g["ch3_fold_unit_cases"] == 12
@@ -85,13 +105,21 @@ def test_scale_free_error_explains_the_absolute_bound(ch3):
     # rounding size: a few float32 epsilons, the worst batch no better than the whole test set
     assert 0 < g["ch3_rel_error_eps"] <= g["ch3_rel_error_eps_max_batch"] < 10
     assert 0 < g["ch3_logit_rms"] < 100
-    assert g["ch3_predicted_max_sq_error"] == pytest.approx(g["ch3_rel_error"] ** 2 * g["ch3_batch_sq_norm_max"])
+    assert g["ch3_predicted_max_sq_error"] == pytest.approx(
+        g["ch3_rel_error"] ** 2 * g["ch3_batch_sq_norm_max"]
+    )
     assert 0.5 < g["ch3_predicted_max_sq_error"] / g["ch3_max_sq_error"] < 2
-    assert g["ch3_logit_headroom"] == pytest.approx((1e-8 / g["ch3_max_sq_error"]) ** 0.5)
+    assert g["ch3_logit_headroom"] == pytest.approx(
+        (1e-8 / g["ch3_max_sq_error"]) ** 0.5
+    )
     factor = g["ch3_scale_factor"]
     assert factor >= 2 and factor & (factor - 1) == 0, "a power of two"
-    assert g["ch3_scaled_sq_error"] == pytest.approx(factor ** 2 * g["ch3_max_sq_error"], rel=1e-6)
-    assert g["ch3_scaled_sq_error"] > 1e-8 > g["ch3_scaled_sq_error"] / 4, "the smallest such power of two"
+    assert g["ch3_scaled_sq_error"] == pytest.approx(
+        factor**2 * g["ch3_max_sq_error"], rel=1e-6
+    )
+    assert g["ch3_scaled_sq_error"] > 1e-8 > g["ch3_scaled_sq_error"] / 4, (
+        "the smallest such power of two"
+    )
 
 
 def test_agrees_with_torch_fusion(ch3):
@@ -117,13 +145,17 @@ def test_classic_mistakes_are_large(ch3):
     assert g["ch3_no_eps_error"] > 100 * g["ch3_max_sq_error"]
     assert g["ch3_no_eps_min_ratio"] == 100
     assert 0 < g["ch3_first_batch_error"] <= g["ch3_max_sq_error"]
-    assert g["ch3_no_eps_ratio"] == pytest.approx(g["ch3_no_eps_error"] / g["ch3_first_batch_error"])
+    assert g["ch3_no_eps_ratio"] == pytest.approx(
+        g["ch3_no_eps_error"] / g["ch3_first_batch_error"]
+    )
     assert g["ch3_no_eps_ratio"] > 100
 
 
 def test_biased_and_unbiased_variance(ch3):
     g = ch3.glue
-    assert g["ch3_var_n_fc1"] == 100 and g["ch3_var_ratio_fc1"] == pytest.approx(100 / 99)
+    assert g["ch3_var_n_fc1"] == 100 and g["ch3_var_ratio_fc1"] == pytest.approx(
+        100 / 99
+    )
     assert g["ch3_var_n_conv1"] == 100 * 32 * 32
     assert g["ch3_var_ratio_conv1"] == pytest.approx(102_400 / 102_399)
     assert g["ch3_var_deviation_unbiased_fc1"] > 1e-4
@@ -135,7 +167,12 @@ def test_folding_and_int8_quantization(ch3):
     for name in ("conv1", "conv2", "fc1"):
         assert g[f"ch3_q_{name}_spread_after"] > g[f"ch3_q_{name}_spread_before"] >= 1
         assert g[f"ch3_q_{name}_tensor_after"] > g[f"ch3_q_{name}_tensor_before"] > 0
-        assert 0 < g[f"ch3_q_{name}_channel_after"] < g[f"ch3_q_{name}_tensor_after"] < 0.05
+        assert (
+            0
+            < g[f"ch3_q_{name}_channel_after"]
+            < g[f"ch3_q_{name}_tensor_after"]
+            < 0.05
+        )
     assert 0 < g["ch3_q_output_channel"] < g["ch3_q_output_tensor"] < 0.1
     assert 0 <= g["ch3_q_labels_channel"] <= g["ch3_q_labels_tensor"] <= 100
 
@@ -143,14 +180,27 @@ def test_folding_and_int8_quantization(ch3):
 def test_timings_reported_consistently(ch3):
     g = ch3.glue
     assert (g["ch3_time_rounds_b1"], g["ch3_time_rounds_b100"]) == (31, 9)
-    assert (g["ch3_time_batch_small"], g["ch3_time_batch_large"], g["ch3_speed_tolerance"]) == (1, 100, 0.05)
+    assert (
+        g["ch3_time_batch_small"],
+        g["ch3_time_batch_large"],
+        g["ch3_speed_tolerance"],
+    ) == (1, 100, 0.05)
     for batch in (1, 100):
-        bn, folded = g[f"ch3_measured_time_bn_b{batch}"], g[f"ch3_measured_time_folded_b{batch}"]
+        bn, folded = (
+            g[f"ch3_measured_time_bn_b{batch}"],
+            g[f"ch3_measured_time_folded_b{batch}"],
+        )
         assert bn > 0 and folded > 0
         ratio = g[f"ch3_measured_speedup_b{batch}"]
         assert ratio == pytest.approx(bn / folded)
         word = g[f"ch3_measured_speed_word_b{batch}"]
-        expected = "faster than" if ratio > 1.05 else "slower than" if ratio < 1 / 1.05 else "about as fast as"
+        expected = (
+            "faster than"
+            if ratio > 1.05
+            else "slower than"
+            if ratio < 1 / 1.05
+            else "about as fast as"
+        )
         assert word == expected
         # Shares of separately timed medians: noisy on a loaded machine, so only sanity bounds.
         assert 0 < g[f"ch3_measured_bn_share_b{batch}"] < 2
@@ -163,14 +213,18 @@ def test_exercise_checks_pass_and_figure(ch3):
     # 15 in the text (2 running statistics, 2 scale, 1 epsilon, 4 variance, 6 quantization), 6 in exercises
     assert ch3.text.count("PASSED:") == 21
     assert "FAILED" not in ch3.text
-    images = [o for c in ch3.notebook.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    images = [
+        o
+        for c in ch3.notebook.cells
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert len(images) == 1
     assert ch3.glue["ch3_measured_chapter_seconds"] < ch3.seconds
     assert ch3.glue["ch3_measured_cpu_seconds"] > 0
 
 
 # --- Injected mistakes: the self-checks must name the problem. ---------------------------------------
-
 
 
 # A stand-in for the trained net (random BN statistics), run just before the chapter's fold_net cell,
@@ -204,14 +258,30 @@ def _run_cells(tmp_path, keep, function_name, wrong_body, extra_after=None):
 
 
 def _run_bn_before(tmp_path, wrong_body):
-    return _run_cells(tmp_path, lambda src: "fold_bn_into_next" in src, "fold_bn_into_next", wrong_body)
+    return _run_cells(
+        tmp_path,
+        lambda src: "fold_bn_into_next" in src,
+        "fold_bn_into_next",
+        wrong_body,
+    )
 
 
 def _run_first_mismatch(tmp_path, wrong_body):
-    keep = lambda src: ("class SmallNet(" in src or "def fold_bn(" in src or "def fold_net(" in src
-                        or "first_mismatch" in src)
-    return _run_cells(tmp_path, keep, "first_mismatch", wrong_body,
-                      extra_after=("def fold_bn(", STAND_IN))
+    def keep(src):
+        return (
+            "class SmallNet(" in src
+            or "def fold_bn(" in src
+            or "def fold_net(" in src
+            or "first_mismatch" in src
+        )
+
+    return _run_cells(
+        tmp_path,
+        keep,
+        "first_mismatch",
+        wrong_body,
+        extra_after=("def fold_bn(", STAND_IN),
+    )
 
 
 BN_BEFORE_PREFIX = """    with torch.no_grad():
@@ -227,9 +297,12 @@ BN_BEFORE_PREFIX = """    with torch.no_grad():
 
 def test_bn_before_check_names_the_bias_mistake(tmp_path):
     # Plausible slip: add the BN's shift to the bias directly instead of passing it through W.
-    wrong = BN_BEFORE_PREFIX + """        folded.weight = nn.Parameter(linear.weight * s)
+    wrong = (
+        BN_BEFORE_PREFIX
+        + """        folded.weight = nn.Parameter(linear.weight * s)
         folded.bias = nn.Parameter(bias + t.sum())
     return folded"""
+    )
     message = _run_bn_before(tmp_path, wrong)
     assert "CheckFailed" in message
     assert "the weight is right but the bias is wrong" in message
@@ -238,9 +311,12 @@ def test_bn_before_check_names_the_bias_mistake(tmp_path):
 
 def test_bn_before_check_names_the_rows_mistake(tmp_path):
     # Plausible slip: copy the theorem and scale the rows (outputs) instead of the columns (inputs).
-    wrong = BN_BEFORE_PREFIX + """        folded.weight = nn.Parameter(linear.weight * s[: linear.out_features, None])
+    wrong = (
+        BN_BEFORE_PREFIX
+        + """        folded.weight = nn.Parameter(linear.weight * s[: linear.out_features, None])
         folded.bias = nn.Parameter(bias + linear.weight @ t)
     return folded"""
+    )
     message = _run_bn_before(tmp_path, wrong)
     assert "CheckFailed" in message
     assert "the weight is wrong" in message and "columns of W, not its rows" in message
@@ -276,7 +352,10 @@ def test_first_mismatch_check_names_the_order_mistake(tmp_path):
     return found"""
     message = _run_first_mismatch(tmp_path, wrong)
     assert "CheckFailed" in message
-    assert "flagged at 'fc2', expected 'conv1'" in message and "in the order conv1, conv2, fc1, fc2" in message
+    assert (
+        "flagged at 'fc2', expected 'conv1'" in message
+        and "in the order conv1, conv2, fc1, fc2" in message
+    )
 
 
 # --- Injected mistakes in the chapter's own checks (stand-in data, no CIFAR-10) ----------------------
@@ -309,7 +388,9 @@ def _run_edited(tmp_path, keep, edits, inserts=()):
     chosen = [code[0]] + [c for c in code[1:] if keep(c.source)]
     for old, new in edits:
         hits = [c for c in chosen if old in c.source]
-        assert len(hits) == 1 and hits[0].source.count(old) == 1, f"{old!r} must occur once"
+        assert len(hits) == 1 and hits[0].source.count(old) == 1, (
+            f"{old!r} must occur once"
+        )
         hits[0].source = hits[0].source.replace(old, new)
     for marker, source in inserts:
         index = next(i for i, c in enumerate(chosen) if marker in c.source)
@@ -327,9 +408,16 @@ RUNNING_STATS_CELLS = _keep("class SmallNet(", "N_FORWARD_PASSES = ")
 
 def test_running_statistics_check_names_eval_mode(tmp_path):
     # Plausible slip: forward passes in eval mode, which neither uses nor updates batch statistics.
-    message = _run_edited(tmp_path, RUNNING_STATS_CELLS, [("SmallNet().train()", "SmallNet().eval()")],
-                          [("class SmallNet(", STAND_IN_DATA)])
-    assert "CheckFailed" in message and "the running statistics stayed near (0, 1)" in message
+    message = _run_edited(
+        tmp_path,
+        RUNNING_STATS_CELLS,
+        [("SmallNet().train()", "SmallNet().eval()")],
+        [("class SmallNet(", STAND_IN_DATA)],
+    )
+    assert (
+        "CheckFailed" in message
+        and "the running statistics stayed near (0, 1)" in message
+    )
     assert "were the forward passes made in training mode?" in message
 
 
@@ -340,9 +428,16 @@ for k in range(N_FORWARD_PASSES):
     untrained(test_inputs[k * EVAL_BATCH:(k + 1) * EVAL_BATCH]).sum().backward()
     optimizer.step()
 with torch.no_grad():"""
-    message = _run_edited(tmp_path, RUNNING_STATS_CELLS, [("with torch.no_grad():", wrong)],
-                          [("class SmallNet(", STAND_IN_DATA)])
-    assert "CheckFailed" in message and "gamma or beta changed without an optimizer step" in message
+    message = _run_edited(
+        tmp_path,
+        RUNNING_STATS_CELLS,
+        [("with torch.no_grad():", wrong)],
+        [("class SmallNet(", STAND_IN_DATA)],
+    )
+    assert (
+        "CheckFailed" in message
+        and "gamma or beta changed without an optimizer step" in message
+    )
 
 
 FOLDED_NET_CELLS = ("class SmallNet(", "def fold_bn(", "def fold_net(")
@@ -353,14 +448,25 @@ def _run_scale_free(tmp_path, edits):
 per_batch = ((net_outputs - folded_outputs) ** 2).reshape(-1, EVAL_BATCH, 10).sum(dim=(1, 2))
 max_sq_error = per_batch.max().item()
 """
-    return _run_edited(tmp_path, _keep(*FOLDED_NET_CELLS, "def relative_error("), edits,
-                       [("def fold_bn(", STAND_IN), ("def fold_net(", STAND_IN_OUTPUTS + per_batch)])
+    return _run_edited(
+        tmp_path,
+        _keep(*FOLDED_NET_CELLS, "def relative_error("),
+        edits,
+        [("def fold_bn(", STAND_IN), ("def fold_net(", STAND_IN_OUTPUTS + per_batch)],
+    )
 
 
 def test_scale_free_check_names_a_relative_error_without_norm(tmp_path):
     # Plausible slip: an absolute error under the name relative_error.
-    message = _run_scale_free(tmp_path, [("return ((approx - exact).norm() / exact.norm()).item()",
-                                          "return (approx - exact).norm().item()")])
+    message = _run_scale_free(
+        tmp_path,
+        [
+            (
+                "return ((approx - exact).norm() / exact.norm()).item()",
+                "return (approx - exact).norm().item()",
+            )
+        ],
+    )
     assert "CheckFailed" in message and "misses the measured" in message
     assert "is relative_error divided by the norm of the exact outputs" in message
 
@@ -374,9 +480,16 @@ def test_scaling_check_names_a_factor_that_is_not_a_power_of_two(tmp_path):
 
 def test_epsilon_check_names_a_fold_on_the_net_s_own_bn(tmp_path):
     # Plausible slip: no copy, so eps = 0 is set on the reference net's BN as well.
-    message = _run_edited(tmp_path, _keep(*FOLDED_NET_CELLS, "def fold_bn_without_eps("),
-                          [("bn_no_eps = copy.deepcopy(bn)", "bn_no_eps = bn")], [("def fold_bn(", STAND_IN)])
-    assert "CheckFailed" in message and "leaving out epsilon made no clear difference" in message
+    message = _run_edited(
+        tmp_path,
+        _keep(*FOLDED_NET_CELLS, "def fold_bn_without_eps("),
+        [("bn_no_eps = copy.deepcopy(bn)", "bn_no_eps = bn")],
+        [("def fold_bn(", STAND_IN)],
+    )
+    assert (
+        "CheckFailed" in message
+        and "leaving out epsilon made no clear difference" in message
+    )
     assert "on a copy of the BN" in message
 
 
@@ -385,24 +498,45 @@ VARIANCE_CELLS = _keep("class SmallNet(", "def variance_conventions(")
 
 def test_variance_check_names_torch_var_default(tmp_path):
     # Plausible slip: torch.var's default, which divides by N - 1.
-    message = _run_edited(tmp_path, VARIANCE_CELLS, [("z.var(dim=dims, correction=0)", "z.var(dim=dims)")],
-                          [("class SmallNet(", STAND_IN)])
-    assert "CheckFailed" in message and "torch.var divides by N - 1 unless correction=0" in message
+    message = _run_edited(
+        tmp_path,
+        VARIANCE_CELLS,
+        [("z.var(dim=dims, correction=0)", "z.var(dim=dims)")],
+        [("class SmallNet(", STAND_IN)],
+    )
+    assert (
+        "CheckFailed" in message
+        and "torch.var divides by N - 1 unless correction=0" in message
+    )
 
 
 def test_variance_check_names_n_without_positions(tmp_path):
     # Plausible slip: N = the batch size, also for BatchNorm2d (where N is batch x height x width).
-    message = _run_edited(tmp_path, VARIANCE_CELLS, [("n = z.numel() // z.shape[1]", "n = len(z)")],
-                          [("class SmallNet(", STAND_IN)])
-    assert "CheckFailed" in message and "conv1: running_var / biased variance" in message
+    message = _run_edited(
+        tmp_path,
+        VARIANCE_CELLS,
+        [("n = z.numel() // z.shape[1]", "n = len(z)")],
+        [("class SmallNet(", STAND_IN)],
+    )
+    assert (
+        "CheckFailed" in message and "conv1: running_var / biased variance" in message
+    )
     assert "does N count every value of a channel (batch x positions)?" in message
 
 
 def test_quantization_check_names_the_wrong_axis(tmp_path):
     # Plausible slip: the maximum over dim 0, one step per input column instead of per output channel.
-    message = _run_edited(tmp_path, _keep(*FOLDED_NET_CELLS, "def int8_quantize("),
-                          [("rows.abs().amax(dim=1, keepdim=True)", "rows.abs().amax(dim=0, keepdim=True)")],
-                          [("def fold_bn(", STAND_IN), ("def fold_net(", STAND_IN_OUTPUTS)])
+    message = _run_edited(
+        tmp_path,
+        _keep(*FOLDED_NET_CELLS, "def int8_quantize("),
+        [
+            (
+                "rows.abs().amax(dim=1, keepdim=True)",
+                "rows.abs().amax(dim=0, keepdim=True)",
+            )
+        ],
+        [("def fold_bn(", STAND_IN), ("def fold_net(", STAND_IN_OUTPUTS)],
+    )
     assert "CheckFailed" in message and "per output channel" in message
 
 

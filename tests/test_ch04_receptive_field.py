@@ -1,5 +1,6 @@
 """Chapter 4: theoretical and effective receptive fields. Runs the twin once and asserts its glued values;
 injects plausible wrong answers and checks that the page's checks stop with a message naming the mistake."""
+
 import math
 import shutil
 from pathlib import Path
@@ -7,7 +8,6 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
-
 from conftest import execution_error, replace_solution
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
@@ -22,12 +22,16 @@ def ch4(run_chapter):
 
 
 def test_runs_within_budget(ch4):
-    assert ch4.seconds < BUDGET_SECONDS, f"chapter 4 took {ch4.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+    assert ch4.seconds < BUDGET_SECONDS, (
+        f"chapter 4 took {ch4.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+    )
 
 
 def test_out_size_refuses_too_small_input_with_a_fix(ch4):
-    assert "ValueError: input of size n=5 with padding p=0 is smaller than the dilated kernel " \
-           "d(k-1)+1=7: use an input of at least 7 or pad by at least 1" in ch4.text
+    assert (
+        "ValueError: input of size n=5 with padding p=0 is smaller than the dilated kernel "
+        "d(k-1)+1=7: use an input of at least 7 or pad by at least 1" in ch4.text
+    )
 
 
 def test_receptive_field_checked_against_autograd_on_every_unit(ch4):
@@ -42,7 +46,11 @@ def test_small_net_field_centre_between_pixels_and_border_overhang(ch4):
     assert (g["ch4_small_map_side"], g["ch4_small_centre_unit"]) == (8, 4)
     assert (g["ch4_small_first"], g["ch4_small_last"]) == (6, 29)
     assert g["ch4_small_centre"] == 17.5  # r even: halfway between pixels 17 and 18
-    assert (g["ch4_small_corner_first"], g["ch4_small_corner_last"], g["ch4_small_overhang"]) == (-10, 13, 10)
+    assert (
+        g["ch4_small_corner_first"],
+        g["ch4_small_corner_last"],
+        g["ch4_small_overhang"],
+    ) == (-10, 13, 10)
 
 
 def test_stack_theorem_brute_forced_and_old_sentence_refuted(ch4):
@@ -72,15 +80,25 @@ def test_net1_trace_and_receptive_field(ch4):
     assert g["ch4_net1_map_36x38"] == "5×7"
     assert g["ch4_net1_map_48x48"] == "17×17"
     # centre pixel of the 15 x 15 field: 79 paths per axis to a corner's 1 (binomial-like counts)
-    assert g["ch4_paths_centre_over_corner"] == pytest.approx(79.0 ** 2)
+    assert g["ch4_paths_centre_over_corner"] == pytest.approx(79.0**2)
 
 
 def test_training_is_real(ch4):
     g = ch4.glue
-    assert (g["ch4_n_train"], g["ch4_epochs"], g["ch4_n_test"], g["ch4_n_erf"]) == (3000, 2, 1000, 256)
+    assert (g["ch4_n_train"], g["ch4_epochs"], g["ch4_n_test"], g["ch4_n_erf"]) == (
+        3000,
+        2,
+        1000,
+        256,
+    )
     assert g["ch4_test_accuracy"] > 3 * g["ch4_chance"]
-    assert "trained in this run" in g["ch4_measured_weights_source"]  # a fresh folder has no cache
-    assert "using the offline JPEG mirror" in ch4.text or "official torchvision download" in ch4.text
+    assert (
+        "trained in this run" in g["ch4_measured_weights_source"]
+    )  # a fresh folder has no cache
+    assert (
+        "using the offline JPEG mirror" in ch4.text
+        or "official torchvision download" in ch4.text
+    )
 
 
 def test_effective_receptive_field(ch4):
@@ -89,22 +107,39 @@ def test_effective_receptive_field(ch4):
     assert g["ch4_erf_outside"] == 0.0
     for name in ("init", "trained"):
         side50, side90 = g[f"ch4_erf_{name}_side50"], g[f"ch4_erf_{name}_side90"]
-        assert 0 < side50 < side90 < g["ch4_small_r"] and side50 % 2 == side90 % 2 == 0  # centre between pixels
-        assert g[f"ch4_erf_{name}_area50"] == side50 ** 2 / r2 < 0.5  # concentrated: half the mass, < half the area
-        assert g[f"ch4_erf_{name}_area90"] == side90 ** 2 / r2 < 0.9
+        assert (
+            0 < side50 < side90 < g["ch4_small_r"] and side50 % 2 == side90 % 2 == 0
+        )  # centre between pixels
+        assert (
+            g[f"ch4_erf_{name}_area50"] == side50**2 / r2 < 0.5
+        )  # concentrated: half the mass, < half the area
+        assert g[f"ch4_erf_{name}_area90"] == side90**2 / r2 < 0.9
         assert 3 < g[f"ch4_erf_{name}_rms"] < g["ch4_small_r"] / 2
         assert 1 < g[f"ch4_erf_{name}_sigma"] < g["ch4_small_r"]
         assert g[f"ch4_erf_{name}_gauss_err"] < g[f"ch4_erf_{name}_flat_err"]
     rms_init, rms_trained = g["ch4_erf_init_rms"], g["ch4_erf_trained_rms"]
-    expected = ("the same as" if rms_trained == rms_init else "about the same as"
-                if abs(rms_trained - rms_init) <= 0.02 * rms_init
-                else "larger than" if rms_trained > rms_init else "smaller than")
+    expected = (
+        "the same as"
+        if rms_trained == rms_init
+        else "about the same as"
+        if abs(rms_trained - rms_init) <= 0.02 * rms_init
+        else "larger than"
+        if rms_trained > rms_init
+        else "smaller than"
+    )
     assert g["ch4_erf_rms_word"] == expected
     assert g["ch4_erf_shape_word"] == "closer to"
-    assert g["ch4_erf_gauss_exact_word"] in ("and the Gaussian fits it to within 1%",
-                                             "but no Gaussian fits it to within 1%")
+    assert g["ch4_erf_gauss_exact_word"] in (
+        "and the Gaussian fits it to within 1%",
+        "but no Gaussian fits it to within 1%",
+    )
     assert g["ch4_erf_side90_word"] in ("the same as", "larger than", "smaller than")
-    images = [o for c in ch4.notebook.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    images = [
+        o
+        for c in ch4.notebook.cells
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert len(images) == 2
 
 
@@ -113,7 +148,9 @@ def test_exercises(ch4):
     assert (g["ch4_unseen_paper224"], g["ch4_unseen_paper224_first"]) == (5, 219)
     assert g["ch4_unseen_paper227"] == g["ch4_unseen_tv224"] == 0
     for depth in (4, 16, 64):  # 3x3 stride 1: variance 8/12 per layer, r = 2 depth + 1
-        assert g[f"ch4_spread_depth{depth}_ratio"] == pytest.approx(math.sqrt(depth * 8 / 12) / (2 * depth + 1))
+        assert g[f"ch4_spread_depth{depth}_ratio"] == pytest.approx(
+            math.sqrt(depth * 8 / 12) / (2 * depth + 1)
+        )
     assert ch4.text.count("PASSED:") == 2
 
 
@@ -124,17 +161,23 @@ def _notebook():
 def _run(notebook, tmp_path, ch4):
     """Execute the edited chapter in tmp_path/run, with the trained weights of the main run copied in."""
     workdir = tmp_path / "run"
-    shutil.copytree(ch4.workdir / "data", workdir / "data", ignore=shutil.ignore_patterns("cifar*"))
+    shutil.copytree(
+        ch4.workdir / "data", workdir / "data", ignore=shutil.ignore_patterns("cifar*")
+    )
     return execution_error(notebook, workdir)
 
 
 def test_old_stack_sentence_fails_the_brute_force(tmp_path, ch4):
     # The earlier page: "exactly J consecutive input sizes give each output size", without its condition.
-    notebook = _with([("    return [n for n in block if n >= n_min]", "    return list(block)")])
+    notebook = _with(
+        [("    return [n for n in block if n >= n_min]", "    return list(block)")]
+    )
     message = execution_error(notebook, tmp_path / "run")
     assert "AssertionError" in message
-    assert ("output size 1 of [Geometry(k=4, s=1, p=1, d=2), Geometry(k=3, s=3, p=3, d=2)]: the theorem "
-            "predicts inputs [3, 4, 5], but tracing the stack gives [5]") in message
+    assert (
+        "output size 1 of [Geometry(k=4, s=1, p=1, d=2), Geometry(k=3, s=3, p=3, d=2)]: the theorem "
+        "predicts inputs [3, 4, 5], but tracing the stack gives [5]"
+    ) in message
 
 
 def _with(replacements):
@@ -148,8 +191,14 @@ def _with(replacements):
 
 def test_interval_without_effective_padding_fails_the_autograd_check(tmp_path):
     # A plausible slip in the field's interval: forgetting the effective padding P.
-    notebook = _with([("        return u * self.J - self.P, u * self.J - self.P + self.r - 1",
-                       "        return u * self.J, u * self.J + self.r - 1")])
+    notebook = _with(
+        [
+            (
+                "        return u * self.J - self.P, u * self.J - self.P + self.r - 1",
+                "        return u * self.J, u * self.J + self.r - 1",
+            )
+        ]
+    )
     message = execution_error(notebook, tmp_path / "run")
     assert "AssertionError" in message and "autograd measures pixels" in message
     assert "theorem's interval" in message
@@ -157,34 +206,50 @@ def test_interval_without_effective_padding_fails_the_autograd_check(tmp_path):
 
 def test_centre_without_effective_padding_fails_the_2d_check(tmp_path):
     # The interval right but the centre formula without -P: the 2-D check on the real net catches it.
-    notebook = _with([("        return u * self.J + (self.r - 1) / 2 - self.P",
-                       "        return u * self.J + (self.r - 1) / 2")])
+    notebook = _with(
+        [
+            (
+                "        return u * self.J + (self.r - 1) / 2 - self.P",
+                "        return u * self.J + (self.r - 1) / 2",
+            )
+        ]
+    )
     message = execution_error(notebook, tmp_path / "run")
     assert "the theorem centres unit 4 at 27.5, autograd's square at 17.5" in message
 
 
 def test_unseen_check_names_the_interval_shortcut(tmp_path, ch4):
     # The tempting answer: the pixels beyond the last unit's field interval.
-    wrong = ("    field = receptive_field(stack)\n"
-             "    last_unit = trace(stack, n)[-1][1] - 1\n"
-             "    return list(range(min(field.interval(last_unit)[1] + 1, n), n))")
+    wrong = (
+        "    field = receptive_field(stack)\n"
+        "    last_unit = trace(stack, n)[-1][1] - 1\n"
+        "    return list(range(min(field.interval(last_unit)[1] + 1, n), n))"
+    )
     notebook = _notebook()
     replace_solution(notebook.cells, "unseen_pixels", wrong)
     message = _run(notebook, tmp_path, ch4)
     assert "CheckFailed" in message
-    assert "AlexNet (paper) at 224: got 0 unseen pixels" in message and "expected 5" in message
-    assert "beyond the last unit's field interval" in message and "padding units" in message
+    assert (
+        "AlexNet (paper) at 224: got 0 unseen pixels" in message
+        and "expected 5" in message
+    )
+    assert (
+        "beyond the last unit's field interval" in message
+        and "padding units" in message
+    )
 
 
 def test_unseen_check_names_the_padding_slip(tmp_path, ch4):
     # Forgetting to drop the padding positions: they count as seen pixels of a neighbour.
-    wrong = ("    sizes = [n]\n"
-             "    for g in stack:\n"
-             "        sizes.append(out_size(sizes[-1], g.k, g.s, g.p, g.d))\n"
-             "    seen = set(range(sizes[-1]))\n"
-             "    for g in reversed(stack):\n"
-             "        seen = {u * g.s - g.p + t * g.d for u in seen for t in range(g.k)}\n"
-             "    return sorted(set(range(n)) - seen)")
+    wrong = (
+        "    sizes = [n]\n"
+        "    for g in stack:\n"
+        "        sizes.append(out_size(sizes[-1], g.k, g.s, g.p, g.d))\n"
+        "    seen = set(range(sizes[-1]))\n"
+        "    for g in reversed(stack):\n"
+        "        seen = {u * g.s - g.p + t * g.d for u in seen for t in range(g.k)}\n"
+        "    return sorted(set(range(n)) - seen)"
+    )
     notebook = _notebook()
     replace_solution(notebook.cells, "unseen_pixels", wrong)
     message = _run(notebook, tmp_path, ch4)
@@ -192,11 +257,13 @@ def test_unseen_check_names_the_padding_slip(tmp_path, ch4):
 
 
 def test_spread_check_names_the_continuous_variance(tmp_path, ch4):
-    wrong = ("    variance, jump = 0.0, 1\n"
-             "    for g in stack:\n"
-             "        variance += (jump * g.d) ** 2 * g.k ** 2 / 12\n"
-             "        jump *= g.s\n"
-             "    return variance ** 0.5")
+    wrong = (
+        "    variance, jump = 0.0, 1\n"
+        "    for g in stack:\n"
+        "        variance += (jump * g.d) ** 2 * g.k ** 2 / 12\n"
+        "        jump *= g.s\n"
+        "    return variance ** 0.5"
+    )
     notebook = _notebook()
     replace_solution(notebook.cells, "path_spread", wrong)
     message = _run(notebook, tmp_path, ch4)
@@ -205,14 +272,20 @@ def test_spread_check_names_the_continuous_variance(tmp_path, ch4):
 
 
 def test_spread_check_names_the_missing_jump(tmp_path, ch4):
-    wrong = ("    variance = 0.0\n"
-             "    for g in stack:\n"
-             "        variance += g.d ** 2 * (g.k ** 2 - 1) / 12\n"
-             "    return variance ** 0.5")
+    wrong = (
+        "    variance = 0.0\n"
+        "    for g in stack:\n"
+        "        variance += g.d ** 2 * (g.k ** 2 - 1) / 12\n"
+        "    return variance ** 0.5"
+    )
     notebook = _notebook()
     replace_solution(notebook.cells, "path_spread", wrong)
     message = _run(notebook, tmp_path, ch4)
-    assert "CheckFailed" in message and "SmallConvNet: got" in message and "forgets the jump" in message
+    assert (
+        "CheckFailed" in message
+        and "SmallConvNet: got" in message
+        and "forgets the jump" in message
+    )
 
 
 def test_twin_is_in_sync():

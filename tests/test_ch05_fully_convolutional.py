@@ -1,11 +1,11 @@
 """Chapter 5: fully connected layers as convolutions (Net1 vs its convolutionalized twin Net2)."""
+
 from fractions import Fraction
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-
 from conftest import execution_error, replace_solution
 
 STEM = "05_fully_convolutional"
@@ -43,15 +43,38 @@ def test_timing_glue_names_are_marked_measured(chapter):
     """Timings and values computed from them carry `_measured` (tests/test_determinism.py skips only those)."""
     g = chapter.glue
     for name in g:
-        if any(word in name for word in ("loop", "batched", "fcn", "kernel", "gmacs", "peak", "init", "matmul",
-                                         "lowering", "share_pct", "verdict", "net2_way", "chapter_s", "cpu_s")):
-            assert "_measured" in name, f"{name} depends on a timing or on memory use but lacks `_measured`"
+        if any(
+            word in name
+            for word in (
+                "loop",
+                "batched",
+                "fcn",
+                "kernel",
+                "gmacs",
+                "peak",
+                "init",
+                "matmul",
+                "lowering",
+                "share_pct",
+                "verdict",
+                "net2_way",
+                "chapter_s",
+                "cpu_s",
+            )
+        ):
+            assert "_measured" in name, (
+                f"{name} depends on a timing or on memory use but lacks `_measured`"
+            )
 
 
 def test_runs_within_budget(chapter):
-    assert chapter.seconds < BUDGET_SECONDS, f"chapter 5 took {chapter.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+    assert chapter.seconds < BUDGET_SECONDS, (
+        f"chapter 5 took {chapter.seconds:.1f} s (budget {BUDGET_SECONDS} s)"
+    )
     g = chapter.glue
-    assert g["ch5_time_budget_s"] == BUDGET_SECONDS, "the page states the budget this test enforces"
+    assert g["ch5_time_budget_s"] == BUDGET_SECONDS, (
+        "the page states the budget this test enforces"
+    )
     # The chapter's own clock (kernel start-up excluded) and its CPU time, which two cores bound from above.
     assert 0 < g["ch5_measured_chapter_s"] <= chapter.seconds
     assert 0 < g["ch5_measured_cpu_s"]
@@ -61,8 +84,9 @@ def test_memory_numbers(chapter):
     g = chapter.glue
     assert g["ch5_fc1_weights"] == 339_738_624
     assert g["ch5_fc1_gb"] == pytest.approx(339_738_624 * 4 / 1e9)
-    assert g["ch5_net1_params"] == sum(cin * cout * k * k + cout for cin, cout, k in CONVS) + sum(
-        n_in * n_out + n_out for n_in, n_out in LINEARS)
+    assert g["ch5_net1_params"] == sum(
+        cin * cout * k * k + cout for cin, cout, k in CONVS
+    ) + sum(n_in * n_out + n_out for n_in, n_out in LINEARS)
     assert g["ch5_memory_limit_gb"] == 12
     assert g["ch5_net1_gb"] < g["ch5_measured_peak_gb"] < g["ch5_memory_limit_gb"]
 
@@ -70,10 +94,16 @@ def test_memory_numbers(chapter):
 def test_equivalence_on_32x32(chapter):
     g = chapter.glue
     assert g["ch5_n_images"] >= 2
-    assert g["ch5_mse32"] < 1e-10 * g["ch5_signal32"], "Net1 and Net2 must agree to float32 rounding"
+    assert g["ch5_mse32"] < 1e-10 * g["ch5_signal32"], (
+        "Net1 and Net2 must agree to float32 rounding"
+    )
     assert g["ch5_rel32"] < 1e-5
-    assert g["ch5_mse_wrong"] > 1e-3 * g["ch5_signal32"], "the H, W, C reshape must break the equality"
-    assert "CIFAR-10 test" in chapter.text  # real images were loaded, and the source was reported
+    assert g["ch5_mse_wrong"] > 1e-3 * g["ch5_signal32"], (
+        "the H, W, C reshape must break the equality"
+    )
+    assert (
+        "CIFAR-10 test" in chapter.text
+    )  # real images were loaded, and the source was reported
 
 
 def test_sliding_window_equivalence(chapter):
@@ -81,7 +111,9 @@ def test_sliding_window_equivalence(chapter):
     assert (g["ch5_size_a"], g["ch5_map_a"], g["ch5_windows_a"]) == ("36×38", "5×7", 35)
     assert (g["ch5_map_a_rows"], g["ch5_map_a_cols"]) == (5, 7)
     h, w = (int(v) for v in g["ch5_size_b"].split("×"))
-    assert g["ch5_map_b"] == f"{h - 31}×{w - 31}" and g["ch5_windows_b"] == (h - 31) * (w - 31)
+    assert g["ch5_map_b"] == f"{h - 31}×{w - 31}" and g["ch5_windows_b"] == (h - 31) * (
+        w - 31
+    )
     assert g["ch5_size_b"] != g["ch5_size_a"]
     for name in ("a", "b"):
         assert g[f"ch5_rel_{name}"] < 1e-5
@@ -111,19 +143,31 @@ def test_net2_built_explicitly(chapter):
     g = chapter.glue
     assert g["ch5_built_map"] == "5×7"
     assert g["ch5_built_rel_net1"] < 1e-5 and g["ch5_built_rel_twin"] < 1e-5
-    for message in ("Net2's classifier is Conv(256→4096, 18×18)", "every parameter of Net2 equals the twin's",
-                    "Net2 owns its weights", "Net2 gives Net1's scores"):
+    for message in (
+        "Net2's classifier is Conv(256→4096, 18×18)",
+        "every parameter of Net2 equals the twin's",
+        "Net2 owns its weights",
+        "Net2 gives Net1's scores",
+    ):
         assert "PASSED: " + message in chapter.text
 
 
 def test_im2col_lowering(chapter):
     g = chapter.glue
     assert g["ch5_err_im2col_small"] < 1e-12
-    assert g["ch5_rel_im2col"] < 1e-4 and g["ch5_rel_im2col_net2"] < 1e-4  # float32 sums of 82,944 products
+    assert (
+        g["ch5_rel_im2col"] < 1e-4 and g["ch5_rel_im2col_net2"] < 1e-4
+    )  # float32 sums of 82,944 products
     assert g["ch5_measured_conv_gmacs"] > 0 and g["ch5_measured_matmul_gmacs"] > 0
-    ratio = g["ch5_measured_matmul_gmacs"] / g["ch5_measured_conv_gmacs"]  # = t_conv / t_matmul
-    assert g["ch5_measured_lowering"] == (f"{ratio:.2f} times faster" if ratio >= 1 else f"{1 / ratio:.2f} times slower")
-    assert g["ch5_measured_net2_way"].startswith("with its 18×18 convolution as im2col" if ratio > 1 else "with PyTorch's")
+    ratio = (
+        g["ch5_measured_matmul_gmacs"] / g["ch5_measured_conv_gmacs"]
+    )  # = t_conv / t_matmul
+    assert g["ch5_measured_lowering"] == (
+        f"{ratio:.2f} times faster" if ratio >= 1 else f"{1 / ratio:.2f} times slower"
+    )
+    assert g["ch5_measured_net2_way"].startswith(
+        "with its 18×18 convolution as im2col" if ratio > 1 else "with PyTorch's"
+    )
 
 
 def test_timing_table(chapter):
@@ -132,31 +176,56 @@ def test_timing_table(chapter):
         h, w = (int(v) for v in g[f"ch5_timing_size_{k}"].split("×"))
         n = (h - 31) * (w - 31)
         assert g[f"ch5_timing_windows_{k}"] == n
-        assert g[f"ch5_mac_ratio_{k}"] == pytest.approx(n * net1_macs_per_window() / net2_macs(h, w))
+        assert g[f"ch5_mac_ratio_{k}"] == pytest.approx(
+            n * net1_macs_per_window() / net2_macs(h, w)
+        )
         for key in ("batched", "fcn"):
             assert g[f"ch5_measured_{key}_{k}"] > 0
-        assert g[f"ch5_measured_speedup_batched_{k}"] == pytest.approx(g[f"ch5_measured_batched_{k}"] / g[f"ch5_measured_fcn_{k}"])
+        assert g[f"ch5_measured_speedup_batched_{k}"] == pytest.approx(
+            g[f"ch5_measured_batched_{k}"] / g[f"ch5_measured_fcn_{k}"]
+        )
         ratio = g[f"ch5_measured_speedup_batched_{k}"]
-        assert g[f"ch5_measured_vs_batched_{k}"] == (f"{ratio:.2f} times faster" if ratio >= 1 else
-                                                   f"{1 / ratio:.2f} times slower")
-        assert g[f"ch5_measured_gmacs_fcn_{k}"] == pytest.approx(net2_macs(h, w) / g[f"ch5_measured_fcn_{k}"] / 1e9)
+        assert g[f"ch5_measured_vs_batched_{k}"] == (
+            f"{ratio:.2f} times faster"
+            if ratio >= 1
+            else f"{1 / ratio:.2f} times slower"
+        )
+        assert g[f"ch5_measured_gmacs_fcn_{k}"] == pytest.approx(
+            net2_macs(h, w) / g[f"ch5_measured_fcn_{k}"] / 1e9
+        )
     for k in range(2):  # the loop runs on the two small images only
         assert g[f"ch5_measured_loop_{k}"] > 0
-        assert g[f"ch5_measured_speedup_loop_{k}"] == pytest.approx(g[f"ch5_measured_loop_{k}"] / g[f"ch5_measured_fcn_{k}"])
+        assert g[f"ch5_measured_speedup_loop_{k}"] == pytest.approx(
+            g[f"ch5_measured_loop_{k}"] / g[f"ch5_measured_fcn_{k}"]
+        )
         ratio = g[f"ch5_measured_speedup_loop_{k}"]
-        assert g[f"ch5_measured_vs_loop_{k}"] == (f"{ratio:.2f} times faster" if ratio >= 1 else
-                                                f"{1 / ratio:.2f} times slower")
+        assert g[f"ch5_measured_vs_loop_{k}"] == (
+            f"{ratio:.2f} times faster"
+            if ratio >= 1
+            else f"{1 / ratio:.2f} times slower"
+        )
     assert "ch5_measured_loop_2" not in g
     share_first = 100 * 289 * LINEARS[0][0] * LINEARS[0][1] / net2_macs(48, 48)
-    assert g["ch5_first_conv_share"] == pytest.approx(share_first) and g["ch5_first_conv_share"] > 90
+    assert (
+        g["ch5_first_conv_share"] == pytest.approx(share_first)
+        and g["ch5_first_conv_share"] > 90
+    )
     windows = [g[f"ch5_timing_windows_{k}"] for k in range(3)]
     assert windows == sorted(windows) and len(set(windows)) == 3
-    assert g["ch5_timing_size_2"] == "48×48", "the timing must reach at least 48×48 (issue 11)"
+    assert g["ch5_timing_size_2"] == "48×48", (
+        "the timing must reach at least 48×48 (issue 11)"
+    )
     ratios = [g[f"ch5_mac_ratio_{k}"] for k in range(3)]
     assert ratios == sorted(ratios) and ratios[-1] < g["ch5_mac_limit"]
     below = all(g[f"ch5_measured_speedup_batched_{k}"] < ratios[k] for k in range(3))
     above = all(g[f"ch5_measured_speedup_batched_{k}"] > ratios[k] for k in range(3))
-    assert g["ch5_measured_vs_count"] == ("below" if below else "above" if above else "sometimes below and sometimes above")
+    assert g["ch5_measured_vs_count"] == (
+        "below"
+        if below
+        else "above"
+        if above
+        else "sometimes below and sometimes above"
+    )
 
 
 def test_speedup_reaches_three_quarters_of_the_count_ratio(chapter):
@@ -166,11 +235,17 @@ def test_speedup_reaches_three_quarters_of_the_count_ratio(chapter):
     share = g["ch5_measured_speedup_batched_2"] / g["ch5_mac_ratio_2"]
     assert g["ch5_measured_share_pct"] == pytest.approx(100 * share)
     # The identity the page states: speed-up / count ratio = Net2's MAC/s / the batch's MAC/s.
-    assert share == pytest.approx(g["ch5_measured_gmacs_fcn_2"] / g["ch5_measured_gmacs_batched_2"])
+    assert share == pytest.approx(
+        g["ch5_measured_gmacs_fcn_2"] / g["ch5_measured_gmacs_batched_2"]
+    )
     assert g["ch5_target_pct"] == 75
-    assert g["ch5_measured_target_verdict"] == ("reaches" if share >= 0.75 else "falls short of")
-    assert share >= 0.75, (f"at {g['ch5_timing_size_2']} Net2 was {g['ch5_measured_speedup_batched_2']:.2f}× faster "
-                           f"than the batch, {100 * share:.0f} % of the MAC ratio {g['ch5_mac_ratio_2']:.2f} (target 75 %)")
+    assert g["ch5_measured_target_verdict"] == (
+        "reaches" if share >= 0.75 else "falls short of"
+    )
+    assert share >= 0.75, (
+        f"at {g['ch5_timing_size_2']} Net2 was {g['ch5_measured_speedup_batched_2']:.2f}× faster "
+        f"than the batch, {100 * share:.0f} % of the MAC ratio {g['ch5_mac_ratio_2']:.2f} (target 75 %)"
+    )
 
 
 def test_exercise_ratio_side(chapter):
@@ -178,9 +253,14 @@ def test_exercise_ratio_side(chapter):
     m1 = net1_macs_per_window()
     side = next(s for s in range(32, 200) if (s - 31) ** 2 * m1 >= 3 * net2_macs(s, s))
     assert g["ch5_side_ratio3"] == side
-    assert g["ch5_ratio_at_side"] == pytest.approx((side - 31) ** 2 * m1 / net2_macs(side, side))
+    assert g["ch5_ratio_at_side"] == pytest.approx(
+        (side - 31) ** 2 * m1 / net2_macs(side, side)
+    )
     assert g["ch5_ratio_at_side"] >= 3
-    assert "PASSED: target 3: s = " in chapter.text and "PASSED: target 3.5: s = " in chapter.text
+    assert (
+        "PASSED: target 3: s = " in chapter.text
+        and "PASSED: target 3.5: s = " in chapter.text
+    )
 
 
 def test_exercise_self_checks_pass(chapter):
@@ -193,7 +273,9 @@ def _code_cells(notebook, *markers):
     """The code cells containing each marker, in order (one cell per marker)."""
     cells = []
     for marker in markers:
-        found = [c for c in notebook.cells if c.cell_type == "code" and marker in c.source]
+        found = [
+            c for c in notebook.cells if c.cell_type == "code" and marker in c.source
+        ]
         assert len(found) == 1, f"{len(found)} code cells contain {marker!r}"
         cells.append(found[0])
     return cells
@@ -206,15 +288,29 @@ CONVOLUTIONALIZE, TWIN = "def convolutionalize(", "net2 = convolutionalize(net1)
 def test_injected_wrong_reshape_in_net2_copy(tmp_path):
     """Net2.copy_weights_from with the (out, kH, kW, C) reading must fail the Net2 check, naming the layout."""
     notebook = jupytext.read(MD)
-    cells = _code_cells(notebook, SETUP, NET1, CONVOLUTIONALIZE, TWIN, "class Net2(", "net2_built = Net2()")
+    cells = _code_cells(
+        notebook,
+        SETUP,
+        NET1,
+        CONVOLUTIONALIZE,
+        TWIN,
+        "class Net2(",
+        "net2_built = Net2()",
+    )
     right = "conv.weight.copy_(linear.weight.view(conv.weight.shape))"
     assert right in cells[4].source
-    cells[4].source = cells[4].source.replace(right, "conv.weight.copy_(linear.weight.view(conv.out_channels, "
-                                              "*conv.kernel_size, conv.in_channels).permute(0, 3, 1, 2))")
+    cells[4].source = cells[4].source.replace(
+        right,
+        "conv.weight.copy_(linear.weight.view(conv.out_channels, "
+        "*conv.kernel_size, conv.in_channels).permute(0, 3, 1, 2))",
+    )
     notebook.cells = cells
     message = execution_error(notebook, tmp_path)
     assert "CheckFailed" in message
-    assert "differ from convolutionalize(net1)" in message and "(out, C, kH, kW)" in message
+    assert (
+        "differ from convolutionalize(net1)" in message
+        and "(out, C, kH, kW)" in message
+    )
 
 
 def test_injected_channels_last_windows_in_im2col(tmp_path):
@@ -223,7 +319,9 @@ def test_injected_channels_last_windows_in_im2col(tmp_path):
     cells = _code_cells(notebook, SETUP, "def conv_as_matmul(")
     right = "windows.permute(0, 2, 3, 1, 4, 5)"
     assert right in cells[1].source
-    cells[1].source = cells[1].source.replace(right, "windows.permute(0, 2, 3, 4, 5, 1)")
+    cells[1].source = cells[1].source.replace(
+        right, "windows.permute(0, 2, 3, 4, 5, 1)"
+    )
     notebook.cells = cells
     message = execution_error(notebook, tmp_path)
     assert "CheckFailed" in message and "channel-major (C, kh, kw)" in message
@@ -232,27 +330,48 @@ def test_injected_channels_last_windows_in_im2col(tmp_path):
 def test_injected_shortcut_in_coarse_exercise(tmp_path):
     """Computing the whole map and slicing it gives the right scores but must fail on the multiply-adds."""
     notebook = jupytext.read(MD)
-    notebook.cells = _code_cells(notebook, SETUP, NET1, CONVOLUTIONALIZE, TWIN, "def count_macs(",
-                                 "def coarse_twin(", "coarse = coarse_twin(")
-    shortcut = ("    class EveryStride(nn.Module):\n"
-                "        def forward(self, y):\n"
-                "            return y[:, :, ::stride, ::stride]\n"
-                "    return nn.Sequential(convolutionalize(net), EveryStride())")
+    notebook.cells = _code_cells(
+        notebook,
+        SETUP,
+        NET1,
+        CONVOLUTIONALIZE,
+        TWIN,
+        "def count_macs(",
+        "def coarse_twin(",
+        "coarse = coarse_twin(",
+    )
+    shortcut = (
+        "    class EveryStride(nn.Module):\n"
+        "        def forward(self, y):\n"
+        "            return y[:, :, ::stride, ::stride]\n"
+        "    return nn.Sequential(convolutionalize(net), EveryStride())"
+    )
     replace_solution(notebook.cells, "coarse_twin", shortcut)
     message = execution_error(notebook, tmp_path)
     assert "CheckFailed" in message
-    assert "slicing the map saves nothing" in message and "first classifier convolution the stride" in message
+    assert (
+        "slicing the map saves nothing" in message
+        and "first classifier convolution the stride" in message
+    )
 
 
 def test_injected_stride_one_windows_in_pool_exercise(tmp_path):
     """Assuming stride-1 windows (the theorem's case) must fail the pooling exercise's check, naming the jump."""
     notebook = jupytext.read(MD)
-    notebook.cells = _code_cells(notebook, SETUP, CONVOLUTIONALIZE, "class PooledNet(", "def scores_by_windows(",
-                                 "by_windows = scores_by_windows(")
-    stride_one = ("    rows, cols = x.shape[2] - window + 1, x.shape[3] - window + 1\n"
-                  "    crops = torch.cat([x[:, :, i:i + window, j:j + window] for i in range(rows) for j in range(cols)])\n"
-                  "    with torch.no_grad():\n"
-                  "        return net(crops).T.reshape(1, -1, rows, cols)")
+    notebook.cells = _code_cells(
+        notebook,
+        SETUP,
+        CONVOLUTIONALIZE,
+        "class PooledNet(",
+        "def scores_by_windows(",
+        "by_windows = scores_by_windows(",
+    )
+    stride_one = (
+        "    rows, cols = x.shape[2] - window + 1, x.shape[3] - window + 1\n"
+        "    crops = torch.cat([x[:, :, i:i + window, j:j + window] for i in range(rows) for j in range(cols)])\n"
+        "    with torch.no_grad():\n"
+        "        return net(crops).T.reshape(1, -1, rows, cols)"
+    )
     replace_solution(notebook.cells, "scores_by_windows", stride_one)
     message = execution_error(notebook, tmp_path)
     assert "CheckFailed" in message and "the jump" in message
@@ -261,11 +380,28 @@ def test_injected_stride_one_windows_in_pool_exercise(tmp_path):
 def test_injected_typed_answer_in_ratio_exercise(tmp_path):
     """Typing the answer for target 3 (the page's question) must fail the check's second target."""
     notebook = jupytext.read(MD)
-    cells = _code_cells(notebook, SETUP, NET1, CONVOLUTIONALIZE, TWIN, "def count_macs(", "import sympy as sp",
-                        "def smallest_side(", "for target in (3, 3.5):")
+    cells = _code_cells(
+        notebook,
+        SETUP,
+        NET1,
+        CONVOLUTIONALIZE,
+        TWIN,
+        "def count_macs(",
+        "import sympy as sp",
+        "def smallest_side(",
+        "for target in (3, 3.5):",
+    )
     sizes = nbformat.v4.new_code_cell("SIZE_A, SIZE_B = (36, 38), (33, 40)")
     notebook.cells = cells[:4] + [sizes] + cells[4:]
-    side = next(s for s in range(32, 200) if (s - 31) ** 2 * net1_macs_per_window() >= 3 * net2_macs(s, s))
+    side = next(
+        s
+        for s in range(32, 200)
+        if (s - 31) ** 2 * net1_macs_per_window() >= 3 * net2_macs(s, s)
+    )
     replace_solution(notebook.cells, "smallest_side", f"    return {side}")
     message = execution_error(notebook, tmp_path)
-    assert "CheckFailed" in message and "target 3.5" in message and "do not type it" in message
+    assert (
+        "CheckFailed" in message
+        and "target 3.5" in message
+        and "do not type it" in message
+    )

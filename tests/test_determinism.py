@@ -4,11 +4,11 @@ A glued value whose name contains `_measured` is a timing (or is computed from o
 "faster"/"slower"), and may change from run to run; every other glued value must be identical.
 `make bench` checks the same rule across two cold builds.
 """
+
 import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CHAPTER_STEMS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +28,12 @@ def test_build_and_fresh_kernel_glue_the_same_values(stem, build_glue, run_chapt
     built = build_glue.get(f"chapters/{stem}")
     assert built is not None, f"the build has no executed notebook for chapters/{stem}"
     fresh = run_chapter(stem).glue
-    assert bench.comparable_glue(fresh), f"chapters/{stem} glues no value (timings aside): nothing to compare"
+    assert bench.comparable_glue(fresh), (
+        f"chapters/{stem} glues no value (timings aside): nothing to compare"
+    )
     differences = bench.glue_differences(built, fresh)
     assert not differences, (
         f"chapters/{stem}: glued values differ between the book build and a fresh kernel "
         f"(build, fresh): {differences}. Fix the seed, or, if a value is a timing or depends on one, "
-        f"put `_measured` in its glue name")
+        f"put `_measured` in its glue name"
+    )

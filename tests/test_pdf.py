@@ -3,6 +3,7 @@
 These tests need TeX Live. Where XeLaTeX is missing they are skipped, except in CI (CI=true), where .ci/run
 installs it and a missing XeLaTeX is a failure.
 """
+
 import json
 import os
 import re
@@ -10,7 +11,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
 
 pytestmark = pytest.mark.slow
@@ -19,27 +19,46 @@ PDF = ROOT / "_build" / "pdf"
 
 
 def _tex_available():
-    return all(shutil.which(tool) for tool in ("xelatex", "latexmk", "pdftotext", "pdfimages"))
+    return all(
+        shutil.which(tool) for tool in ("xelatex", "latexmk", "pdftotext", "pdfimages")
+    )
 
 
 @pytest.fixture(scope="session")
 def built_pdf(built_site, student_site):
     if not _tex_available():
         if os.environ.get("CI"):
-            pytest.fail("XeLaTeX, latexmk or poppler-utils missing in CI: .ci/run must install them")
-        pytest.skip("no XeLaTeX here: the PDF tests run where TeX Live is installed (always in CI)")
-    result = subprocess.run(["make", "--no-print-directory", "pdf"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"make pdf failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+            pytest.fail(
+                "XeLaTeX, latexmk or poppler-utils missing in CI: .ci/run must install them"
+            )
+        pytest.skip(
+            "no XeLaTeX here: the PDF tests run where TeX Live is installed (always in CI)"
+        )
+    result = subprocess.run(
+        ["make", "--no-print-directory", "pdf"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        f"make pdf failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     return PDF
 
 
 def pdf_text(path):
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def pdf_pages(path):
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
 
 
@@ -63,17 +82,28 @@ def _squash(text):
     return re.sub(r"\s+", " ", text).replace("\u2019", "'").replace("\u2018", "'")
 
 
-def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(book_text, built_pdf):
+def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
+    book_text, built_pdf
+):
     text = _squash(book_text)
     for title in chapter_titles():
         words = title.split(":")[0].strip()
         assert words in text, f"chapter title '{words}' is not in the PDF"
     # Numbered like the HTML's Theorem 1.1, though the LaTeX route adds the section (Theorem 1.2.1).
     assert re.search(r"Theorem 1(\.\d+)+ \(Sandwich for log-sum-exp\)", text)
-    glue = json.loads((ROOT / "_build" / "jupyter_execute" / "chapters" / "02_alexnet_counting.glue.json")
-                      .read_text())
+    glue = json.loads(
+        (
+            ROOT
+            / "_build"
+            / "jupyter_execute"
+            / "chapters"
+            / "02_alexnet_counting.glue.json"
+        ).read_text()
+    )
     params = int(glue["ch2_total_params"]["data"]["text/plain"])
-    assert f"{params:,}" in text, f"the glued parameter count {params:,} is not in the PDF"
+    assert f"{params:,}" in text, (
+        f"the glued parameter count {params:,} is not in the PDF"
+    )
     assert "References" in text or "Bibliography" in text
     assert "Krizhevsky" in text
     assert pdf_pages(built_pdf / "book.pdf") > 60
@@ -81,28 +111,49 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(book_tex
 
 def test_book_has_no_unresolved_reference_ansi_code_or_raw_html(book_text):
     assert "??" not in book_text, "an unresolved reference or citation (??) in the PDF"
-    assert "\x1b[" not in book_text and "[0m" not in book_text and "[31m" not in book_text, "ANSI escapes"
+    assert (
+        "\x1b[" not in book_text and "[0m" not in book_text and "[31m" not in book_text
+    ), "ANSI escapes"
     for tag in ("<div", "<span", "<a href", "<script", "<style"):
         assert tag not in book_text, f"raw HTML ({tag}) in the PDF"
 
 
 def test_latex_logs_are_clean(built_pdf):
     """No missing glyph, no undefined reference, no overfull line running off the page by more than 30pt."""
-    logs = [ROOT / "_build" / "latex" / "book.log"] + sorted((ROOT / "_build" / "student" / "latex").glob("*.log"))
+    logs = [ROOT / "_build" / "latex" / "book.log"] + sorted(
+        (ROOT / "_build" / "student" / "latex").glob("*.log")
+    )
     assert len(logs) == 1 + len(CHAPTER_STEMS)
     for log in logs:
-        text = re.sub(r"(?m)^(.{79})\n", r"\1", log.read_text(encoding="utf-8", errors="replace"))
-        assert "Missing character" not in text, f"{log.name}: a glyph is missing from the font"
-        assert not re.search(r"LaTeX Warning: (Reference|Citation) .* undefined", text), f"{log.name}: undefined"
-        too_wide = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)]
-        assert all(w < 30 for w in too_wide), f"{log.name}: a line runs {max(too_wide)}pt off the page"
+        text = re.sub(
+            r"(?m)^(.{79})\n", r"\1", log.read_text(encoding="utf-8", errors="replace")
+        )
+        assert "Missing character" not in text, (
+            f"{log.name}: a glyph is missing from the font"
+        )
+        assert not re.search(
+            r"LaTeX Warning: (Reference|Citation) .* undefined", text
+        ), f"{log.name}: undefined"
+        too_wide = [
+            float(w)
+            for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)
+        ]
+        assert all(w < 30 for w in too_wide), (
+            f"{log.name}: a line runs {max(too_wide)}pt off the page"
+        )
 
 
 def test_pdf_has_at_least_as_many_images_as_the_html_has_figures(built_pdf, built_site):
-    figures = sum(page.read_text(encoding="utf-8").count("<figure")
-                  for page in (built_site / "chapters").glob("*.html"))
-    listing = subprocess.run(["pdfimages", "-list", str(built_pdf / "book.pdf")], capture_output=True,
-                             text=True, check=True).stdout.splitlines()[2:]
+    figures = sum(
+        page.read_text(encoding="utf-8").count("<figure")
+        for page in (built_site / "chapters").glob("*.html")
+    )
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(built_pdf / "book.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[2:]
     images = [line for line in listing if line.split()[2] == "image"]
     assert figures > 0 and len(images) >= figures, (len(images), figures)
 
@@ -114,7 +165,9 @@ def test_student_handout_exists_without_solutions(built_pdf, stem):
     handout = built_pdf / "student" / f"{stem}.pdf"
     assert handout.is_file()
     text = pdf_text(handout)
-    assert "NotImplementedError" in text and "TODO" in text, "the handout has no stub to complete"
+    assert "NotImplementedError" in text and "TODO" in text, (
+        "the handout has no stub to complete"
+    )
     leaked = edition.leaks(stem, text)
     assert not leaked, f"solution text in the handout: {leaked[:5]}"
 
@@ -124,10 +177,14 @@ def test_pdfs_are_on_the_sites(built_pdf, built_site, student_site):
     for stem in CHAPTER_STEMS:
         assert (built_site / "pdf" / "student" / f"{stem}.pdf").is_file()
         assert (student_site / "pdf" / "student" / f"{stem}.pdf").is_file()
-    assert not (student_site / "pdf" / "book.pdf").exists(), "the book PDF (with solutions) on the student site"
+    assert not (student_site / "pdf" / "book.pdf").exists(), (
+        "the book PDF (with solutions) on the student site"
+    )
     intro = (built_site / "intro.html").read_text(encoding="utf-8")
     assert 'href="pdf/book.pdf"' in intro
-    assert 'href="pdf/book.pdf"' not in (student_site / "intro.html").read_text(encoding="utf-8")
+    assert 'href="pdf/book.pdf"' not in (student_site / "intro.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_leak_search_works_on_pdf_text(book_text):
@@ -135,4 +192,6 @@ def test_leak_search_works_on_pdf_text(book_text):
     import test_student_edition as edition
 
     for stem in CHAPTER_STEMS:
-        assert edition.leaks(stem, book_text), f"no solution line of {stem} found in the book PDF's text"
+        assert edition.leaks(stem, book_text), (
+            f"no solution line of {stem} found in the book PDF's text"
+        )

@@ -6,20 +6,31 @@ inline code, MyST roles ({glue:text}`...`, {cite:p}`...`, {ref}`...`), link targ
 labels and comments are removed first. Names with digits in them (CIFAR-10, float64, Conv2d, VGG-11) are
 not numbers; "Chapter 2" and "problem 4" name places, not quantities.
 """
+
 import re
 from pathlib import Path
 
 import pytest
-
 from conftest import CHAPTER_STEMS, CHAPTERS
 
 ALLOWED = Path(__file__).resolve().parent / "prose_numbers"
 
 FENCE = re.compile(r"^(`{3,}|:{3,}).*?^\1\s*$", re.S | re.M)
 DIRECTIVE_START = re.compile(r"^(`{3,}|:{3,})\{([\w:-]+)\}(.*)$")
-STRIPPED_DIRECTIVES = {"code-cell", "math", "code", "code-block", "glue:figure", "glue:math", "raw", "figure"}
+STRIPPED_DIRECTIVES = {
+    "code-cell",
+    "math",
+    "code",
+    "code-block",
+    "glue:figure",
+    "glue:math",
+    "raw",
+    "figure",
+}
 DISPLAY_MATH = re.compile(r"\$\$.*?\$\$(\s*\([\w:-]+\))?", re.S)
-INLINE_MATH = re.compile(r"(?<!\\)\$(?:(?!\n\s*\n)[^$])+?(?<!\\)\$")  # may wrap, not across paragraphs
+INLINE_MATH = re.compile(
+    r"(?<!\\)\$(?:(?!\n\s*\n)[^$])+?(?<!\\)\$"
+)  # may wrap, not across paragraphs
 AMSMATH = re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
 ROLE = re.compile(r"\{[\w:-]+\}`[^`]*`")
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -29,8 +40,10 @@ OPTION_LINE = re.compile(r"^\s*:[\w-]+:.*$", re.M)
 LABEL_LINE = re.compile(r"^\([\w:-]+\)=\s*$", re.M)
 COMMENT = re.compile(r"<!--.*?-->|^%.*$", re.S | re.M)
 NUMBER = re.compile(r"(?<![\w.\-])(?<!\w-)\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])")
-PLACE_NAMES = re.compile(r"\b(?:[Cc]hapters?|[Pp]roblems?|[Ss]ections?|[Ee]xercises?|[Tt]heorems?|[Ee]quations?|"
-                         r"[Ll]emmas?|[Ff]igures?|[Ll]ines?)\s+(?:\d+(?:\.\d+)?(?:\s*(?:,|and|or|to|–)\s*)?)+")
+PLACE_NAMES = re.compile(
+    r"\b(?:[Cc]hapters?|[Pp]roblems?|[Ss]ections?|[Ee]xercises?|[Tt]heorems?|[Ee]quations?|"
+    r"[Ll]emmas?|[Ff]igures?|[Ll]ines?)\s+(?:\d+(?:\.\d+)?(?:\s*(?:,|and|or|to|–)\s*)?)+"
+)
 
 
 def prose(markdown: str) -> str:
@@ -38,23 +51,39 @@ def prose(markdown: str) -> str:
     markdown = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
     kept, lines, i = [], markdown.split("\n"), 0
     while i < len(lines):
-        start = DIRECTIVE_START.match(lines[i]) or re.match(r"^(`{3,})(\w*)\s*$", lines[i])
+        start = DIRECTIVE_START.match(lines[i]) or re.match(
+            r"^(`{3,})(\w*)\s*$", lines[i]
+        )
         if start:
             fence, name = start.group(1), start.group(2)
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == fence), len(lines) - 1)
+            end = next(
+                (j for j in range(i + 1, len(lines)) if lines[j].strip() == fence),
+                len(lines) - 1,
+            )
             if name in STRIPPED_DIRECTIVES or not name or not name.strip():
                 i = end + 1
                 continue
             # a prose directive (theorem, proof, exercise, note): keep its title and body, drop its fences
             kept.append(start.group(3) if start.re is DIRECTIVE_START else "")
-            kept.extend(lines[i + 1:end])
+            kept.extend(lines[i + 1 : end])
             i = end + 1
             continue
         kept.append(lines[i])
         i += 1
     text = "\n".join(kept)
-    for pattern in (COMMENT, DISPLAY_MATH, AMSMATH, INLINE_MATH, ROLE, INLINE_CODE, LINK_TARGET, URL, OPTION_LINE,
-                    LABEL_LINE, PLACE_NAMES):
+    for pattern in (
+        COMMENT,
+        DISPLAY_MATH,
+        AMSMATH,
+        INLINE_MATH,
+        ROLE,
+        INLINE_CODE,
+        LINK_TARGET,
+        URL,
+        OPTION_LINE,
+        LABEL_LINE,
+        PLACE_NAMES,
+    ):
         text = pattern.sub(" ", text)
     return text
 
@@ -74,24 +103,34 @@ def allowed_literals(stem):
 
 def typed_numbers(stem):
     text = prose((CHAPTERS / f"{stem}.md").read_text())
-    return [(m.group(), text[max(0, m.start() - 50):m.end() + 30].replace("\n", " "))
-            for m in NUMBER.finditer(text)]
+    return [
+        (m.group(), text[max(0, m.start() - 50) : m.end() + 30].replace("\n", " "))
+        for m in NUMBER.finditer(text)
+    ]
 
 
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_every_number_in_the_prose_is_glued_or_allowed(stem):
     allowed = allowed_literals(stem)
-    offending = [(number, context) for number, context in typed_numbers(stem) if number not in allowed]
-    assert not offending, (f"{stem}: typed numbers in the prose (glue them, or list a literal of the problem "
-                           f"statement in tests/prose_numbers/{stem}.txt):\n"
-                           + "\n".join(f"  {n!r} in …{c}…" for n, c in offending))
+    offending = [
+        (number, context)
+        for number, context in typed_numbers(stem)
+        if number not in allowed
+    ]
+    assert not offending, (
+        f"{stem}: typed numbers in the prose (glue them, or list a literal of the problem "
+        f"statement in tests/prose_numbers/{stem}.txt):\n"
+        + "\n".join(f"  {n!r} in …{c}…" for n, c in offending)
+    )
 
 
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_allow_list_has_no_stale_entries(stem):
     used = {number for number, _ in typed_numbers(stem)}
     stale = sorted(set(allowed_literals(stem)) - used)
-    assert not stale, f"tests/prose_numbers/{stem}.txt lists literals the prose no longer has: {stale}"
+    assert not stale, (
+        f"tests/prose_numbers/{stem}.txt lists literals the prose no longer has: {stale}"
+    )
 
 
 def test_the_detector_finds_typed_numbers_and_skips_code_math_and_names():
@@ -129,8 +168,12 @@ def test_every_glued_value_is_shown_or_tested():
     for stem in CHAPTER_STEMS:
         source = (CHAPTERS / f"{stem}.md").read_text()
         glued = set(re.findall(r"""\bglue\(\s*["'](\w+)["']""", source))
-        shown = set(re.findall(r"\{glue(?::\w+)?\}`(\w+)", source)) | set(re.findall(r"\{glue:\w+\}\s+(\w+)", source))
+        shown = set(re.findall(r"\{glue(?::\w+)?\}`(\w+)", source)) | set(
+            re.findall(r"\{glue:\w+\}\s+(\w+)", source)
+        )
         missing = sorted(name for name in glued - shown if f'"{name}"' not in tests)
         if missing:
             unused[stem] = missing
-    assert not unused, f"glued but never shown on the page (show them in the prose, assert them in a test, or stop gluing): {unused}"
+    assert not unused, (
+        f"glued but never shown on the page (show them in the prose, assert them in a test, or stop gluing): {unused}"
+    )

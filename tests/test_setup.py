@@ -1,4 +1,5 @@
 """Set-up needs only Python and make: MathJax comes from pip (no npm or Node.js), old Pythons get a clear stop."""
+
 import filecmp
 import os
 import shutil
@@ -8,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 NODE_TOOLS = {"node", "nodejs", "npm", "npx", "corepack", "yarn", "pnpm"}
@@ -23,15 +23,24 @@ def path_without_node(tmp_path):
             continue
         for entry in os.scandir(folder):
             target = bin_dir / entry.name
-            if entry.name in NODE_TOOLS or target.exists() or not os.access(entry.path, os.X_OK):
+            if (
+                entry.name in NODE_TOOLS
+                or target.exists()
+                or not os.access(entry.path, os.X_OK)
+            ):
                 continue
             target.symlink_to(entry.path)
     return str(bin_dir)
 
 
 def make(*args, env=None):
-    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_restricted_path_really_lacks_node(tmp_path):
@@ -50,13 +59,24 @@ def test_mathjax_step_needs_no_npm_or_node(tmp_path):
     assert copied.is_file()
     assert '"3.2.2"' in copied.read_text(errors="replace")
     # exactly the pinned package's es5 build, every file of it
-    probe = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
-                            "import importlib.util; print(importlib.util.find_spec('mathjax').origin)"],
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-c",
+            "import importlib.util; print(importlib.util.find_spec('mathjax').origin)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     es5 = Path(probe.stdout.strip()).parent / "static" / "mathjax" / "es5"
     comparison = filecmp.dircmp(es5, vendor / "mathjax")
     assert not (comparison.left_only or comparison.right_only or comparison.diff_files)
-    for part in ("input/tex/extensions/ams.js", "output/chtml/fonts/tex.js", "a11y/assistive-mml.js"):
+    for part in (
+        "input/tex/extensions/ams.js",
+        "output/chtml/fonts/tex.js",
+        "a11y/assistive-mml.js",
+    ):
         assert (vendor / "mathjax" / part).is_file(), f"{part} is missing from the copy"
     assert list((vendor / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
     # a second run does nothing: make sees the copy as up to date
@@ -68,9 +88,15 @@ def test_site_serves_the_vendored_copy(built_site):
     """The page's MathJax script is the site's own file, identical to the one vendored from pip."""
     served = built_site / "mathjax" / "tex-chtml.js"
     assert served.is_file(), "the site has no mathjax/ folder (html_extra_path)"
-    assert filecmp.cmp(served, ROOT / "vendor" / "mathjax" / "tex-chtml.js", shallow=False)
-    fonts = list((built_site / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
-    assert fonts, "the CHTML fonts are missing: formulas would render in fallback glyphs"
+    assert filecmp.cmp(
+        served, ROOT / "vendor" / "mathjax" / "tex-chtml.js", shallow=False
+    )
+    fonts = list(
+        (built_site / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff")
+    )
+    assert fonts, (
+        "the CHTML fonts are missing: formulas would render in fallback glyphs"
+    )
 
 
 def fake_python(tmp_path, version):
@@ -90,8 +116,10 @@ exec(compile(code, "<make>", "exec"))
     return script
 
 
-@pytest.mark.parametrize("version, accepted", [("3.10.12", False), ("3.9.18", False), ("3.11.7", True),
-                                               ("3.13.0", True)])
+@pytest.mark.parametrize(
+    "version, accepted",
+    [("3.10.12", False), ("3.9.18", False), ("3.11.7", True), ("3.13.0", True)],
+)
 def test_python_version_gate(tmp_path, version, accepted):
     python = fake_python(tmp_path, version)
     result = make("python-check", f"PYTHON={python}")
@@ -99,7 +127,10 @@ def test_python_version_gate(tmp_path, version, accepted):
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode != 0
-        assert f"this book needs Python 3.11 or newer; '{python}' is Python {version}" in result.stderr
+        assert (
+            f"this book needs Python 3.11 or newer; '{python}' is Python {version}"
+            in result.stderr
+        )
         assert "make PYTHON=python3.12" in result.stderr
 
 
@@ -113,6 +144,8 @@ def test_old_python_makes_no_venv(tmp_path):
 
 
 def test_missing_python_is_named(tmp_path):
-    result = make("venv", f"PYTHON={tmp_path / 'no-such-python'}", f"VENV={tmp_path / 'venv'}")
+    result = make(
+        "venv", f"PYTHON={tmp_path / 'no-such-python'}", f"VENV={tmp_path / 'venv'}"
+    )
     assert result.returncode != 0
     assert "not found. Install Python 3.11 or newer" in result.stderr

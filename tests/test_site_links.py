@@ -1,5 +1,6 @@
 """No broken link inside either site: every internal href/src of every built page resolves to a file of the
 site, and every #anchor to an element of the target page (downloads and the PDF links included)."""
+
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -9,7 +10,14 @@ from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.slow
 
-LINK_ATTRIBUTES = {"a": "href", "link": "href", "script": "src", "img": "src", "source": "src", "iframe": "src"}
+LINK_ATTRIBUTES = {
+    "a": "href",
+    "link": "href",
+    "script": "src",
+    "img": "src",
+    "source": "src",
+    "iframe": "src",
+}
 # Vendored MathJax and the theme's Jinja macro files in _static are assets, not pages of the book.
 NOT_PAGES = {"mathjax", "_static"}
 
@@ -18,7 +26,8 @@ def _ids(page: Path, cache={}):
     if page not in cache:
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         cache[page] = {tag.get("id") for tag in soup.find_all(id=True)} | {
-            tag.get("name") for tag in soup.find_all("a", attrs={"name": True})}
+            tag.get("name") for tag in soup.find_all("a", attrs={"name": True})
+        }
     return cache[page]
 
 
@@ -34,20 +43,38 @@ def broken_links(site: Path):
             for tag in soup.find_all(tag_name, attrs={attribute: True}):
                 link = tag[attribute].strip()
                 url = urlparse(link)
-                if url.scheme or url.netloc or link.startswith(("mailto:", "javascript:", "data:")) or not link:
+                if (
+                    url.scheme
+                    or url.netloc
+                    or link.startswith(("mailto:", "javascript:", "data:"))
+                    or not link
+                ):
                     continue
-                target = page if not url.path else (page.parent / unquote(url.path)).resolve()
+                target = (
+                    page
+                    if not url.path
+                    else (page.parent / unquote(url.path)).resolve()
+                )
                 if url.path.endswith("/") or target.is_dir():
                     target = target / "index.html"
-                if site.resolve() not in target.resolve().parents and target.resolve() != site.resolve():
+                if (
+                    site.resolve() not in target.resolve().parents
+                    and target.resolve() != site.resolve()
+                ):
                     problems.append((str(relative), link, "points outside the site"))
                     continue
                 if not target.is_file():
                     problems.append((str(relative), link, "no such file"))
                     continue
                 fragment = unquote(url.fragment)
-                if fragment and target.suffix == ".html" and fragment not in _ids(target):
-                    problems.append((str(relative), link, f"no element with id '{fragment}'"))
+                if (
+                    fragment
+                    and target.suffix == ".html"
+                    and fragment not in _ids(target)
+                ):
+                    problems.append(
+                        (str(relative), link, f"no element with id '{fragment}'")
+                    )
     return problems
 
 
@@ -55,7 +82,9 @@ def _report(problems):
     return "\n".join(f"  {page}: {link} ({why})" for page, link, why in problems[:60])
 
 
-def test_the_checker_finds_a_missing_page_a_missing_anchor_and_a_missing_download(tmp_path):
+def test_the_checker_finds_a_missing_page_a_missing_anchor_and_a_missing_download(
+    tmp_path,
+):
     site = tmp_path / "html"
     (site / "chapters").mkdir(parents=True)
     (site / "chapters" / "one.html").write_text('<h1 id="top">One</h1><p id="x">x</p>')
@@ -63,26 +92,43 @@ def test_the_checker_finds_a_missing_page_a_missing_anchor_and_a_missing_downloa
         '<a href="chapters/one.html#x">fine</a> <a href="#here">fine</a> <span id="here"></span>'
         '<a href="chapters/one.html#typo">anchor</a> <a href="chapters/two.html">page</a>'
         '<a href="_downloads/book.pdf">pdf</a> <a href="https://example.org/x.html">external</a>'
-        '<img src="_images/missing.png" alt="">')
+        '<img src="_images/missing.png" alt="">'
+    )
     found = {(page, link) for page, link, _ in broken_links(site)}
-    assert found == {("intro.html", "chapters/one.html#typo"), ("intro.html", "chapters/two.html"),
-                     ("intro.html", "_downloads/book.pdf"), ("intro.html", "_images/missing.png")}
+    assert found == {
+        ("intro.html", "chapters/one.html#typo"),
+        ("intro.html", "chapters/two.html"),
+        ("intro.html", "_downloads/book.pdf"),
+        ("intro.html", "_images/missing.png"),
+    }
 
 
 def test_reader_site_has_no_broken_internal_link(built_site):
     problems = broken_links(built_site)
-    assert not problems, f"{len(problems)} broken links in the reader's site:\n" + _report(problems)
+    assert not problems, (
+        f"{len(problems)} broken links in the reader's site:\n" + _report(problems)
+    )
 
 
 def test_student_site_has_no_broken_internal_link(student_site):
     problems = broken_links(student_site)
-    assert not problems, f"{len(problems)} broken links in the student site:\n" + _report(problems)
+    assert not problems, (
+        f"{len(problems)} broken links in the student site:\n" + _report(problems)
+    )
 
 
 def test_chapter_pages_link_their_downloads(built_site):
     """The download menu's files are real: each chapter offers its .md source and .ipynb twin."""
     for page in sorted((built_site / "chapters").glob("*.html")):
-        hrefs = [a["href"] for a in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all(
-            "a", href=True)]
-        assert any(re.search(r"_sources/.*\.md$", h) for h in hrefs), f"{page.name}: no .md download"
-        assert any(h.endswith(".ipynb") for h in hrefs), f"{page.name}: no .ipynb download"
+        hrefs = [
+            a["href"]
+            for a in BeautifulSoup(
+                page.read_text(encoding="utf-8"), "html.parser"
+            ).find_all("a", href=True)
+        ]
+        assert any(re.search(r"_sources/.*\.md$", h) for h in hrefs), (
+            f"{page.name}: no .md download"
+        )
+        assert any(h.endswith(".ipynb") for h in hrefs), (
+            f"{page.name}: no .ipynb download"
+        )

@@ -7,6 +7,7 @@
 * no solution code or prose leaks into the student notebooks or the student site;
 * the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
 """
+
 import html
 import importlib.util
 import re
@@ -18,19 +19,20 @@ import jupytext
 import nbformat
 import pytest
 import yaml
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
-
-_spec = importlib.util.spec_from_file_location("make_student", ROOT / "tools" / "make_student.py")
+_spec = importlib.util.spec_from_file_location(
+    "make_student", ROOT / "tools" / "make_student.py"
+)
 make_student = importlib.util.module_from_spec(_spec)
 sys.modules["make_student"] = make_student
 _spec.loader.exec_module(make_student)
 
 STUDENT = ROOT / "student"
 STUDENT_SITE = ROOT / "_build" / "student" / "html"
-STUB_MARK = 'raise NotImplementedError("TODO: '
+STUB_MARK = re.compile(r"raise NotImplementedError\(\s*[\"']TODO: ")
 CHECK_CALL = re.compile(r"^\s*(?!def\b)[^#\n]*\bcheck\(", re.M)
 STOPS = {"NotImplementedError", "CheckFailed"}
 
@@ -43,7 +45,9 @@ def _regions_or_error(stem):
 
 
 REGIONS = {stem: _regions_or_error(stem) for stem in CHAPTER_STEMS}
-LATER_STUBS = [(stem, k) for stem in CHAPTER_STEMS for k in range(1, len(REGIONS[stem][0]))]
+LATER_STUBS = [
+    (stem, k) for stem in CHAPTER_STEMS for k in range(1, len(REGIONS[stem][0]))
+]
 
 
 def regions(stem):
@@ -66,8 +70,12 @@ def execute_until_error(notebook, workdir, timeout=900):
 
     Returns (index of the cell that raised, exception name, message), or None when every cell ran."""
     workdir.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    )
     try:
         client.execute()
     except CellExecutionError as error:
@@ -90,18 +98,23 @@ def first_check_after(cells, index):
 def assert_stops_at(cells, stub_cell, outcome, todos, what):
     assert outcome is not None, (
         f"{what}: ran to the end although cell {stub_cell} holds a stub: a self-check passed with the stub "
-        "in place, or no cell calls the stubbed code")
+        "in place, or no cell calls the stubbed code"
+    )
     failed_cell, ename, evalue = outcome
     bound = first_check_after(cells, stub_cell)
     assert ename in STOPS, (
         f"{what}: stopped with {ename}: {evalue}, expected NotImplementedError from the stub or a failing "
         "self-check (CheckFailed). A NameError usually means a cell inside the solution defines something "
-        "that later cells need: move it out of the solution or put its answer between the markers.")
+        "that later cells need: move it out of the solution or put its answer between the markers."
+    )
     assert failed_cell is not None and stub_cell <= failed_cell <= bound, (
         f"{what}: stopped in cell {failed_cell}, expected between the stub (cell {stub_cell}) and its "
-        f"self-check (cell {bound})")
+        f"self-check (cell {bound})"
+    )
     if ename == "NotImplementedError":
-        assert evalue in {f"TODO: {todo}" for todo in todos}, f"{what}: unexpected message {evalue!r}"
+        assert evalue in {f"TODO: {todo}" for todo in todos}, (
+            f"{what}: unexpected message {evalue!r}"
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -111,10 +124,13 @@ def assert_stops_at(cells, stub_cell, outcome, todos, what):
 def test_committed_student_notebook_equals_fresh_generation(stem):
     regions(stem)
     path = STUDENT / f"{stem}.ipynb"
-    assert path.exists(), f"{path.relative_to(ROOT)} is missing: run `make student` and commit student/"
+    assert path.exists(), (
+        f"{path.relative_to(ROOT)} is missing: run `make student` and commit student/"
+    )
     assert path.read_text(encoding="utf-8") == fresh_generation()[path], (
         f"{path.relative_to(ROOT)} differs from a fresh generation from chapters/{stem}.md: "
-        "run `make student` and commit student/")
+        "run `make student` and commit student/"
+    )
 
 
 def test_student_folder_has_exactly_the_generated_files():
@@ -122,14 +138,21 @@ def test_student_folder_has_exactly_the_generated_files():
     expected = set(fresh_generation())
     assert present == expected, (
         f"extra: {sorted(p.name for p in present - expected)}, missing: "
-        f"{sorted(p.name for p in expected - present)}; run `make student`")
+        f"{sorted(p.name for p in expected - present)}; run `make student`"
+    )
     readme = STUDENT / "README.md"
-    assert readme.read_text(encoding="utf-8") == fresh_generation()[readme], "run `make student`"
+    assert readme.read_text(encoding="utf-8") == fresh_generation()[readme], (
+        "run `make student`"
+    )
 
 
 def test_check_mode_reports_no_drift():
-    result = subprocess.run([sys.executable, "tools/make_student.py", "--check"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "tools/make_student.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -137,9 +160,14 @@ def test_check_mode_reports_no_drift():
 def test_readme_links_open_the_student_notebook(stem):
     text = fresh_generation()[STUDENT / "README.md"]
     github, colab, binder = make_student.launch_links(stem)
-    repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
+        "repository"
+    ]
     slug = repository["url"].removeprefix("https://github.com/").strip("/")
-    assert colab == f"https://colab.research.google.com/github/{slug}/blob/{repository['branch']}/student/{stem}.ipynb"
+    assert (
+        colab
+        == f"https://colab.research.google.com/github/{slug}/blob/{repository['branch']}/student/{stem}.ipynb"
+    )
     for url in (github, colab, binder):
         assert f"({url})" in text
         assert url.endswith(f"student/{stem}.ipynb")
@@ -154,36 +182,60 @@ def test_student_notebook_stops_at_first_stub(stem, tmp_path):
     if not found:
         pytest.skip(f"{stem} has no solution regions yet")
     notebook = nbformat.read(STUDENT / f"{stem}.ipynb", as_version=4)
-    stub_cells = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and STUB_MARK in c.source]
-    assert stub_cells, f"student/{stem}.ipynb has {len(found)} marked regions but no stub"
+    stub_cells = [
+        i
+        for i, c in enumerate(notebook.cells)
+        if c.cell_type == "code" and STUB_MARK.search(c.source)
+    ]
+    assert stub_cells, (
+        f"student/{stem}.ipynb has {len(found)} marked regions but no stub"
+    )
     outcome = execute_until_error(notebook, tmp_path)
-    assert_stops_at(notebook.cells, stub_cells[0], outcome, [r.todo for r in found], f"student/{stem}.ipynb")
+    assert_stops_at(
+        notebook.cells,
+        stub_cells[0],
+        outcome,
+        [r.todo for r in found],
+        f"student/{stem}.ipynb",
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stem,number", LATER_STUBS, ids=[f"{s}-stub{k + 1}" for s, k in LATER_STUBS])
+@pytest.mark.parametrize(
+    "stem,number", LATER_STUBS, ids=[f"{s}-stub{k + 1}" for s, k in LATER_STUBS]
+)
 def test_each_later_stub_stops_the_solved_notebook(stem, number, tmp_path):
     """The solution notebook with only stub `number` in place stops at that stub or its self-check."""
     region = regions(stem)[number]
     notebook = jupytext.read(CHAPTERS / f"{stem}.md")
     cell = notebook.cells[region.cell_index]
-    in_cell = [r for r in regions(stem) if r.cell_index == region.cell_index].index(region)
+    in_cell = [r for r in regions(stem) if r.cell_index == region.cell_index].index(
+        region
+    )
     cell.source = make_student.stub_source(cell.source, stem, only=in_cell)
     outcome = execute_until_error(notebook, tmp_path)
-    assert_stops_at(notebook.cells, region.cell_index, outcome, [region.todo],
-                    f"{stem} with only stub {number + 1} ({region.todo!r})")
+    assert_stops_at(
+        notebook.cells,
+        region.cell_index,
+        outcome,
+        [region.todo],
+        f"{stem} with only stub {number + 1} ({region.todo!r})",
+    )
 
 
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_solution_runs_and_every_check_passes(stem, run_chapter):
     source = jupytext.read(CHAPTERS / f"{stem}.md")
-    check_cells = [c for c in source.cells if c.cell_type == "code" and CHECK_CALL.search(c.source)]
+    check_cells = [
+        c for c in source.cells if c.cell_type == "code" and CHECK_CALL.search(c.source)
+    ]
     executed = run_chapter(stem)  # raises if any cell fails, a CheckFailed included
     assert "FAILED:" not in executed.text
     if not check_cells:
         pytest.skip(f"{stem} has no self-check cells yet (it ran without error)")
     assert executed.text.count("PASSED:") >= len(check_cells), (
-        f"{len(check_cells)} cells call check() but only {executed.text.count('PASSED:')} PASSED lines were printed")
+        f"{len(check_cells)} cells call check() but only {executed.text.count('PASSED:')} PASSED lines were printed"
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -221,12 +273,16 @@ def solution_lines(stem):
             solution_fence = start.group(1) if start.group(2) == "solution" else "gated"
         elif solution_fence == "gated" and SOLUTION_END.match(stripped):
             solution_fence = None
-        elif solution_fence is not None and solution_fence != "gated" and stripped == solution_fence:
+        elif (
+            solution_fence is not None
+            and solution_fence != "gated"
+            and stripped == solution_fence
+        ):
             solution_fence = None
         elif solution_fence is not None and CODE_CELL.match(stripped):
             fence = CODE_CELL.match(stripped).group(1)
             end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == fence)
-            block = lines[i:end + 1]
+            block = lines[i : end + 1]
             if any(b.strip() == make_student.BEGIN for b in block):
                 # A stubbed cell: the lines between its markers are secret, the others stay public.
                 inside = False
@@ -250,7 +306,9 @@ def solution_lines(stem):
         # a line that the chapter also shows outside its solutions is not a secret
         if len(norm) < 12 or norm in public_text or re.fullmatch(r"[#`:\-*>\s]*", norm):
             continue
-        if norm.startswith(":") and re.fullmatch(r":\w[\w-]*:.*", norm):  # directive options
+        if norm.startswith(":") and re.fullmatch(
+            r":\w[\w-]*:.*", norm
+        ):  # directive options
             continue
         keep.append(norm)
     return keep
@@ -271,15 +329,20 @@ def test_no_solution_text_in_student_notebook(stem):
         assert f"TODO: {region.todo}" in text, f"stub for {region.todo!r} missing"
     found = leaks(stem, text)
     assert not found, f"student/{stem}.ipynb contains solution text: {found[:5]}"
-    assert "{solution-start}" not in text and "{solution}" not in text and "{solution-end}" not in text
+    assert (
+        "{solution-start}" not in text
+        and "{solution}" not in text
+        and "{solution-end}" not in text
+    )
 
 
 def test_leak_search_finds_solution_text():
     """The leak search is not blind: it finds the template's solution line in the template itself."""
     template = (ROOT / "templates" / "chapter.md").read_text(encoding="utf-8")
     assert "return 2 * n" in template
-    assert _norm("Prose of the solution (hidden in a dropdown; removed from the student edition).") in \
-        _norm(template)
+    assert _norm(
+        "Prose of the solution (hidden in a dropdown; removed from the student edition)."
+    ) in _norm(template)
 
 
 def site_text(site):
@@ -312,14 +375,22 @@ def test_no_solution_text_in_student_site(stem, student_site):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
-def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(stem, student_site):
+def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(
+    stem, student_site
+):
     page = (student_site / "student" / f"{stem}.html").read_text(encoding="utf-8")
-    assert 'class="solution' not in page, "a solution admonition is still in the student page"
+    assert 'class="solution' not in page, (
+        "a solution admonition is still in the student page"
+    )
     assert 'class="cell_output' not in page, "the student page shows executed outputs"
     _, colab, binder = make_student.launch_links(stem)
     assert colab in page, f"no Colab button opening student/{stem}.ipynb"
-    assert binder in page or html.escape(binder) in page, f"no Binder button opening student/{stem}.ipynb"
-    assert f"/chapters/{stem}.ipynb" not in page, "a launch or download link opens the solution twin"
+    assert binder in page or html.escape(binder) in page, (
+        f"no Binder button opening student/{stem}.ipynb"
+    )
+    assert f"/chapters/{stem}.ipynb" not in page, (
+        "a launch or download link opens the solution twin"
+    )
 
 
 @pytest.mark.slow
@@ -334,23 +405,65 @@ TEMPLATE = ROOT / "templates" / "chapter.md"
 
 
 def test_stub_keeps_signature_indentation_and_todo():
-    source = "def f(x):\n    # TODO: return x squared,\n    #   as a float.\n    ### BEGIN SOLUTION\n" \
-             "    y = x * x\n    return float(y)\n    ### END SOLUTION\n\nprint(1)"
+    source = (
+        "def f(x):\n    # TODO: return x squared,\n    #   as a float.\n    ### BEGIN SOLUTION\n"
+        "    y = x * x\n    return float(y)\n    ### END SOLUTION\n\nprint(1)"
+    )
     stubbed = make_student.stub_source(source, "test")
-    assert stubbed == ("def f(x):\n    # TODO: return x squared,\n    #   as a float.\n"
-                       '    raise NotImplementedError("TODO: return x squared, as a float.")\n\nprint(1)')
+    assert stubbed == (
+        "def f(x):\n    # TODO: return x squared,\n    #   as a float.\n"
+        '    raise NotImplementedError("TODO: return x squared, as a float.")\n\nprint(1)'
+    )
     namespace = {}
     exec(compile(stubbed, "stub", "exec"), namespace)
     with pytest.raises(NotImplementedError, match="return x squared, as a float"):
         namespace["f"](2)
 
 
-@pytest.mark.parametrize("source,message", [
-    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "no `# TODO"),
-    ("def f():\n    # TODO: x\n    ### BEGIN SOLUTION\n    return 1", "never closed"),
-    ("def f():\n    return 1\n    ### END SOLUTION", "without a `### BEGIN SOLUTION`"),
-    ("# TODO: x\n### BEGIN SOLUTIONS\nx = 1\n### END SOLUTION", "the markers are exactly"),
-])
+def test_a_long_stub_is_split_to_fit_the_page():
+    todo = "return the sorted input positions in range(n) that no output unit of the stack depends on."
+    source = f"def f(stack, n):\n    # TODO: {todo}\n    ### BEGIN SOLUTION\n    return []\n    ### END SOLUTION"
+    stubbed = make_student.stub_source(source, "test")
+    assert (
+        len(f'    raise NotImplementedError("TODO: {todo}")')
+        > make_student.LINE_LENGTH
+        == 88
+    )
+    assert max(map(len, stubbed.splitlines()[2:])) <= 88
+    assert stubbed.splitlines()[2:] == [
+        "    raise NotImplementedError(",
+        '        "TODO: return the sorted input positions in range(n) that no output unit of the "',
+        '        "stack depends on."',
+        "    )",
+    ]
+    namespace = {}
+    exec(compile(stubbed, "stub", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match=re.escape(f"TODO: {todo}")):
+        namespace["f"]([], 3)
+    assert STUB_MARK.search(stubbed)
+
+
+@pytest.mark.parametrize(
+    "source,message",
+    [
+        (
+            "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+            "no `# TODO",
+        ),
+        (
+            "def f():\n    # TODO: x\n    ### BEGIN SOLUTION\n    return 1",
+            "never closed",
+        ),
+        (
+            "def f():\n    return 1\n    ### END SOLUTION",
+            "without a `### BEGIN SOLUTION`",
+        ),
+        (
+            "# TODO: x\n### BEGIN SOLUTIONS\nx = 1\n### END SOLUTION",
+            "the markers are exactly",
+        ),
+    ],
+)
 def test_malformed_markers_get_a_clear_error(source, message):
     with pytest.raises(make_student.StudentEditionError, match=re.escape(message)):
         make_student.stub_source(source, "chapter.md, cell 3")
@@ -364,18 +477,32 @@ def test_template_student_version(tmp_path):
     assert "def answer(n):" in text and "check(got == 42" in text
     assert "{glue:text}" not in text and "`‹chN_value›`" in text
     assert "**Your turn.**" in text and "Student edition" in text
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+    assert all(
+        not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"
+    )
     outcome = execute_until_error(notebook, tmp_path)
-    stub_cell = next(i for i, c in enumerate(notebook.cells) if STUB_MARK in c.source)
-    assert_stops_at(notebook.cells, stub_cell, outcome, ["return twice n."], "template student version")
+    stub_cell = next(
+        i for i, c in enumerate(notebook.cells) if STUB_MARK.search(c.source)
+    )
+    assert_stops_at(
+        notebook.cells,
+        stub_cell,
+        outcome,
+        ["return twice n."],
+        "template student version",
+    )
 
 
 def test_template_wrong_answer_gets_the_check_message(tmp_path):
     """A plausible mistake in the template's exercise stops at its self-check with the named problem."""
     notebook = jupytext.read(TEMPLATE)
     cell = next(c for c in notebook.cells if make_student.BEGIN in c.source)
-    cell.source = re.sub(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", r"\1    return n + 2\2",
-                         cell.source, flags=re.S)
+    cell.source = re.sub(
+        r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)",
+        r"\1    return n + 2\2",
+        cell.source,
+        flags=re.S,
+    )
     failed_cell, ename, evalue = execute_until_error(notebook, tmp_path)
     assert ename == "CheckFailed"
     assert "answer(21) returned 23, expected 42: did you double n?" in evalue
@@ -384,15 +511,21 @@ def test_template_wrong_answer_gets_the_check_message(tmp_path):
 def test_glue_roles_become_placeholders_or_escaped_values():
     text = "a {glue:text}`ch9_x:.2f` b {glue}`ch9_s` c {glue:text}`ch9_hidden:,d`"
     assert make_student.glue_placeholders(text, set()) == (
-        "a `‹ch9_x›` b `‹ch9_s›` c `‹ch9_hidden›`", 3)
-    filled, count = make_student.glue_placeholders(text, set(), {"ch9_x": "3.14159", "ch9_s": "'a*b'"})
+        "a `‹ch9_x›` b `‹ch9_s›` c `‹ch9_hidden›`",
+        3,
+    )
+    filled, count = make_student.glue_placeholders(
+        text, set(), {"ch9_x": "3.14159", "ch9_s": "'a*b'"}
+    )
     assert (filled, count) == (r"a 3.14 b a\*b c `‹ch9_hidden›`", 1)
 
 
 def test_references_to_removed_labels_become_text():
     text = "See {numref}`Figure %s <fig-ch9-sol>`, {ref}`ch9-sol-eq` and {ref}`ch9-kept`, [this](#fig-ch9-sol)."
-    assert make_student.unlink_removed_labels(text, {"fig-ch9-sol", "ch9-sol-eq"}) == \
-        "See Figure, the solution and {ref}`ch9-kept`, this."
+    assert (
+        make_student.unlink_removed_labels(text, {"fig-ch9-sol", "ch9-sol-eq"})
+        == "See Figure, the solution and {ref}`ch9-kept`, this."
+    )
 
 
 def test_site_shows_only_values_glued_before_the_first_stub(tmp_path):
@@ -402,21 +535,50 @@ def test_site_shows_only_values_glued_before_the_first_stub(tmp_path):
 
     chapter = tmp_path / "09_demo.md"
     front_matter = TEMPLATE.read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n---"
-    chapter.write_text("\n".join([
-        front_matter, "",
-        "# Demo", "", "```{code-cell} ipython3", "from myst_nb import glue", "glue('ch9_before', 41, display=False)",
-        "```", "", "Before: {glue:text}`ch9_before`; after: {glue:text}`ch9_after`.", "",
-        "```{code-cell} ipython3", "def f():", "    # TODO: return 42.", "    ### BEGIN SOLUTION", "    return 42",
-        "    ### END SOLUTION", "```", "", "```{code-cell} ipython3", "glue('ch9_after', f(), display=False)", "```",
-        ""]), encoding="utf-8")
+    chapter.write_text(
+        "\n".join(
+            [
+                front_matter,
+                "",
+                "# Demo",
+                "",
+                "```{code-cell} ipython3",
+                "from myst_nb import glue",
+                "glue('ch9_before', 41, display=False)",
+                "```",
+                "",
+                "Before: {glue:text}`ch9_before`; after: {glue:text}`ch9_after`.",
+                "",
+                "```{code-cell} ipython3",
+                "def f():",
+                "    # TODO: return 42.",
+                "    ### BEGIN SOLUTION",
+                "    return 42",
+                "    ### END SOLUTION",
+                "```",
+                "",
+                "```{code-cell} ipython3",
+                "glue('ch9_after', f(), display=False)",
+                "```",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
     cache_path = tmp_path / "cache"
-    assert make_student.shown_glue_values(chapter, cache_path) == {}  # no cache: placeholders only
+    assert (
+        make_student.shown_glue_values(chapter, cache_path) == {}
+    )  # no cache: placeholders only
     executed, bundle = jupytext.read(chapter), jupytext.read(chapter)
     execute_until_error(executed, tmp_path / "run")
-    for run, cell in zip(executed.cells, bundle.cells):  # as myst-nb caches it: the source notebook + outputs
+    for run, cell in zip(
+        executed.cells, bundle.cells
+    ):  # as myst-nb caches it: the source notebook + outputs
         if cell.cell_type == "code":
             cell.outputs = run.outputs
-    get_cache(str(cache_path)).cache_notebook_bundle(CacheBundleIn(bundle, str(chapter)), check_validity=False)
+    get_cache(str(cache_path)).cache_notebook_bundle(
+        CacheBundleIn(bundle, str(chapter)), check_validity=False
+    )
     values = make_student.shown_glue_values(chapter, cache_path)
     assert values == {"ch9_before": "41"}
     student = make_student.student_notebooks([chapter], {chapter: values})[chapter]

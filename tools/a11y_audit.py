@@ -8,6 +8,7 @@ axe-core is the copy bundled by the pinned pip package axe-playwright-python (no
 the violations of every impact: rule, impact, how many elements, the first few selectors and the fix axe
 suggests for the first one. Exit status 1 when a violation is "serious" or "critical".
 """
+
 import argparse
 import collections
 import concurrent.futures
@@ -22,12 +23,32 @@ from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORTS = {"desktop": ({"width": 1280, "height": 900}, False), "phone": ({"width": 390, "height": 844}, True)}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {
+    "desktop": ({"width": 1280, "height": 900}, False),
+    "phone": ({"width": 390, "height": 844}, True),
+}
 MODES = ("light", "dark")
 BLOCKING = {"serious", "critical"}
-NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "mathjax", "reports", "jupyter_execute", "pdf"}
+NOT_PAGES = {
+    "_static",
+    "_sources",
+    "_images",
+    "_downloads",
+    "mathjax",
+    "reports",
+    "jupyter_execute",
+    "pdf",
+}
 
 AUDIT_JS = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
@@ -42,14 +63,20 @@ AUDIT_JS = """async () => {
 def axe_source():
     spec = importlib.util.find_spec("axe_playwright_python")
     if not (spec and spec.origin):
-        raise SystemExit("a11y_audit: axe-playwright-python is missing (it is pinned in requirements.txt)")
+        raise SystemExit(
+            "a11y_audit: axe-playwright-python is missing (it is pinned in requirements.txt)"
+        )
     return (Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
 def pages_of(site: Path):
     """Every page of a built site (not its assets, not the root index.html, which only redirects)."""
-    return [p.relative_to(site).as_posix() for p in sorted(site.rglob("*.html"))
-            if p.relative_to(site).parts[0] not in NOT_PAGES and p.relative_to(site).as_posix() != "index.html"]
+    return [
+        p.relative_to(site).as_posix()
+        for p in sorted(site.rglob("*.html"))
+        if p.relative_to(site).parts[0] not in NOT_PAGES
+        and p.relative_to(site).as_posix() != "index.html"
+    ]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -59,7 +86,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @contextmanager
 def served(site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site))
+    )
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -73,18 +102,38 @@ def served(site):
 def browser(viewport, mobile, mode):
     """A Chromium context at that size, in that colour mode, that may fetch nothing but the local site."""
     if not CHROMIUM.exists():
-        raise SystemExit(f"{CHROMIUM} is missing: `apt-get install -y chromium chromium-driver` (.ci/run does it)")
+        raise SystemExit(
+            f"{CHROMIUM} is missing: `apt-get install -y chromium chromium-driver` (.ci/run does it)"
+        )
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-a11y-") as profile:
+    with (
+        sync_playwright() as playwright,
+        tempfile.TemporaryDirectory(prefix="chromium-a11y-") as profile,
+    ):
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, viewport=viewport,
-            is_mobile=mobile, has_touch=mobile, device_scale_factor=1,
-            color_scheme="dark" if mode == "dark" else "light")
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=viewport,
+            is_mobile=mobile,
+            has_touch=mobile,
+            device_scale_factor=1,
+            color_scheme="dark" if mode == "dark" else "light",
+        )
         # The theme keeps the reader's choice in localStorage; set it before any page script runs.
-        context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-            ("http://127.0.0.1", "data:", "blob:")) else route.abort())
+        context.add_init_script(
+            f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+        )
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                else route.abort()
+            ),
+        )
         try:
             yield context
         finally:
@@ -94,7 +143,9 @@ def browser(viewport, mobile, mode):
 def open_page(context, url):
     page = context.new_page()
     page.goto(url, wait_until="load", timeout=120_000)
-    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+    page.evaluate(
+        "async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }"
+    )
     return page
 
 
@@ -107,29 +158,55 @@ def audit_one(site_name, site, width, mode, pages=None):
         for page_path in pages or pages_of(Path(site)):
             page = open_page(context, url + page_path)
             page.add_script_tag(content=axe)
-            found = page.evaluate(AUDIT_JS, )
+            found = page.evaluate(
+                AUDIT_JS,
+            )
             page.close()
-            entries.append({"site": site_name, "page": page_path, "width": width, "mode": mode, **found})
+            entries.append(
+                {
+                    "site": site_name,
+                    "page": page_path,
+                    "width": width,
+                    "mode": mode,
+                    **found,
+                }
+            )
     return entries
 
 
 def audit(sites, jobs=2):
     """The full report for {name: site folder}: every page in every width and mode."""
-    runs = [(name, str(site), width, mode) for name, site in sites.items() for width in VIEWPORTS for mode in MODES]
+    runs = [
+        (name, str(site), width, mode)
+        for name, site in sites.items()
+        for width in VIEWPORTS
+        for mode in MODES
+    ]
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(audit_one, *zip(*runs)))
     entries = [entry for result in results for entry in result]
-    totals = collections.Counter((v["rule"], v["impact"]) for e in entries for v in e["violations"])
-    return {"axe_core": axe_source().split("\n", 1)[0].strip("/*! "), "pages_audited": len(entries),
-            "totals": [{"rule": rule, "impact": impact, "page_views": count}
-                       for (rule, impact), count in sorted(totals.items())],
-            "blocking": sum(1 for e in entries for v in e["violations"] if v["impact"] in BLOCKING),
-            "pages": entries}
+    totals = collections.Counter(
+        (v["rule"], v["impact"]) for e in entries for v in e["violations"]
+    )
+    return {
+        "axe_core": axe_source().split("\n", 1)[0].strip("/*! "),
+        "pages_audited": len(entries),
+        "totals": [
+            {"rule": rule, "impact": impact, "page_views": count}
+            for (rule, impact), count in sorted(totals.items())
+        ],
+        "blocking": sum(
+            1 for e in entries for v in e["violations"] if v["impact"] in BLOCKING
+        ),
+        "pages": entries,
+    }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sites", nargs="+", help="name=folder of a built site, e.g. reader=_build/html")
+    parser.add_argument(
+        "sites", nargs="+", help="name=folder of a built site, e.g. reader=_build/html"
+    )
     parser.add_argument("--out", type=Path, default=Path("_build/a11y.json"))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
@@ -138,8 +215,12 @@ def main(argv=None):
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     for total in report["totals"]:
-        print(f"{total['rule']:32} {total['impact']:9} {total['page_views']} page views")
-    print(f"{report['pages_audited']} page views audited, {report['blocking']} serious/critical violations: {args.out}")
+        print(
+            f"{total['rule']:32} {total['impact']:9} {total['page_views']} page views"
+        )
+    print(
+        f"{report['pages_audited']} page views audited, {report['blocking']} serious/critical violations: {args.out}"
+    )
     sys.exit(1 if report["blocking"] else 0)
 
 

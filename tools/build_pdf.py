@@ -10,6 +10,7 @@ Strict, like the HTML build: a Sphinx warning, a XeLaTeX "Missing character" (a 
 undefined reference or citation (a `??` in the PDF) fails the build with the offending lines. Without
 XeLaTeX the tool stops at once and names the packages to install.
 """
+
 import argparse
 import os
 import re
@@ -30,20 +31,31 @@ make pdf needs XeLaTeX, latexmk and xindy with the LaTeX packages Sphinx uses. I
 then run make pdf again."""
 
 # Lines of a LaTeX log that mean the PDF is wrong, not just ugly.
-LOG_PROBLEMS = re.compile(r"Missing character: There is no .*|LaTeX Warning: (Reference|Citation) .* undefined.*|"
-                          r"LaTeX Warning: There were undefined references.*|! .*")
+LOG_PROBLEMS = re.compile(
+    r"Missing character: There is no .*|LaTeX Warning: (Reference|Citation) .* undefined.*|"
+    r"LaTeX Warning: There were undefined references.*|! .*"
+)
 
 
 def require_tex():
-    missing = [tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None]
+    missing = [
+        tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None
+    ]
     if missing:
         raise SystemExit(f"make pdf: {', '.join(missing)} not found.\n{INSTALL_HINT}")
-    probe = subprocess.run(["kpsewhich", "fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        ["kpsewhich", "fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"],
+        capture_output=True,
+        text=True,
+    )
     found = {Path(line).name for line in probe.stdout.split()}
-    lacking = sorted({"fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"} - found)
+    lacking = sorted(
+        {"fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"} - found
+    )
     if lacking:
-        raise SystemExit(f"make pdf: LaTeX packages missing ({', '.join(lacking)}).\n{INSTALL_HINT}")
+        raise SystemExit(
+            f"make pdf: LaTeX packages missing ({', '.join(lacking)}).\n{INSTALL_HINT}"
+        )
 
 
 def check_log(log: Path):
@@ -56,8 +68,12 @@ def check_log(log: Path):
 def run(command, cwd=ROOT):
     print("+", " ".join(str(c) for c in command), flush=True)
     # The generated student conf.py names the local extensions but does not put _ext on the path.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "_ext"),
-                                                                      os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT / "_ext"), os.environ.get("PYTHONPATH")])
+        ),
+    }
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.stdout.write(result.stdout[-8000:])
@@ -68,12 +84,16 @@ def run(command, cwd=ROOT):
 
 def build_book(build_flags):
     latex = ROOT / "_build" / "latex"
-    shutil.rmtree(latex, ignore_errors=True)  # latexmk keeps stale state after a failed run
+    shutil.rmtree(
+        latex, ignore_errors=True
+    )  # latexmk keeps stale state after a failed run
     run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex", *build_flags])
     pdf, log = latex / "book.pdf", latex / "book.log"
     problems = check_log(log)
     if problems:
-        raise SystemExit("build_pdf: the book's LaTeX log reports:\n  " + "\n  ".join(problems[:40]))
+        raise SystemExit(
+            "build_pdf: the book's LaTeX log reports:\n  " + "\n  ".join(problems[:40])
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     shutil.copy(pdf, OUT / "book.pdf")
     return OUT / "book.pdf"
@@ -97,17 +117,36 @@ def build_student_handouts(build_flags):
         raise SystemExit(f"build_pdf: {conf} is missing: run `make student` first")
     chapters = sorted((STUDENT_SRC / "student").glob("[0-9][0-9]_*.md"))
     if not chapters:
-        raise SystemExit(f"build_pdf: no chapters in {STUDENT_SRC / 'student'}: run `make student` first")
+        raise SystemExit(
+            f"build_pdf: no chapters in {STUDENT_SRC / 'student'}: run `make student` first"
+        )
     # Each chapter is its own LaTeX document (the book's jupyterBook class), so each handout stands alone.
-    documents = [(f"student/{c.stem}", f"{c.stem}.tex", chapter_title(c), "", "jupyterBook") for c in chapters]
+    documents = [
+        (f"student/{c.stem}", f"{c.stem}.tex", chapter_title(c), "", "jupyterBook")
+        for c in chapters
+    ]
     text = conf.read_text(encoding="utf-8").split(HANDOUT_MARKER)[0]
     # No theorem index in a handout: it would list (and link) the theorems of every other chapter too.
-    conf.write_text(f"{text}{HANDOUT_MARKER}\nlatex_engine = 'xelatex'\nlatex_documents = {documents!r}\n"
-                    "latex_domain_indices = False\n", encoding="utf-8")
+    conf.write_text(
+        f"{text}{HANDOUT_MARKER}\nlatex_engine = 'xelatex'\nlatex_documents = {documents!r}\n"
+        "latex_domain_indices = False\n",
+        encoding="utf-8",
+    )
     latex = ROOT / "_build" / "student" / "latex"
     shutil.rmtree(latex, ignore_errors=True)
-    run([BIN / "sphinx-build", *build_flags, "-q", "-b", "latex", "-d",
-         str(ROOT / "_build" / "student" / "doctrees-latex"), str(STUDENT_SRC), str(latex)])
+    run(
+        [
+            BIN / "sphinx-build",
+            *build_flags,
+            "-q",
+            "-b",
+            "latex",
+            "-d",
+            str(ROOT / "_build" / "student" / "doctrees-latex"),
+            str(STUDENT_SRC),
+            str(latex),
+        ]
+    )
     run(["make", "-C", str(latex), "all-pdf"])
     target = OUT / "student"
     target.mkdir(parents=True, exist_ok=True)
@@ -115,9 +154,13 @@ def build_student_handouts(build_flags):
     for chapter in chapters:
         problems = check_log(latex / f"{chapter.stem}.log")
         if problems:
-            raise SystemExit(f"build_pdf: the handout {chapter.stem}'s LaTeX log reports:\n  "
-                             + "\n  ".join(problems[:40]))
-        pdfs.append(shutil.copy(latex / f"{chapter.stem}.pdf", target / f"{chapter.stem}.pdf"))
+            raise SystemExit(
+                f"build_pdf: the handout {chapter.stem}'s LaTeX log reports:\n  "
+                + "\n  ".join(problems[:40])
+            )
+        pdfs.append(
+            shutil.copy(latex / f"{chapter.stem}.pdf", target / f"{chapter.stem}.pdf")
+        )
     return pdfs
 
 
@@ -143,7 +186,10 @@ def main(argv=None):
     publish_into(ROOT / "_build" / "html")
     publish_into(ROOT / "_build" / "student" / "html", book=False)
     print(f"book: {book.relative_to(ROOT)}")
-    print("student handouts: " + ", ".join(str(Path(p).relative_to(ROOT)) for p in handouts))
+    print(
+        "student handouts: "
+        + ", ".join(str(Path(p).relative_to(ROOT)) for p in handouts)
+    )
 
 
 if __name__ == "__main__":

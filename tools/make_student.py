@@ -23,6 +23,7 @@ or a `{solution}` directive. The student edition
 
 Usage: python tools/make_student.py [--check]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,7 @@ import json
 import re
 import shutil
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,8 @@ INSTRUCTOR_ONLY_PAGES = {"instructors"}
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+# Stubs must fit the page like the rest of the code (tests/test_code_style.py).
+LINE_LENGTH = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
 STUDENT_NOTE = (
     "> **Student edition.** The solutions are removed. A code cell with a `# TODO` raises "
     "`NotImplementedError` until you complete it; the self-check cell after each exercise then prints "
@@ -54,7 +58,7 @@ STUDENT_NOTE = (
 )
 PLACEHOLDER_NOTE = (
     " Numbers that the book computes appear here as placeholders such as `‹{name}›`: the code cell with "
-    "`glue(\"{name}\", ...)` computes each one."
+    '`glue("{name}", ...)` computes each one.'
 )
 
 
@@ -69,12 +73,16 @@ class StudentEditionError(ValueError):
 class Region:
     """One `### BEGIN SOLUTION` ... `### END SOLUTION` region of a code cell."""
 
-    cell_index: int  # index of the code cell in the chapter notebook (as read by jupytext)
+    cell_index: (
+        int  # index of the code cell in the chapter notebook (as read by jupytext)
+    )
     begin: int  # line index of the BEGIN marker
     end: int  # line index of the END marker
     todo: str  # the TODO text (what to implement)
     code: list = field(default_factory=list)  # the solution lines between the markers
-    in_solution_prose: bool = False  # the cell sits inside a {solution-start}..{solution-end} block
+    in_solution_prose: bool = (
+        False  # the cell sits inside a {solution-start}..{solution-end} block
+    )
 
 
 def _todo_text(lines, begin, where):
@@ -82,12 +90,18 @@ def _todo_text(lines, begin, where):
     indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
     block = []
     i = begin - 1
-    while i >= 0 and lines[i].startswith(indent + "#") and not lines[i].strip().startswith("###"):
+    while (
+        i >= 0
+        and lines[i].startswith(indent + "#")
+        and not lines[i].strip().startswith("###")
+    ):
         block.insert(0, lines[i].strip().lstrip("#").strip())
         i -= 1
     for k, text in enumerate(block):
         if text.upper().startswith("TODO"):
-            todo = " ".join([re.sub(r"^TODO\s*:?\s*", "", text, flags=re.I)] + block[k + 1:]).strip()
+            todo = " ".join(
+                [re.sub(r"^TODO\s*:?\s*", "", text, flags=re.I)] + block[k + 1 :]
+            ).strip()
             if todo:
                 return todo
     raise StudentEditionError(
@@ -112,7 +126,9 @@ def find_regions(source: str, where: str):
             open_at = i
         elif stripped == END:
             if open_at is None:
-                raise StudentEditionError(f"{where}: `{END}` on line {i + 1} without a `{BEGIN}` before it.")
+                raise StudentEditionError(
+                    f"{where}: `{END}` on line {i + 1} without a `{BEGIN}` before it."
+                )
             regions.append((open_at, i, _todo_text(lines, open_at, where)))
             open_at = None
         elif stripped.startswith("### BEGIN") or stripped.startswith("### END"):
@@ -120,7 +136,9 @@ def find_regions(source: str, where: str):
                 f"{where}: line {i + 1} is {stripped!r}; the markers are exactly `{BEGIN}` and `{END}`."
             )
     if open_at is not None:
-        raise StudentEditionError(f"{where}: `{BEGIN}` on line {open_at + 1} is never closed by `{END}`.")
+        raise StudentEditionError(
+            f"{where}: `{BEGIN}` on line {open_at + 1} is never closed by `{END}`."
+        )
     return regions
 
 
@@ -133,15 +151,45 @@ def stub_source(source: str, where: str, only=None) -> str:
             continue
         begin, end, todo = regions[number]
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        message = json.dumps(f"TODO: {todo}", ensure_ascii=False)
-        lines[begin:end + 1] = [f"{indent}raise NotImplementedError({message})"]
+        lines[begin : end + 1] = stub_lines(indent, f"TODO: {todo}")
     return "\n".join(lines)
+
+
+def stub_lines(indent: str, message: str) -> list:
+    """`raise NotImplementedError(message)` as ruff formats it: one line if it fits in
+    LINE_LENGTH, else the message split at spaces into implicitly concatenated strings."""
+    one_line = f"{indent}raise NotImplementedError({_literal(message)})"
+    if len(one_line) <= LINE_LENGTH:
+        return [one_line]
+    room = LINE_LENGTH - len(indent) - 4  # the continuation lines' extra indent
+    pieces, piece = [], ""
+    for word in re.split(r"(?<= )", message):  # words keep their trailing space
+        if piece and len(_literal(piece + word)) > room:
+            pieces.append(piece)
+            piece = ""
+        piece += word
+    pieces.append(piece)
+    inner = indent + " " * 4
+    return [
+        f"{indent}raise NotImplementedError(",
+        *(inner + _literal(p) for p in pieces),
+        f"{indent})",
+    ]
+
+
+def _literal(text: str) -> str:
+    """A string literal for `text` in ruff's style: double quotes unless that needs escapes."""
+    if '"' in text and "'" not in text:
+        return repr(text)
+    return json.dumps(text, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------------------------------
 # Prose: sphinx-exercise solutions, glue, references
 # ----------------------------------------------------------------------------------------------------
-FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
+FENCE_OPEN = re.compile(
+    r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$"
+)
 LABEL_DEFS = [
     re.compile(r"^\s*\((?P<label>[^()\s]+)\)=\s*$", re.M),  # (label)=
     re.compile(r"^\s*:(?:label|name):\s*(?P<label>\S+)\s*$", re.M),  # directive options
@@ -161,7 +209,9 @@ def _skip_directive(lines, i, fence):
     while j < len(lines) and not _is_close(lines[j], fence):
         j += 1
     if j == len(lines):
-        raise StudentEditionError(f"the directive opened by {lines[i].strip()!r} is not closed by {fence}")
+        raise StudentEditionError(
+            f"the directive opened by {lines[i].strip()!r} is not closed by {fence}"
+        )
     return j + 1
 
 
@@ -188,7 +238,9 @@ def split_solution_prose(text: str, in_solution: bool):
             in_solution = False
             continue
         if not in_solution and name == "solution-end":
-            raise StudentEditionError("a `{solution-end}` without a `{solution-start}` before it")
+            raise StudentEditionError(
+                "a `{solution-end}` without a `{solution-start}` before it"
+            )
         (removed if in_solution else kept).append(lines[i])
         i += 1
     return "\n".join(kept).strip("\n"), "\n".join(removed), in_solution
@@ -209,7 +261,11 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
             try:
                 from myst_nb.core.variables import format_plain_text
 
-                return re.sub(r"([\\`*_{}\[\]<>#|$~^&!])", r"\\\1", format_plain_text(values[name], spec))
+                return re.sub(
+                    r"([\\`*_{}\[\]<>#|$~^&!])",
+                    r"\\\1",
+                    format_plain_text(values[name], spec),
+                )
             except Exception:  # noqa: BLE001 - a value that does not format stays a placeholder
                 pass
         count += 1
@@ -221,15 +277,19 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
     i = 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
-        if match and (match.group("name") == "glue" or match.group("name").startswith("glue:")):
+        if match and (
+            match.group("name") == "glue" or match.group("name").startswith("glue:")
+        ):
             after = _skip_directive(lines, i, match.group("fence"))
             block = "\n".join(lines[i:after])
             for pattern in LABEL_DEFS:
                 removed_labels.update(m.group("label") for m in pattern.finditer(block))
             kind = "figure" if match.group("name") == "glue:figure" else "output"
             name = match.group("arg").strip()
-            out.append(f"{match.group('indent')}*(The book shows the {kind} `‹{name}›` here: the code cell with "
-                       f"`glue(\"{name}\", ...)` makes it.)*")
+            out.append(
+                f"{match.group('indent')}*(The book shows the {kind} `‹{name}›` here: the code cell with "
+                f'`glue("{name}", ...)` makes it.)*'
+            )
             count += 1
             i = after
             continue
@@ -250,12 +310,21 @@ def unlink_removed_labels(text: str, removed: set) -> str:
         if target.strip() not in removed:
             return match.group(0)
         if explicit:
-            return explicit.group("title").replace("%s", "").replace("{number}", "").strip() or "the solution"
+            return (
+                explicit.group("title")
+                .replace("%s", "")
+                .replace("{number}", "")
+                .strip()
+                or "the solution"
+            )
         return "the solution"
 
     text = re.sub(r"\{(?:ref|numref|eq|prf:ref|doc)\}`(?P<body>[^`]+)`", role, text)
-    text = re.sub(r"\[(?P<title>[^\]]*)\]\(#(?P<target>[^)\s]+)\)",
-                  lambda m: m.group("title") if m.group("target") in removed else m.group(0), text)
+    text = re.sub(
+        r"\[(?P<title>[^\]]*)\]\(#(?P<target>[^)\s]+)\)",
+        lambda m: m.group("title") if m.group("target") in removed else m.group(0),
+        text,
+    )
     return text
 
 
@@ -290,7 +359,9 @@ def chapter_regions(md_path: Path):
             continue
         lines = cell.source.split("\n")
         for begin, end, todo in find_regions(cell.source, where):
-            regions.append(Region(index, begin, end, todo, lines[begin + 1:end], in_solution))
+            regions.append(
+                Region(index, begin, end, todo, lines[begin + 1 : end], in_solution)
+            )
     return regions
 
 
@@ -340,7 +411,8 @@ def _transform(md_path: Path):
             block += now_in and not in_solution
             if now_in and not in_solution and block in blocks_with_code:
                 kept = (kept + "\n\n" if kept else "") + (
-                    "**Your turn.** Complete the code below where it says `# TODO`, then run the self-check.")
+                    "**Your turn.** Complete the code below where it says `# TODO`, then run the self-check."
+                )
             in_solution = now_in
             if kept.strip():
                 new = copy.deepcopy(cell)
@@ -359,8 +431,10 @@ def _transform(md_path: Path):
             continue
         cells.append(copy.deepcopy(cell))
     if in_solution:
-        raise StudentEditionError(f"{_rel(md_path)}: a `{{solution-start}}` is never closed by "
-                                  "`{solution-end}`.")
+        raise StudentEditionError(
+            f"{_rel(md_path)}: a `{{solution-start}}` is never closed by "
+            "`{solution-end}`."
+        )
     notebook.cells = cells
     return notebook, "\n".join(removed_prose), original
 
@@ -379,19 +453,32 @@ def student_notebooks(md_paths, glue_values=None):
         for cell in notebook.cells:
             if cell.cell_type != "markdown":
                 continue
-            names = [m.group("body").split(":")[0].strip() for m in GLUE_ROLE.finditer(cell.source)
-                     if m.group("body").split(":")[0].strip() not in glue_values.get(path, {})]
+            names = [
+                m.group("body").split(":")[0].strip()
+                for m in GLUE_ROLE.finditer(cell.source)
+                if m.group("body").split(":")[0].strip()
+                not in glue_values.get(path, {})
+            ]
             first_name = first_name or (names[0] if names else None)
-            cell.source, count = glue_placeholders(cell.source, removed, glue_values.get(path))
+            cell.source, count = glue_placeholders(
+                cell.source, removed, glue_values.get(path)
+            )
             placeholders += count
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
                 cell.source = unlink_removed_labels(cell.source, removed)
-        note = STUDENT_NOTE + (PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else "")
+        note = STUDENT_NOTE + (
+            PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else ""
+        )
         for cell in notebook.cells:  # the note goes right below the chapter title
             if cell.cell_type == "markdown" and re.search(r"^# ", cell.source, re.M):
-                cell.source = re.sub(r"^(# .*)$", lambda m: m.group(1) + "\n\n" + note, cell.source,
-                                     count=1, flags=re.M)
+                cell.source = re.sub(
+                    r"^(# .*)$",
+                    lambda m: m.group(1) + "\n\n" + note,
+                    cell.source,
+                    count=1,
+                    flags=re.M,
+                )
                 break
         else:
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
@@ -407,7 +494,9 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
     with the chapter as it is now; the site then shows placeholders."""
     if cache_path is None:
         config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-        cache_path = ROOT / ((config.get("execute") or {}).get("cache") or "_build/.jupyter_cache")
+        cache_path = ROOT / (
+            (config.get("execute") or {}).get("cache") or "_build/.jupyter_cache"
+        )
     if not cache_path.exists():
         return {}
     original = jupytext.read(md_path)
@@ -467,43 +556,62 @@ def launch_links(stem: str):
     branch = repository.get("branch", "main")
     match = re.match(r"^https://github\.com/(?P<slug>[^/]+/[^/]+?)(?:\.git)?$", url)
     if not match:
-        raise StudentEditionError(f"_config.yml: repository.url is {url!r}; the Colab and Binder links need "
-                                  "a GitHub URL such as https://github.com/OWNER/REPO.")
+        raise StudentEditionError(
+            f"_config.yml: repository.url is {url!r}; the Colab and Binder links need "
+            "a GitHub URL such as https://github.com/OWNER/REPO."
+        )
     slug = match.group("slug")
-    binder = config.get("launch_buttons", {}).get("binderhub_url", "https://mybinder.org").rstrip("/")
+    binder = (
+        config.get("launch_buttons", {})
+        .get("binderhub_url", "https://mybinder.org")
+        .rstrip("/")
+    )
     interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(
-        config.get("launch_buttons", {}).get("notebook_interface", "classic"), "tree")
+        config.get("launch_buttons", {}).get("notebook_interface", "classic"), "tree"
+    )
     path = f"student/{stem}.ipynb"
-    return (f"https://github.com/{slug}/blob/{branch}/{path}",
-            f"https://colab.research.google.com/github/{slug}/blob/{branch}/{path}",
-            f"{binder}/v2/gh/{slug}/{branch}?urlpath={interface}/{path}")
+    return (
+        f"https://github.com/{slug}/blob/{branch}/{path}",
+        f"https://colab.research.google.com/github/{slug}/blob/{branch}/{path}",
+        f"{binder}/v2/gh/{slug}/{branch}?urlpath={interface}/{path}",
+    )
 
 
 def readme_text(md_paths) -> str:
     """student/README.md: the notebooks with their launch links (GitHub shows it; the instructor page
     includes the table)."""
-    rows = ["| Chapter | Student notebook | Open in Colab | Launch on Binder |", "| --- | --- | --- | --- |"]
+    rows = [
+        "| Chapter | Student notebook | Open in Colab | Launch on Binder |",
+        "| --- | --- | --- | --- |",
+    ]
     for number, path in enumerate(md_paths, start=1):
         github, colab, binder = launch_links(path.stem)
-        rows.append(f"| {number}. {chapter_title(path)} | [{path.stem}.ipynb]({github}) | "
-                    f"[Open in Colab]({colab}) | [Launch on Binder]({binder}) |")
-    return "\n".join([
-        "# Student notebooks",
-        "",
-        "Generated by `tools/make_student.py` from `chapters/*.md` (`make student`); do not edit by hand.",
-        "Each notebook is its chapter with the solutions replaced by stubs; see the book's instructor page.",
-        "",
-        "<!-- table -->",
-        *rows,
-        "",
-    ])
+        rows.append(
+            f"| {number}. {chapter_title(path)} | [{path.stem}.ipynb]({github}) | "
+            f"[Open in Colab]({colab}) | [Launch on Binder]({binder}) |"
+        )
+    return "\n".join(
+        [
+            "# Student notebooks",
+            "",
+            "Generated by `tools/make_student.py` from `chapters/*.md` (`make student`); do not edit by hand.",
+            "Each notebook is its chapter with the solutions replaced by stubs; see the book's instructor page.",
+            "",
+            "<!-- table -->",
+            *rows,
+            "",
+        ]
+    )
 
 
 def expected_student_files():
     """{path under student/: text} for the committed part of the homework edition."""
     paths = chapter_paths()
     notebooks = student_notebooks(paths)
-    files = {STUDENT / f"{path.stem}.ipynb": notebook_text(nb) for path, nb in notebooks.items()}
+    files = {
+        STUDENT / f"{path.stem}.ipynb": notebook_text(nb)
+        for path, nb in notebooks.items()
+    }
     files[STUDENT / "README.md"] = readme_text(paths)
     return files, notebooks
 
@@ -521,7 +629,7 @@ def _rewrite_toc(entries, dropped):
                 dropped.add(stem)
                 continue
             if stem.startswith("chapters/"):
-                entry["file"] = "student/" + stem[len("chapters/"):]
+                entry["file"] = "student/" + stem[len("chapters/") :]
         for key in ("sections", "chapters"):
             if key in entry:
                 entry[key] = _rewrite_toc(entry[key], dropped)
@@ -548,20 +656,26 @@ def write_site_sources(notebooks):
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
-    config["exclude_patterns"] = [p for p in config.get("exclude_patterns", []) if p.strip("/") != "student"]
+    config["exclude_patterns"] = [
+        p for p in config.get("exclude_patterns", []) if p.strip("/") != "student"
+    ]
     # No execution: a stub would raise, and outputs could give answers away.
     config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}
     config["execute"].pop("cache", None)
     (SITE_SRC / "_config.yml").write_text(
         "# Generated by tools/make_student.py from the book's _config.yml; do not edit.\n"
-        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     dropped = set()
     toc = _rewrite_toc([toc], dropped)[0]
     (SITE_SRC / "_toc.yml").write_text(
         "# Generated by tools/make_student.py from the book's _toc.yml; do not edit.\n"
-        + yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        + yaml.safe_dump(toc, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
 
     if (ROOT / "assets").exists():
         shutil.copytree(ROOT / "assets", SITE_SRC / "assets")
@@ -570,11 +684,21 @@ def write_site_sources(notebooks):
     referenced = list((sphinx.get("local_extensions") or {}).values())
     for key in ("html_extra_path", "html_static_path", "templates_path"):
         referenced += list((sphinx.get("config") or {}).get(key) or [])
-    referenced += [config.get("logo") or "", (config.get("html") or {}).get("favicon") or ""]
+    referenced += [
+        config.get("logo") or "",
+        (config.get("html") or {}).get("favicon") or "",
+    ]
     for entry in referenced:
         top = Path(str(entry)).parts[0] if str(entry).strip() else None
-        if top and not Path(top).is_absolute() and (ROOT / top).exists() and not (SITE_SRC / top).exists():
-            (SITE_SRC / top).symlink_to(ROOT / top, target_is_directory=(ROOT / top).is_dir())
+        if (
+            top
+            and not Path(top).is_absolute()
+            and (ROOT / top).exists()
+            and not (SITE_SRC / top).exists()
+        ):
+            (SITE_SRC / top).symlink_to(
+                ROOT / top, target_is_directory=(ROOT / top).is_dir()
+            )
 
     for path, notebook in notebooks.items():
         target = SITE_SRC / "student" / path.name
@@ -586,45 +710,74 @@ def write_site_sources(notebooks):
     for stem in _toc_files([toc]):
         if stem.startswith("student/"):
             continue
-        source = next((ROOT / f"{stem}{ext}" for ext in (".md", ".ipynb", ".rst")
-                       if (ROOT / f"{stem}{ext}").exists()), None)
+        source = next(
+            (
+                ROOT / f"{stem}{ext}"
+                for ext in (".md", ".ipynb", ".rst")
+                if (ROOT / f"{stem}{ext}").exists()
+            ),
+            None,
+        )
         if source is None:
             continue
         text = source.read_text(encoding="utf-8")
         if source.suffix == ".md":
             text = re.sub(r"(?<![\w/])chapters/(\d\d_)", r"student/\1", text)
             for gone in dropped:
-                text = re.sub(r"\{doc\}`(?:(?P<title>[^`<]*?)\s*<)?/?" + re.escape(gone) + r"(?:\.md)?>?`",
-                              lambda m: m.group("title") or "the instructor page", text)
-                text = re.sub(r"\[(?P<title>[^\]]*)\]\(/?" + re.escape(gone) + r"(?:\.md)?\)",
-                              lambda m: m.group("title"), text)
+                text = re.sub(
+                    r"\{doc\}`(?:(?P<title>[^`<]*?)\s*<)?/?"
+                    + re.escape(gone)
+                    + r"(?:\.md)?>?`",
+                    lambda m: m.group("title") or "the instructor page",
+                    text,
+                )
+                text = re.sub(
+                    r"\[(?P<title>[^\]]*)\]\(/?" + re.escape(gone) + r"(?:\.md)?\)",
+                    lambda m: m.group("title"),
+                    text,
+                )
         target = SITE_SRC / source.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if a committed student notebook is missing, stale or extra; write nothing")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if a committed student notebook is missing, stale or extra; write nothing",
+    )
     args = parser.parse_args()
     try:
         expected, notebooks = expected_student_files()
     except StudentEditionError as error:
         print(f"make_student: {error}", file=sys.stderr)
         return 2
-    present = {p for p in STUDENT.iterdir() if p.is_file()} if STUDENT.exists() else set()
-    drifted = [p for p, text in expected.items()
-               if not p.exists() or p.read_text(encoding="utf-8") != text]
+    present = (
+        {p for p in STUDENT.iterdir() if p.is_file()} if STUDENT.exists() else set()
+    )
+    drifted = [
+        p
+        for p, text in expected.items()
+        if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     extra = sorted(present - set(expected))
     if args.check:
         if drifted or extra:
-            print("The student edition files differ from a fresh generation; run `make student` "
-                  "(or python tools/make_student.py):", file=sys.stderr)
+            print(
+                "The student edition files differ from a fresh generation; run `make student` "
+                "(or python tools/make_student.py):",
+                file=sys.stderr,
+            )
             for path in drifted:
                 print(f"  {path.relative_to(ROOT)} (stale or missing)", file=sys.stderr)
             for path in extra:
-                print(f"  {path.relative_to(ROOT)} (no chapter source)", file=sys.stderr)
+                print(
+                    f"  {path.relative_to(ROOT)} (no chapter source)", file=sys.stderr
+                )
             return 1
         return 0
     STUDENT.mkdir(exist_ok=True)
@@ -635,7 +788,9 @@ def main() -> int:
         path.unlink()
         print(f"removed {path.relative_to(ROOT)} (no chapter source)")
     paths = chapter_paths()
-    write_site_sources(student_notebooks(paths, {path: shown_glue_values(path) for path in paths}))
+    write_site_sources(
+        student_notebooks(paths, {path: shown_glue_values(path) for path in paths})
+    )
     print(f"wrote the student site sources to {SITE_SRC.relative_to(ROOT)}/")
     return 0
 

@@ -3,6 +3,7 @@
 Colab and Binder open notebooks, not MyST Markdown, so each chapters/NN_name.md has a
 chapters/NN_name.ipynb generated from it. The .md is the only source that is edited.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -25,7 +26,9 @@ def twin_text(md_path: Path) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if any twin is missing or differs")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if any twin is missing or differs"
+    )
     args = parser.parse_args()
     drifted = []
     for md_path in sorted(CHAPTERS.glob("*.md")):
@@ -40,7 +43,10 @@ def main() -> int:
             twin.write_text(expected, encoding="utf-8")
             print(f"wrote {twin.relative_to(ROOT)}")
     if drifted:
-        print("These .ipynb twins differ from their .md source; run `make sync`:", file=sys.stderr)
+        print(
+            "These .ipynb twins differ from their .md source; run `make sync`:",
+            file=sys.stderr,
+        )
         for path in drifted:
             print(f"  {path}", file=sys.stderr)
         return 1
