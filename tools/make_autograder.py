@@ -1,0 +1,280 @@
+"""Build the otter-grader autograder of every chapter that has a `grading/<stem>/` folder.
+
+One job: check each chapter's grading folder and write, with otter's own generator,
+
+* _build/autograder/<stem>/autograder.zip -- the hidden tests and otter's Gradescope set-up; `make grade`
+  runs it locally (tools/grade.py) and Gradescope runs it as a programming assignment's autograder;
+* _build/autograder/<stem>/questions.json -- the questions in problem order (name, title, points; null
+  points for a written question), which tools/grade.py uses for the gradebook's columns.
+
+A chapter's grading folder holds
+
+* questions.yml -- `questions:`, a list of `{name, title}` (plus `written: true` for a question graded
+  by hand), in the order of the problem;
+* tests/<name>.py -- one otter test file per autograded question: `OK_FORMAT = False`,
+  `name = "<name>"`, `points = <points>` and `@test_case(...)` functions. These are the hidden tests:
+  they never go into student/ or the student site.
+
+Usage: python tools/make_autograder.py [--root DIR] [--out DIR] [--requirements FILE]
+(--root: the folder that holds grading/; the tests point it at tests/grading_fixture.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the chapters import; Gradescope installs these pins (the grader's machine uses the venv).
+CHAPTER_PACKAGES = ("torch", "torchvision", "sympy", "numpy", "matplotlib")
+QUESTION_KEYS = {"name", "title", "written"}
+
+
+class GradingConfigError(ValueError):
+    """A grading folder is inconsistent; the message names the file and the fix."""
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def read_questions(folder: Path, root: Path) -> list[dict]:
+    """The questions of questions.yml as [{name, title, written}], checked."""
+    path = folder / "questions.yml"
+    where = _rel(path, root)
+    if not path.is_file():
+        raise GradingConfigError(
+            f"{where}: missing. Write the chapter's questions there, in problem order: "
+            "questions: [{name: q1, title: '(a) ...'}, ...]"
+        )
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise GradingConfigError(f"{where}: not valid YAML: {error}") from None
+    items = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise GradingConfigError(
+            f"{where}: expected a non-empty list under `questions:`, e.g. "
+            "questions: [{name: q1, title: '(a) ...'}]"
+        )
+    questions, seen = [], set()
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise GradingConfigError(
+                f"{where}: question {i} is not a mapping {{name, title}}"
+            )
+        unknown = set(item) - QUESTION_KEYS
+        if unknown:
+            raise GradingConfigError(
+                f"{where}: question {i} has unknown keys {sorted(unknown)}; "
+                f"allowed: {sorted(QUESTION_KEYS)}"
+            )
+        name, title = item.get("name"), item.get("title")
+        if not isinstance(name, str) or not re.fullmatch(
+            r"[A-Za-z_][A-Za-z0-9_]*", name
+        ):
+            raise GradingConfigError(
+                f"{where}: question {i} needs a `name` that is a Python identifier "
+                f"(it names tests/<name>.py), got {name!r}"
+            )
+        if name in seen:
+            raise GradingConfigError(f"{where}: question name {name!r} appears twice")
+        seen.add(name)
+        if not isinstance(title, str) or not title.strip():
+            raise GradingConfigError(f"{where}: question {name!r} needs a `title`")
+        written = item.get("written", False)
+        if not isinstance(written, bool):
+            raise GradingConfigError(
+                f"{where}: question {name!r}: `written` must be true or false"
+            )
+        questions.append({"name": name, "title": title, "written": written})
+    return questions
+
+
+def read_test_file(path: Path, root: Path) -> dict:
+    """{name, points} of an otter test file, read with ast (the file is not executed)."""
+    where = _rel(path, root)
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except SyntaxError as error:
+        raise GradingConfigError(f"{where}: not valid Python: {error}") from None
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in {
+                "OK_FORMAT",
+                "name",
+                "points",
+            }:
+                try:
+                    values[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    raise GradingConfigError(
+                        f"{where}: `{target.id}` must be a literal"
+                    ) from None
+    if values.get("OK_FORMAT") is not False:
+        raise GradingConfigError(
+            f"{where}: otter test files in this repo start with `OK_FORMAT = False`"
+        )
+    if values.get("name") != path.stem:
+        raise GradingConfigError(
+            f"{where}: `name = {values.get('name')!r}` must equal the file's name: "
+            f'write name = "{path.stem}" (otter reports scores under `name`)'
+        )
+    points = values.get("points")
+    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+        raise GradingConfigError(
+            f"{where}: `points` must be a number > 0 (the question's points), got {points!r}"
+        )
+    tests = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any("test_case" in ast.unparse(d) for d in node.decorator_list)
+    ]
+    if not tests:
+        raise GradingConfigError(
+            f"{where}: no test: decorate test functions with "
+            "`@test_case(points=None, hidden=True)` (from otter.test_files import test_case)"
+        )
+    return {"name": values["name"], "points": points}
+
+
+def check_chapter(folder: Path, root: Path) -> list[dict]:
+    """questions.json's content for one grading folder: [{name, title, points|None}]."""
+    questions = read_questions(folder, root)
+    tests_dir = folder / "tests"
+    files = {p.stem: p for p in tests_dir.glob("*.py")} if tests_dir.is_dir() else {}
+    yml = _rel(folder / "questions.yml", root)
+    for q in questions:
+        test = files.get(q["name"])
+        if q["written"] and test:
+            raise GradingConfigError(
+                f"{_rel(test, root)}: {q['name']!r} is a written question in {yml} "
+                "(graded by hand): delete the test file or drop `written: true`"
+            )
+        if not q["written"] and not test:
+            raise GradingConfigError(
+                f"{yml}: question {q['name']!r} has no test file: write "
+                f"{_rel(tests_dir / (q['name'] + '.py'), root)} or mark it `written: true`"
+            )
+    extra = sorted(set(files) - {q["name"] for q in questions})
+    if extra:
+        raise GradingConfigError(
+            f"{_rel(files[extra[0]], root)}: no question {extra[0]!r} in {yml}: add it "
+            "there (in problem order) or delete the test file"
+        )
+    result = []
+    for q in questions:
+        points = (
+            None if q["written"] else read_test_file(files[q["name"]], root)["points"]
+        )
+        result.append({"name": q["name"], "title": q["title"], "points": points})
+    return result
+
+
+def chapter_pins(requirements: Path) -> list[str]:
+    """The lines of requirements.txt that pin the chapters' packages (comments dropped)."""
+    pins = {}
+    for line in requirements.read_text().splitlines():
+        spec = line.split("#", 1)[0].strip()
+        match = re.match(r"([A-Za-z0-9_.-]+)\s*==", spec)
+        if match and match.group(1).lower() in CHAPTER_PACKAGES:
+            pins[match.group(1).lower()] = spec
+    missing = [p for p in CHAPTER_PACKAGES if p not in pins]
+    if missing:
+        raise GradingConfigError(f"{requirements}: no `==` pin for {missing}")
+    return [pins[p] for p in CHAPTER_PACKAGES]
+
+
+def build(folder: Path, out: Path, pins: list[str], root: Path) -> dict:
+    """Check one grading folder and write its autograder.zip and questions.json into out/<stem>/."""
+    questions = check_chapter(folder, root)
+    from otter.generate import (
+        main as otter_generate,
+    )  # ~3 s to import: only when needed
+
+    target = out / folder.name
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "requirements.txt").write_text("\n".join(pins) + "\n")
+        # An explicit config: no PDF (the book grades code; written answers are collected by
+        # tools/grade.py) and no assignment name (otter would then reject notebooks without
+        # otter metadata, i.e. every notebook from make_student.py).
+        (tmp / "otter_config.json").write_text(json.dumps({"pdf": False}))
+        zip_tmp = tmp / "autograder.zip"
+        otter_generate(
+            tests_dir=str(folder / "tests"),
+            output_path=str(zip_tmp),
+            config=str(tmp / "otter_config.json"),
+            requirements=str(tmp / "requirements.txt"),
+            no_environment=True,  # never pick up an environment.yml from the cwd
+            # Gradescope's Python is the one the pins were tested with (otter's default is 3.13).
+            python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+        )
+        shutil.move(zip_tmp, target / "autograder.zip")
+    (target / "questions.json").write_text(json.dumps(questions, indent=1) + "\n")
+    return {
+        "stem": folder.name,
+        "questions": questions,
+        "zip": target / "autograder.zip",
+    }
+
+
+def grading_folders(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "grading").glob("*") if p.is_dir())
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="folder that holds grading/"
+    )
+    parser.add_argument("--out", type=Path, help="default: ROOT/_build/autograder")
+    parser.add_argument(
+        "--requirements", type=Path, default=ROOT / "requirements.txt", help="pins"
+    )
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    out = (args.out or root / "_build" / "autograder").resolve()
+    folders = grading_folders(root)
+    if not folders:
+        print(
+            f"make_autograder: no chapter has a grading folder ({root / 'grading'}/<stem>/)"
+        )
+        return 0
+    try:
+        pins = chapter_pins(args.requirements)
+        for (
+            folder
+        ) in folders:  # check every chapter first: no half-built set on an error
+            check_chapter(folder, root)
+        for folder in folders:
+            built = build(folder, out, pins, root)
+            auto = [q for q in built["questions"] if q["points"] is not None]
+            print(
+                f"{_rel(built['zip'], root)}: {len(auto)} autograded questions "
+                f"({sum(q['points'] for q in auto):g} points), "
+                f"{len(built['questions']) - len(auto)} written"
+            )
+    except GradingConfigError as error:
+        print(f"make_autograder: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
