@@ -9,12 +9,14 @@ VENDOR ?= vendor
 MATHJAX := $(VENDOR)/mathjax/tex-chtml.js
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test sync student pdf format bench publish clean help venv mathjax python-check
+.PHONY: book test sync student assign grade pdf format bench publish clean help venv mathjax python-check
 help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
 	@echo "make sync     regenerate the .ipynb twins from the chapter .md sources"
 	@echo "make student  student notebooks (student/) and the solution-free site (_build/student/html)"
+	@echo "make assign   student notebooks and site, plus each graded chapter's otter autograder (_build/autograder)"
+	@echo "make grade CHAPTER=01_logsumexp SUBMISSIONS=dir [JOBS=n TIMEOUT=s CELL_TIMEOUT=s]  grade a folder (_build/grades)"
 	@echo "make format   ruff-format the chapters' code cells (88 columns), regenerate twins and student notebooks"
 	@echo "make pdf      the book and the student handouts as PDFs (_build/pdf; needs XeLaTeX, see README)"
 	@echo "make bench    build-time budget: cold, warm, one-chapter edit, per-chapter times (_build/bench.json)"
@@ -69,6 +71,20 @@ student: $(INSTALLED) $(MATHJAX)
 	$(BIN)/jupyter-book config sphinx $(STUDENT_SRC) >/dev/null
 	PYTHONPATH=_ext $(BIN)/sphinx-build $(BUILD_FLAGS) -t student -q -b html -d _build/student/doctrees $(STUDENT_SRC) _build/student/html
 	@echo "student notebooks: student/   student site: _build/student/html/index.html"
+
+# Autograding with otter-grader (instructors.md): `make assign` is the homework edition plus, for every
+# chapter with grading/<stem>/, the autograder zip with the hidden tests (_build/autograder/<stem>/, never
+# in student/). `make grade` grades every file of a folder locally, JOBS at a time, each submission in a
+# process and temporary folder of its own; a cell may run CELL_TIMEOUT s, a submission TIMEOUT s.
+assign: student
+	$(BIN)/python tools/make_autograder.py
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+TIMEOUT ?= 600
+CELL_TIMEOUT ?= 60
+grade: $(INSTALLED)
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=<stem> SUBMISSIONS=<folder> [JOBS=n TIMEOUT=s CELL_TIMEOUT=s]" >&2; exit 2; }
+	$(BIN)/python tools/grade.py "$(CHAPTER)" "$(SUBMISSIONS)" --jobs $(JOBS) --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT)
 
 # Code style (issue 12): ruff formats every chapter's code cells through jupytext (the .md stays the source;
 # its prose is untouched), then the twins and the student notebooks are regenerated from the chapters.

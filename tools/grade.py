@@ -78,9 +78,8 @@ class Submission:
     notebook: nbformat.NotebookNode | None = None
     note: str = ""
     scores: dict = field(default_factory=dict)  # {question: points earned}
-    messages: dict = field(
-        default_factory=dict
-    )  # {question: [failing tests' messages]}
+    # {question: [failing tests' messages]}
+    messages: dict = field(default_factory=dict)
     seconds: float | None = None
     # while it runs
     pid: int | None = None
@@ -148,7 +147,26 @@ def _cell_timeout(seconds, cell):
     return None if GRADING_CELL_MARK in cell.source else seconds
 
 
-def _child(workdir: Path, autograder: Path, cell_timeout: float) -> None:
+def set_cell_timeout(seconds: float) -> None:
+    """Give nbclient a per-cell limit, then import otter (it has no timeout, and it builds its executor
+    from a fresh Config, so only the traits' defaults reach it). In this order: traitlets caches immutable
+    defaults when a subclass such as nbconvert's ExecutePreprocessor is created (on import)."""
+    from nbclient import NotebookClient
+
+    traits = NotebookClient.class_traits()
+    traits["timeout_func"].default_value = partial(_cell_timeout, seconds)
+    traits["interrupt_on_timeout"].default_value = True
+    import otter.run  # noqa: F401  ~3 s, once: every forked child has it
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    executor = ExecutePreprocessor()
+    if executor.timeout_func is None or not executor.interrupt_on_timeout:
+        raise RuntimeError(
+            "could not set the cell timeout: nbconvert was imported too early"
+        )
+
+
+def _child(workdir: Path, autograder: Path) -> None:
     """Runs in the forked child: grade workdir/submission/submission.ipynb; never returns."""
     code = 1
     try:
@@ -156,21 +174,13 @@ def _child(workdir: Path, autograder: Path, cell_timeout: float) -> None:
         log = os.open(workdir / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        tmp = (
-            workdir / "tmp"
-        )  # otter unpacks the autograder (hidden tests) into a mkdtemp
+        # otter unpacks the autograder (hidden tests included) into a mkdtemp: make it ours
+        tmp = workdir / "tmp"
         tmp.mkdir()
         os.environ["TMPDIR"] = str(tmp)  # the kernel's temporary files too
         tempfile.tempdir = None  # forget the parent's choice
         os.chdir(workdir)
-        from nbclient import NotebookClient
-
-        traits = (
-            NotebookClient.class_traits()
-        )  # otter builds its executor from a fresh Config
-        traits["timeout_func"].default_value = partial(_cell_timeout, cell_timeout)
-        traits["interrupt_on_timeout"].default_value = True
-        from otter.run import main as otter_run
+        from otter.run import main as otter_run  # already imported (set_cell_timeout)
 
         out = workdir / "out"
         out.mkdir()
@@ -210,7 +220,7 @@ def _descendants(pid: int) -> set:
         return set()
 
 
-def start(sub: Submission, autograder: Path, timeout: float, cell_timeout: float):
+def start(sub: Submission, autograder: Path, timeout: float):
     sub.workdir = Path(tempfile.mkdtemp(prefix="grade-"))  # only this submission in it
     (sub.workdir / "submission").mkdir()
     nbformat.write(sub.notebook, sub.workdir / "submission" / "submission.ipynb")
@@ -218,7 +228,7 @@ def start(sub: Submission, autograder: Path, timeout: float, cell_timeout: float
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _child(sub.workdir, autograder, cell_timeout)
+        _child(sub.workdir, autograder)
     sub.pid = pid
     sub.started = time.monotonic()
     sub.deadline = sub.started + timeout
@@ -227,9 +237,8 @@ def start(sub: Submission, autograder: Path, timeout: float, cell_timeout: float
 def finish(sub: Submission, questions, timed_out: bool, timeout: float) -> None:
     """Read the child's result (untrusted), then delete its folder and anything it left running."""
     sub.seconds = round(time.monotonic() - sub.started, 1)
-    _kill(
-        sub.descendants
-    )  # e.g. a kernel left by a crashed otter (pid reaped: no new lookup)
+    # e.g. a kernel left by a crashed otter (the pid is reaped: no new lookup)
+    _kill(sub.descendants)
     auto = [q for q in questions if q["points"] is not None]
     if timed_out:
         sub.note = (
@@ -329,7 +338,7 @@ def _lines(path: Path) -> list:
         return []
 
 
-def run_all(subs, questions, autograder, jobs, timeout, cell_timeout) -> None:
+def run_all(subs, questions, autograder, jobs, timeout) -> None:
     """Grade the notebooks, at most `jobs` at a time; every child is waited for or killed."""
     pending = [s for s in subs if s.notebook is not None]
     running = []
@@ -337,7 +346,7 @@ def run_all(subs, questions, autograder, jobs, timeout, cell_timeout) -> None:
         while pending or running:
             while pending and len(running) < jobs:
                 sub = pending.pop(0)
-                start(sub, autograder, timeout, cell_timeout)
+                start(sub, autograder, timeout)
                 running.append(sub)
             time.sleep(POLL)
             for sub in list(running):
@@ -437,9 +446,8 @@ def written_text(question, subs) -> str:
 def write_gradebook(out: Path, stem: str, subs, questions) -> Path:
     """Write (replacing) the CSV and the folder of feedback and written answers."""
     folder = out / stem
-    shutil.rmtree(
-        folder, ignore_errors=True
-    )  # nothing from an earlier run or from a submission
+    # nothing from an earlier run, or planted by a submission, survives
+    shutil.rmtree(folder, ignore_errors=True)
     (folder / "feedback").mkdir(parents=True)
     (folder / "written").mkdir()
     for sub in subs:
@@ -450,9 +458,8 @@ def write_gradebook(out: Path, stem: str, subs, questions) -> Path:
         if q["points"] is None:
             (folder / "written" / f"{q['name']}.md").write_text(written_text(q, subs))
     csv_path = out / f"{stem}.csv"
-    csv_path.unlink(
-        missing_ok=True
-    )  # a symlink planted there is replaced, not followed
+    # a symlink planted there is replaced, not followed
+    csv_path.unlink(missing_ok=True)
     csv_path.write_text(csv_text(subs, questions))
     return csv_path
 
@@ -516,7 +523,7 @@ def grade(args) -> int:
     subs = submissions_of(args.submissions)
     for sub in subs:
         sub.notebook, sub.note = read_submission(sub.path)
-    import otter.run  # noqa: F401  once here, so that every forked child has it (~3 s)
+    set_cell_timeout(args.cell_timeout)
 
     begin = time.monotonic()
     print(
@@ -524,7 +531,7 @@ def grade(args) -> int:
         f"(TIMEOUT={args.timeout:g} s, CELL_TIMEOUT={args.cell_timeout:g} s)",
         flush=True,
     )
-    run_all(subs, questions, autograder, args.jobs, args.timeout, args.cell_timeout)
+    run_all(subs, questions, autograder, args.jobs, args.timeout)
     for sub in subs:  # unreadable files: 0 on every autograded question
         for q in questions:
             if q["points"] is not None:

@@ -202,9 +202,8 @@ def chapter_pins(requirements: Path) -> list[str]:
 def build(folder: Path, out: Path, pins: list[str], root: Path) -> dict:
     """Check one grading folder and write its autograder.zip and questions.json into out/<stem>/."""
     questions = check_chapter(folder, root)
-    from otter.generate import (
-        main as otter_generate,
-    )  # ~3 s to import: only when needed
+    # ~3 s to import: only when needed
+    from otter.generate import main as otter_generate
 
     target = out / folder.name
     target.mkdir(parents=True, exist_ok=True)

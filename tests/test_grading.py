@@ -1,0 +1,457 @@
+"""Autograding (tools/make_autograder.py, tools/grade.py) on the toy chapter in tests/grading_fixture/.
+
+A class of submissions is made from the toy chapter's student notebook (tools/make_student.py) and its
+solution, graded in ONE tools/grade.py run (JOBS=2, small timeouts), and the gradebook is compared
+exactly: every row, every number, the notes, the feedback and the collected written answers; then that
+nothing is left running or on disk, and that a submission could not write the gradebook.
+"""
+
+import copy
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "grading_fixture"
+CHAPTER = FIXTURE / "chapters" / "00_toy.md"
+STEM = "00_toy"
+PYTHON = sys.executable
+JOBS, CELL_TIMEOUT, TIMEOUT = 2, 20, 60
+
+sys.path.insert(0, str(ROOT / "tools"))
+import make_autograder  # noqa: E402
+import make_student  # noqa: E402
+
+HEADER = "submission,q1_smooth_max,q2_conv_params,q3_why,total,possible,note"
+TIMED_OUT = (
+    f"timed out after {TIMEOUT} s (TIMEOUT): killed, not graded; "
+    "look for an endless loop in code the tests call"
+)
+# {submission: (points of q1, q2, q3 (written: empty), total, possible; note)}
+EXPECTED_ROWS = {
+    "cell_loop": ("2,1.5,,3.5,3.5", "1 cell(s) interrupted after CELL_TIMEOUT"),
+    "correct": ("2,1.5,,3.5,3.5", ""),
+    "crash_first": ("0,1.5,,1.5,3.5", ""),
+    "endless_in_tests": ("0,0,,0,3.5", TIMED_OUT),
+    "forged_checks": ("1,1.5,,2.5,3.5", ""),
+    "kernel_ir": ("2,1.5,,3.5,3.5", ""),
+    "not_json": (
+        "0,0,,0,3.5",
+        "not a valid notebook (NotJSONError: Notebook does not appear to be JSON: "
+        "'{\"cells\": [oops')",
+    ),
+    "notes": ("0,0,,0,3.5", "not a notebook (.ipynb): notes.txt"),
+    "reordered": ("2,1.5,,3.5,3.5", ""),
+    "stripped": ("2,1.5,,3.5,3.5", ""),
+    "untouched": ("0,0,,0,3.5", ""),
+    "vandal": ("2,1.5,,3.5,3.5", ""),
+    "wrong_q1": ("1,1.5,,2.5,3.5", ""),
+    "wrong_q2": ("2,0.5,,2.5,3.5", ""),
+}
+
+
+# ----------------------------------------------------------------------------------------------------
+# The class
+# ----------------------------------------------------------------------------------------------------
+def student_notebook():
+    return list(make_student.student_notebooks([CHAPTER]).values())[0]
+
+
+def solution_notebook():
+    notebook = jupytext.read(CHAPTER)
+    notebook.metadata.pop("jupytext", None)
+    return notebook
+
+
+def cell_index(notebook, text):
+    return next(i for i, c in enumerate(notebook.cells) if text in c.source)
+
+
+def replace_def(notebook, name, source):
+    notebook.cells[cell_index(notebook, f"def {name}(")].source = source
+
+
+def answer(notebook, text):
+    i = cell_index(notebook, "**Answer to q3_why**")
+    notebook.cells[i].source += "\n\n" + text
+
+
+NAIVE = "def smooth_max(xs):\n    return math.log(sum(math.exp(x) for x in xs))\n"
+NO_BIAS = "def conv_params(c_in, c_out, k):\n    return c_out * c_in * k * k\n"
+
+
+def make_class(folder: Path, out: Path) -> dict:
+    """Write the submissions; returns {name: what it is} (for messages)."""
+    folder.mkdir()
+    v4 = nbformat.v4
+    subs = {}
+
+    subs["untouched"] = student_notebook()
+    correct = solution_notebook()
+    answer(correct, "The largest exponent becomes 0, so no term overflows.")
+    subs["correct"] = correct
+
+    wrong_q1 = copy.deepcopy(correct)
+    replace_def(wrong_q1, "smooth_max", NAIVE)
+    i = cell_index(wrong_q1, "**Answer to q3_why**")
+    wrong_q1.cells[i].source = "**Answer to q3_why** (written, graded by hand)"
+    wrong_q1.cells.insert(
+        i + 1, v4.new_markdown_cell("Because exp of a negative number is <= 1.")
+    )
+    subs["wrong_q1"] = wrong_q1
+
+    wrong_q2 = student_notebook()
+    replace_def(
+        wrong_q2,
+        "smooth_max",
+        correct.cells[cell_index(correct, "def smooth_max(")].source,
+    )
+    replace_def(wrong_q2, "conv_params", NO_BIAS)
+    subs["wrong_q2"] = wrong_q2
+
+    forged = copy.deepcopy(wrong_q1)
+    for cell in forged.cells:
+        if "Self-check" in cell.source:
+            cell.source = 'print("PASSED: all checks")'
+    subs["forged_checks"] = forged
+
+    reordered = copy.deepcopy(correct)
+    cells = reordered.cells
+    setup = cells[cell_index(reordered, "# Setup.")]
+    answers = [c for c in cells if "def " in c.source]
+    reordered.cells = [
+        *reversed(answers),  # the answers before the setup, in reverse order
+        copy.deepcopy(setup),
+        v4.new_code_cell("x = 1  # a cell of the student's own"),
+        setup,  # the setup twice
+        *[c for c in cells if c.cell_type == "markdown"][
+            :1
+        ],  # other markdown and checks gone
+    ]
+    subs["reordered"] = reordered
+
+    stripped = json.loads(nbformat.writes(correct))
+    stripped["metadata"] = {}
+    stripped["nbformat_minor"] = 4
+    for cell in stripped["cells"]:
+        cell["metadata"] = {}
+        cell.pop("id", None)
+    subs["stripped"] = stripped
+
+    cell_loop = copy.deepcopy(correct)
+    i = cell_index(cell_loop, "def smooth_max(")
+    cell_loop.cells.insert(i + 1, v4.new_code_cell("while True:\n    pass"))
+    subs["cell_loop"] = cell_loop
+
+    # passes its self-check; loops on the hidden tests' input
+    endless = copy.deepcopy(correct)
+    replace_def(
+        endless,
+        "conv_params",
+        "def conv_params(c_in, c_out, k):\n    while c_in > 1:\n        pass\n"
+        "    return c_out * (c_in * k * k + 1)\n",
+    )
+    subs["endless_in_tests"] = endless
+
+    crash = copy.deepcopy(correct)
+    setup_cell = crash.cells[cell_index(crash, "# Setup.")]
+    setup_cell.source = 'raise RuntimeError("boom")\n' + setup_cell.source
+    subs["crash_first"] = crash
+
+    kernel_ir = copy.deepcopy(correct)
+    kernel_ir.metadata["kernelspec"] = {
+        "name": "ir",
+        "display_name": "R",
+        "language": "R",
+    }
+    subs["kernel_ir"] = kernel_ir
+
+    # tries to write the gradebook and another's feedback
+    vandal = copy.deepcopy(correct)
+    feedback = out / STEM / "feedback"
+    vandal.cells.append(
+        v4.new_code_cell(
+            "import os\n"
+            f"os.makedirs({str(feedback)!r}, exist_ok=True)\n"
+            f"open({str(out / (STEM + '.csv'))!r}, 'w').write('vandal,9,9,,99,3.5,\\n')\n"
+            f"open({str(feedback / 'correct.md')!r}, 'w').write('you got 0')\n"
+            f"open({str(feedback / 'planted.md')!r}, 'w').write('planted')\n"
+            "for up in range(1, 8):\n"
+            "    try:\n"
+            "        open('../' * up + 'vandal.txt', 'w').write('x')\n"
+            "    except OSError:\n"
+            "        pass\n"
+        )
+    )
+    subs["vandal"] = vandal
+
+    for name, notebook in subs.items():
+        text = (
+            json.dumps(notebook)
+            if isinstance(notebook, dict)
+            else nbformat.writes(notebook)
+        )
+        (folder / f"{name}.ipynb").write_text(text)
+    (folder / "not_json.ipynb").write_text('{"cells": [oops')
+    (folder / "notes.txt").write_text("my answers are in the notebook")
+    return subs
+
+
+def kernels_under(path: Path) -> list:
+    """Processes whose working directory or TMPDIR is under path (the graders' kernels)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if str(path) in process.cwd() or str(path) in process.environ().get(
+                "TMPDIR", ""
+            ):
+                found.append(process)
+        except psutil.Error:
+            pass
+    return found
+
+
+# ----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grading")
+    built = base / "autograder"
+    start = time.monotonic()
+    subprocess.run(
+        [
+            PYTHON,
+            "tools/make_autograder.py",
+            "--root",
+            str(FIXTURE),
+            "--out",
+            str(built),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    build_seconds = time.monotonic() - start
+    out = base / "grades"
+    make_class(base / "submissions", out)
+    tmp = base / "tmp"
+    tmp.mkdir()
+    start = time.monotonic()
+    run = subprocess.run(
+        [
+            PYTHON,
+            "tools/grade.py",
+            STEM,
+            str(base / "submissions"),
+            "--root",
+            str(FIXTURE),
+            "--autograder-dir",
+            str(built),
+            "--out",
+            str(out),
+            "--jobs",
+            str(JOBS),
+            "--timeout",
+            str(TIMEOUT),
+            "--cell-timeout",
+            str(CELL_TIMEOUT),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        timeout=900,
+    )
+    seconds = time.monotonic() - start
+    print(
+        f"\nautograder built in {build_seconds:.1f} s; class graded in {seconds:.1f} s"
+    )
+    print(run.stdout[-3000:], run.stderr[-3000:])
+    assert run.returncode == 0, run.stderr
+    return {
+        "base": base,
+        "built": built,
+        "out": out,
+        "tmp": tmp,
+        "run": run,
+        "seconds": seconds,
+    }
+
+
+def test_gradebook_is_exact(graded):
+    rows = list(csv.reader(io.StringIO((graded["out"] / f"{STEM}.csv").read_text())))
+    wanted = [HEADER.split(",")] + [
+        [name, *numbers.split(","), note]
+        for name, (numbers, note) in sorted(EXPECTED_ROWS.items())
+    ]
+    assert [r[:-1] for r in rows] == [w[:-1] for w in wanted]  # the numbers first
+    assert rows == wanted
+
+
+def test_feedback_names_the_failing_tests(graded):
+    feedback = graded["out"] / STEM / "feedback"
+    assert sorted(p.stem for p in feedback.iterdir()) == sorted(EXPECTED_ROWS)
+    wrong_q1 = (feedback / "wrong_q1.md").read_text()
+    assert "1 / 2 points" in wrong_q1 and "1.5 / 1.5 points" in wrong_q1
+    assert (
+        "AssertionError: overflow for large inputs: subtract the maximum first"
+        in wrong_q1
+    )
+    assert "Written: graded by hand." in wrong_q1
+    wrong_q2 = (feedback / "wrong_q2.md").read_text()
+    assert "AssertionError: conv_params(3, 64, 11): count the biases too" in wrong_q2
+    assert "conv_params(2, 3, 1)" in wrong_q2 and "return an int" not in wrong_q2
+    untouched = (feedback / "untouched.md").read_text()
+    assert "NotImplementedError: TODO: return log(sum(exp(x) for x in xs))" in untouched
+    assert "Failing tests" not in (feedback / "correct.md").read_text()
+    assert TIMED_OUT in (feedback / "endless_in_tests.md").read_text()
+    assert "def test_" not in "".join(p.read_text() for p in feedback.iterdir())
+
+
+def test_written_answers_are_collected(graded):
+    written = graded["out"] / STEM / "written"
+    assert [p.name for p in written.iterdir()] == ["q3_why.md"]
+    text = (written / "q3_why.md").read_text()
+    sections = dict(
+        (part.split("\n", 1)[0], part.split("\n", 1)[1].strip())
+        for part in text.split("\n## ")[1:]
+    )
+    assert sorted(sections) == sorted(EXPECTED_ROWS)
+    assert (
+        sections["correct"] == "> The largest exponent becomes 0, so no term overflows."
+    )
+    assert sections["wrong_q1"] == "> Because exp of a negative number is <= 1."
+    assert sections["untouched"] == "> (no answer found)"
+    assert sections["notes"] == "> (no answer found)"
+
+
+def test_a_submission_cannot_write_the_gradebook(graded):
+    feedback = graded["out"] / STEM / "feedback"
+    assert "vandal,9,9" not in (graded["out"] / f"{STEM}.csv").read_text()
+    assert not (feedback / "planted.md").exists()
+    assert (feedback / "correct.md").read_text().count("2 / 2 points") == 1
+
+
+def test_nothing_is_left_behind(graded):
+    # No submission folder (with the hidden tests) survives. The vandal's `../vandal.txt` may: student
+    # code runs as the grader's user, and grading is not a sandbox (instructors.md).
+    left = sorted(p.name for p in graded["tmp"].iterdir())
+    assert left in ([], ["vandal.txt"])
+    assert not [p for p in graded["tmp"].rglob("*.py")]
+    assert kernels_under(graded["base"]) == []
+
+
+def test_timings(graded):
+    """The class's wall time stays modest (the timeouts dominate: 60 s + 20 s)."""
+    assert graded["seconds"] < 240, graded["run"].stdout
+
+
+# ----------------------------------------------------------------------------------------------------
+# make_autograder
+# ----------------------------------------------------------------------------------------------------
+def test_zip_holds_the_hidden_tests_and_the_pins(graded):
+    built = graded["built"] / STEM
+    with zipfile.ZipFile(built / "autograder.zip") as z:
+        names = set(z.namelist())
+        assert {"tests/q1_smooth_max.py", "tests/q2_conv_params.py"} <= names
+        assert "hidden=True" in z.read("tests/q1_smooth_max.py").decode()
+        environment = z.read("environment.yml").decode()
+        assert json.loads(z.read("otter_config.json")) == {"pdf": False}
+    for pin in make_autograder.chapter_pins(ROOT / "requirements.txt"):
+        assert pin in environment
+    assert json.loads((built / "questions.json").read_text()) == [
+        {"name": "q1_smooth_max", "title": "(a) a smooth maximum that does not overflow",
+         "points": 2},
+        {"name": "q2_conv_params", "title": "(b) parameters of a convolution", "points": 1.5},
+        {"name": "q3_why", "title": "(c) why subtracting the maximum works", "points": None},
+    ]  # fmt: skip
+    student = nbformat.writes(student_notebook())
+    assert "test_case" not in student and "hidden" not in student
+
+
+@pytest.mark.parametrize(
+    "plant, message",
+    [
+        (
+            lambda g: (g / "tests" / "q9_extra.py").write_text(
+                (g / "tests" / "q2_conv_params.py")
+                .read_text()
+                .replace('"q2_conv_params"', '"q9_extra"')
+            ),
+            "grading/00_toy/tests/q9_extra.py: no question 'q9_extra' in "
+            "grading/00_toy/questions.yml: add it there",
+        ),
+        (
+            lambda g: (g / "tests" / "q2_conv_params.py").unlink(),
+            "question 'q2_conv_params' has no test file: write "
+            "grading/00_toy/tests/q2_conv_params.py or mark it `written: true`",
+        ),
+        (
+            lambda g: (g / "tests" / "q3_why.py").write_text(
+                (g / "tests" / "q2_conv_params.py")
+                .read_text()
+                .replace('"q2_conv_params"', '"q3_why"')
+            ),
+            "grading/00_toy/tests/q3_why.py: 'q3_why' is a written question",
+        ),
+        (
+            lambda g: (g / "tests" / "q1_smooth_max.py").write_text(
+                (g / "tests" / "q1_smooth_max.py")
+                .read_text()
+                .replace('"q1_smooth_max"', '"q1"')
+            ),
+            "grading/00_toy/tests/q1_smooth_max.py: `name = 'q1'` must equal the file's "
+            'name: write name = "q1_smooth_max"',
+        ),
+        (
+            lambda g: (g / "tests" / "q1_smooth_max.py").write_text(
+                (g / "tests" / "q1_smooth_max.py")
+                .read_text()
+                .replace("points = 2", "points = 0")
+            ),
+            "grading/00_toy/tests/q1_smooth_max.py: `points` must be a number > 0",
+        ),
+    ],
+    ids=[
+        "extra-test",
+        "missing-test",
+        "written-with-test",
+        "name-mismatch",
+        "zero-points",
+    ],
+)
+def test_make_autograder_errors_are_clear(tmp_path, capsys, plant, message):
+    shutil.copytree(FIXTURE / "grading", tmp_path / "grading")
+    plant(tmp_path / "grading" / STEM)
+    assert make_autograder.main(["--root", str(tmp_path)]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "_build").exists()
+
+
+def test_grade_misuse(tmp_path):
+    def grade(*args):
+        return subprocess.run(
+            [PYTHON, "tools/grade.py", *args, "--root", str(FIXTURE)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+    run = grade("99_nope", str(tmp_path))
+    assert run.returncode == 2 and "unknown chapter '99_nope'" in run.stderr
+    run = grade(STEM, str(tmp_path / "missing"))
+    assert run.returncode == 2 and "no folder" in run.stderr
+    run = grade(STEM, str(tmp_path), "--autograder-dir", str(tmp_path / "none"))
+    assert run.returncode == 2 and "run `make assign` first" in run.stderr
