@@ -455,3 +455,30 @@ def test_grade_misuse(tmp_path):
     assert run.returncode == 2 and "no folder" in run.stderr
     run = grade(STEM, str(tmp_path), "--autograder-dir", str(tmp_path / "none"))
     assert run.returncode == 2 and "run `make assign` first" in run.stderr
+
+
+def test_the_repos_graded_chapters_are_consistent():
+    """For every grading/<stem>/ of the book (none until a chapter is converted): questions.yml and the
+    test files match, each written question has its answer cell in the student notebook, and no hidden
+    test reaches student/."""
+    import grade
+
+    for folder in make_autograder.grading_folders(ROOT):
+        questions = make_autograder.check_chapter(folder, ROOT)
+        notebook = nbformat.read(
+            ROOT / "student" / f"{folder.name}.ipynb", as_version=4
+        )
+        written = [q["name"] for q in questions if q["points"] is None]
+        headers = [
+            m.group(1)
+            for cell in notebook.cells
+            if cell.cell_type == "markdown"
+            for m in grade.ANSWER_LINE.finditer(cell.source)
+        ]
+        assert headers == written, (
+            f"student/{folder.name}.ipynb: answer cells {headers}"
+        )
+        student_text = "".join(
+            p.read_text() for p in (ROOT / "student").glob("*.ipynb")
+        )
+        assert "test_case" not in student_text and "OK_FORMAT" not in student_text
