@@ -384,6 +384,14 @@ def _rel(path: Path):
         return path
 
 
+WRITTEN = "written_answer"  # markdown cell metadata: this cell is the answer to a written question
+
+
+def answer_cell_source(question: str) -> str:
+    """The student's answer cell for a written question: a heading line to write under."""
+    return f"**Answer to {question}** (written, graded by hand)\n\n"
+
+
 def _transform(md_path: Path):
     """(student notebook before placeholder/label passes, removed prose, original notebook)."""
     original = jupytext.read(md_path)
@@ -402,6 +410,15 @@ def _transform(md_path: Path):
     block, in_solution = 0, False
     for index, cell in enumerate(original.cells):
         where = f"{_rel(md_path)}, cell {index}"
+        if cell.cell_type == "markdown" and cell.metadata.get(WRITTEN):
+            # A written answer (a proof, a derivation): the student gets an empty answer cell
+            # whose first line the grader looks for (tools/grade.py).
+            removed_prose.append(cell.source)
+            new = copy.deepcopy(cell)
+            del new.metadata[WRITTEN]
+            new.source = answer_cell_source(cell.metadata[WRITTEN])
+            cells.append(new)
+            continue
         if cell.cell_type == "markdown":
             try:
                 kept, gone, now_in = split_solution_prose(cell.source, in_solution)
