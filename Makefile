@@ -9,7 +9,7 @@ VENDOR ?= vendor
 MATHJAX := $(VENDOR)/mathjax/tex-chtml.js
 BUILD_FLAGS := -W -n --keep-going
 
-.PHONY: book test sync student assign grade pdf format bench publish clean help venv mathjax python-check
+.PHONY: book test sync student assign grade bench-grade pdf format bench publish clean help venv mathjax python-check
 help:
 	@echo "make book     build the HTML site into _build/html (strict: warnings and failing cells fail)"
 	@echo "make test     run the test suite (pytest)"
@@ -17,6 +17,7 @@ help:
 	@echo "make student  student notebooks (student/) and the solution-free site (_build/student/html)"
 	@echo "make assign   student notebooks and site, plus each graded chapter's otter autograder (_build/autograder)"
 	@echo "make grade CHAPTER=01_logsumexp SUBMISSIONS=dir [JOBS=n TIMEOUT=s CELL_TIMEOUT=s]  grade a folder (_build/grades)"
+	@echo "make bench-grade  grading cost: 10 copies of chapter 1 with JOBS=1 and JOBS=2 (_build/bench_grade.json)"
 	@echo "make format   ruff-format the chapters' code cells (88 columns), regenerate twins and student notebooks"
 	@echo "make pdf      the book and the student handouts as PDFs (_build/pdf; needs XeLaTeX, see README)"
 	@echo "make bench    build-time budget: cold, warm, one-chapter edit, per-chapter times (_build/bench.json)"
@@ -82,6 +83,10 @@ assign: student
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TIMEOUT ?= 600
 CELL_TIMEOUT ?= 60
+# The grading budget: 10 copies of chapter 1's solution with JOBS=1 and 2 (_build/bench_grade.json).
+bench-grade: assign
+	$(BIN)/python tools/bench_grade.py
+
 grade: $(INSTALLED)
 	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=<stem> SUBMISSIONS=<folder> [JOBS=n TIMEOUT=s CELL_TIMEOUT=s]" >&2; exit 2; }
 	$(BIN)/python tools/grade.py "$(CHAPTER)" "$(SUBMISSIONS)" --jobs $(JOBS) --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT)

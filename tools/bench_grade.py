@@ -1,0 +1,108 @@
+"""Grading cost: `make grade` on N copies of a chapter's solution with JOBS=1 and JOBS=2, against
+executing the chapter once on its own (what the issue's budget compares with). Writes
+_build/bench_grade.json and prints the ratios.
+
+Usage: python tools/bench_grade.py [--chapter 01_logsumexp] [--copies 10]
+"""
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def solution_notebook(stem):
+    """The chapter's solution as a student would hand it in: the twin (no outputs)."""
+    return nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
+
+
+def execute_alone(stem, folder):
+    """Seconds to execute the chapter once in a fresh kernel (as Colab would)."""
+    notebook = solution_notebook(stem)
+    start = time.monotonic()
+    NotebookClient(
+        notebook, timeout=900, resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    return time.monotonic() - start
+
+
+def grade(stem, submissions, out, jobs):
+    start = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "tools/grade.py",
+            stem,
+            str(submissions),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.monotonic() - start
+    with open(out / f"{stem}.csv") as table:
+        rows = list(csv.DictReader(table))
+    assert all(row["total"] == row["possible"] for row in rows), (
+        f"not all full marks: {rows}"
+    )
+    return seconds
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chapter", default="01_logsumexp")
+    parser.add_argument("--copies", type=int, default=10)
+    args = parser.parse_args()
+    assert (
+        ROOT / "_build" / "autograder" / args.chapter / "autograder.zip"
+    ).exists(), "run `make assign` first"
+    work = Path(tempfile.mkdtemp(prefix="bench_grade_"))
+    try:
+        submissions = work / "submissions"
+        submissions.mkdir()
+        text = nbformat.writes(solution_notebook(args.chapter))
+        for i in range(args.copies):
+            (submissions / f"copy{i:02d}.ipynb").write_text(text)
+        alone = execute_alone(args.chapter, work)
+        one = grade(args.chapter, submissions, work / "jobs1", 1)
+        two = grade(args.chapter, submissions, work / "jobs2", 2)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = {
+        "chapter": args.chapter,
+        "copies": args.copies,
+        "execute_alone_s": round(alone, 1),
+        "jobs1_s": round(one, 1),
+        "jobs2_s": round(two, 1),
+        "jobs2_over_jobs1": round(two / one, 3),
+        "per_submission_jobs1_s": round(one / args.copies, 1),
+        "per_submission_over_alone": round(one / args.copies / alone, 3),
+    }
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "bench_grade.json").write_text(
+        json.dumps(result, indent=1) + "\n"
+    )
+    print(json.dumps(result, indent=1))
+    print(
+        f"JOBS=2 takes {result['jobs2_over_jobs1']:.2f} x JOBS=1 (target < 0.7); one submission "
+        f"costs {result['per_submission_over_alone']:.2f} x executing the chapter (target < 1.5)"
+    )
+
+
+if __name__ == "__main__":
+    main()
