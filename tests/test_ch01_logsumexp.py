@@ -186,7 +186,7 @@ def test_finite_beta_shortcut_fails_the_ties_exercise(tmp_path):
 
 def test_rate_check_catches_a_missing_log_k(tmp_path):
     message = run_with_cell_edited(
-        tmp_path, "- b * top - mpmath.log(k)", "- b * top"
+        tmp_path, "- b * top\n            - mpmath.log(k)\n", "- b * top\n"
     )  # the unique-maximum rate, applied to ties
     assert (
         "rate bounds fail for x = " in message

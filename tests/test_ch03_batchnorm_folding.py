@@ -473,7 +473,7 @@ def test_scale_free_check_names_a_relative_error_without_norm(tmp_path):
 
 def test_scaling_check_names_a_factor_that_is_not_a_power_of_two(tmp_path):
     # Plausible slip: "ten times larger logits", a factor float32 cannot apply exactly.
-    message = _run_scale_free(tmp_path, [("factor = 2 ** k", "factor = 10 ** k")])
+    message = _run_scale_free(tmp_path, [("factor = 2**k", "factor = 10**k")])
     assert "CheckFailed" in message and "logits scaled exactly: False" in message
     assert "scale by a power of two" in message
 
