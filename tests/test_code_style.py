@@ -74,6 +74,7 @@ def test_code_cells_are_formatted_with_ruff():
         "tools",
         "tests",
         "_ext",
+        "grading",
     )
     assert result.returncode == 0, (
         f"run `make format`:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
@@ -89,6 +90,7 @@ def test_code_cells_pass_ruff_check():
         "tools",
         "tests",
         "_ext",
+        "grading",
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
