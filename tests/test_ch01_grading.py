@@ -4,6 +4,7 @@ self-check fails them, with a message that names the mistake."""
 
 import copy
 import importlib.util
+import re
 import sys
 
 import jupytext
@@ -177,3 +178,47 @@ def test_a_wrong_answer_that_passes_the_self_check_fails_a_hidden_test(
     failed = failures(question, namespace)
     assert failed, f"{question}: the hidden tests let the wrong answer through"
     assert any(phrase in message for message in failed.values()), failed
+
+
+NAIVE_NU = """\
+    x = torch.as_tensor(x, dtype=torch.float64)
+    if beta == 0:
+        raise ValueError("beta must be nonzero")
+    return torch.log(torch.exp(beta * x).sum(dim=-1)) / beta"""
+ALL_DIMENSIONS = """\
+    x = torch.as_tensor(x, dtype=torch.float64)
+    if beta == 0:
+        raise ValueError("beta must be nonzero")
+    return torch.logsumexp(beta * x.flatten(), dim=0) / beta"""
+NO_VALIDATION = """\
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return torch.logsumexp(beta * x, dim=-1) / beta"""
+NAIVE_GRAD = """\
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return torch.exp(beta * x) / torch.exp(beta * x).sum(dim=-1, keepdim=True)"""
+GRAD_WITHOUT_NORMALISING = """\
+    return torch.exp(beta * torch.as_tensor(x, dtype=torch.float64))"""
+
+# (function, wrong body, a phrase of the self-check's failure message)
+CAUGHT_BY_THE_SELF_CHECK = [
+    ("nu", NAIVE_NU, "exp(1000) overflows"),
+    ("nu", ALL_DIMENSIONS, "reduce over the last dimension only"),
+    ("nu", NO_VALIDATION, "must raise ValueError"),
+    ("grad_nu", NAIVE_GRAD, "exp(1000) overflows"),
+    ("grad_nu", GRAD_WITHOUT_NORMALISING, "the gradient is softmax(beta x)"),
+]
+
+
+@pytest.mark.parametrize(
+    "function,wrong,phrase",
+    CAUGHT_BY_THE_SELF_CHECK,
+    ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(CAUGHT_BY_THE_SELF_CHECK)],
+)
+def test_the_self_check_names_a_plausible_mistake(
+    function, wrong, phrase, setup_namespace
+):
+    cells = copy.deepcopy(jupytext.read(CHAPTERS / f"{STEM}.md").cells)
+    replace_solution(cells, function, wrong)
+    namespace, check_cell = run_answer(setup_namespace, cells, function)
+    with pytest.raises(namespace["CheckFailed"], match=re.escape(phrase)):
+        exec(compile(check_cell, "self-check", "exec"), namespace)

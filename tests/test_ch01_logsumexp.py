@@ -123,7 +123,8 @@ def test_curvature_shift_and_cross_entropy(chapter):
 
 
 def test_self_checks_pass_and_bad_input_is_refused(chapter):
-    assert chapter.text.count("PASSED:") == 2
+    # nu: 4 checks, grad_nu: 2, smooth_min and softmax_limit: 1 each
+    assert chapter.text.count("PASSED:") == 8
     assert "ValueError: beta must be a finite nonzero number" in chapter.text
 
 
