@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
@@ -196,3 +197,23 @@ def test_leak_search_works_on_pdf_text(book_text):
         assert edition.leaks(stem, book_text), (
             f"no solution line of {stem} found in the book PDF's text"
         )
+
+
+def test_make_pdf_without_xelatex_names_the_packages(tmp_path):
+    """On a machine without TeX, make pdf stops with the packages to install, not an obscure failure."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("python3", "make", "sh", "bash", "env"):
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run(
+        [sys.executable, "tools/build_pdf.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(bin_dir)},
+    )
+    assert result.returncode != 0
+    assert "xelatex, latexmk, xindy not found" in result.stderr
+    assert "sudo apt-get install texlive-xetex" in result.stderr
+    assert "brew install --cask mactex-no-gui" in result.stderr
