@@ -423,6 +423,26 @@ def test_zip_holds_the_hidden_tests_and_the_pins(graded):
             ),
             "grading/00_toy/tests/q1_smooth_max.py: `points` must be a number > 0",
         ),
+        (
+            lambda g: (g / "tests" / "q1_smooth_max.py").write_text(
+                (g / "tests" / "q1_smooth_max.py")
+                .read_text()
+                .replace("points = 2", "points = 3")
+            ),
+            "chapters/00_toy.md: pose question 'q1_smooth_max' exactly once as "
+            '"Question `q1_smooth_max` (autograded, 3 points)" (the points come from its '
+            "test file); found ['(autograded, 2 points)']",
+        ),
+        (
+            lambda g: (g.parent.parent / "chapters" / f"{STEM}.md").write_text(
+                (g.parent.parent / "chapters" / f"{STEM}.md")
+                .read_text()
+                .replace("Question `q3_why` (written, graded by hand). ", "")
+            ),
+            "chapters/00_toy.md: pose question 'q3_why' exactly once as "
+            '"Question `q3_why` (written, graded by hand)" (the points come from its '
+            "test file); not found",
+        ),
     ],
     ids=[
         "extra-test",
@@ -430,10 +450,13 @@ def test_zip_holds_the_hidden_tests_and_the_pins(graded):
         "written-with-test",
         "name-mismatch",
         "zero-points",
+        "points-in-prose-differ",
+        "question-not-posed",
     ],
 )
 def test_make_autograder_errors_are_clear(tmp_path, capsys, plant, message):
     shutil.copytree(FIXTURE / "grading", tmp_path / "grading")
+    shutil.copytree(FIXTURE / "chapters", tmp_path / "chapters")
     plant(tmp_path / "grading" / STEM)
     assert make_autograder.main(["--root", str(tmp_path)]) == 1
     assert message in capsys.readouterr().err
@@ -478,6 +501,17 @@ def test_the_repos_graded_chapters_are_consistent():
         assert headers == written, (
             f"student/{folder.name}.ipynb: answer cells {headers}"
         )
+        # The student reads each question's points where it is posed.
+        prose = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        for q in questions:
+            label = (
+                "written, graded by hand"
+                if q["points"] is None
+                else f"autograded, {make_autograder._points_text(q['points'])}"
+            )
+            assert f"Question `{q['name']}` ({label})" in prose, (
+                f"student/{folder.name}.ipynb does not pose {q['name']} with its points"
+            )
         student_text = "".join(
             p.read_text() for p in (ROOT / "student").glob("*.ipynb")
         )

@@ -15,6 +15,10 @@ A chapter's grading folder holds
   `name = "<name>"`, `points = <points>` and `@test_case(...)` functions. These are the hidden tests:
   they never go into student/ or the student site.
 
+The chapter (chapters/<stem>.md) poses each question once, in words the student edition keeps:
+"Question `<name>` (autograded, <points> points)" with the points of its test file, or
+"Question `<name>` (written, graded by hand)". So the points a student reads are the points graded.
+
 Usage: python tools/make_autograder.py [--root DIR] [--out DIR] [--requirements FILE]
 (--root: the folder that holds grading/; the tests point it at tests/grading_fixture.)
 """
@@ -182,7 +186,37 @@ def check_chapter(folder: Path, root: Path) -> list[dict]:
             None if q["written"] else read_test_file(files[q["name"]], root)["points"]
         )
         result.append({"name": q["name"], "title": q["title"], "points": points})
+    check_prose(folder, result, root)
     return result
+
+
+def _points_text(points) -> str:
+    return f"{points:g} point" + ("" if points == 1 else "s")
+
+
+def check_prose(folder: Path, questions: list[dict], root: Path) -> None:
+    """Each question is posed once in chapters/<stem>.md, with the points its test file gives."""
+    chapter = root / "chapters" / f"{folder.name}.md"
+    where = _rel(chapter, root)
+    if not chapter.is_file():
+        raise GradingConfigError(
+            f"{where}: missing: every grading/<stem>/ belongs to the chapter <stem>.md"
+        )
+    text = chapter.read_text()
+    for q in questions:
+        label = (
+            "written, graded by hand"
+            if q["points"] is None
+            else f"autograded, {_points_text(q['points'])}"
+        )
+        want = f"Question `{q['name']}` ({label})"
+        found = re.findall(rf"Question `{re.escape(q['name'])}` \(([^)]*)\)", text)
+        if found != [label]:
+            seen = f"found {['(' + f + ')' for f in found]}" if found else "not found"
+            raise GradingConfigError(
+                f"{where}: pose question {q['name']!r} exactly once as "
+                f'"{want}" (the points come from its test file); {seen}'
+            )
 
 
 def chapter_pins(requirements: Path) -> list[str]:
