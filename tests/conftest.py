@@ -124,35 +124,36 @@ def run_chapter(tmp_path_factory):
     return run
 
 
-@pytest.fixture(scope="session")
-def built_site():
-    """The strict HTML build (`make book`), run once per session; returns _build/html."""
+def make(target, cwd=ROOT):
+    """`make <target>` as the README runs it, output captured."""
     import subprocess
 
-    result = subprocess.run(
-        ["make", "--no-print-directory", "book"],
-        cwd=ROOT,
+    return subprocess.run(
+        ["make", "--no-print-directory", target],
+        cwd=cwd,
         capture_output=True,
         text=True,
     )
+
+
+def make_ok(target):
+    """`make <target>` in the repository; fails the test with the end of its log if it fails."""
+    result = make(target)
     assert result.returncode == 0, (
-        f"make book failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+        f"make {target} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     )
+    return result
+
+
+@pytest.fixture(scope="session")
+def built_site():
+    """The strict HTML build (`make book`), run once per session; returns _build/html."""
+    make_ok("book")
     return ROOT / "_build" / "html"
 
 
 @pytest.fixture(scope="session")
 def student_site():
     """`make student`, run once per session; returns _build/student/html (the solution-free site)."""
-    import subprocess
-
-    result = subprocess.run(
-        ["make", "--no-print-directory", "student"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, (
-        f"make student failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
+    make_ok("student")
     return ROOT / "_build" / "student" / "html"

@@ -3,13 +3,12 @@
 import html
 import re
 import shutil
-import subprocess
 import time
 
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTER_STEMS, ROOT
+from conftest import CHAPTER_STEMS, ROOT, make
 
 
 def toc_files():
@@ -108,12 +107,7 @@ class TestChapterOnePage:
 
 def test_second_build_re_executes_nothing_and_is_quick(built_site):
     start = time.perf_counter()
-    result = subprocess.run(
-        ["make", "--no-print-directory", "book"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = make("book")
     seconds = time.perf_counter() - start
     assert result.returncode == 0, result.stdout[-3000:]
     log = result.stdout + result.stderr
@@ -144,12 +138,7 @@ def test_a_failing_cell_fails_make_book(built_site, tmp_path):
         chapter.read_text()
         + '\n```{code-cell} ipython3\nraise RuntimeError("deliberately broken cell")\n```\n'
     )
-    result = subprocess.run(
-        ["make", "--no-print-directory", "book"],
-        cwd=scratch,
-        capture_output=True,
-        text=True,
-    )
+    result = make("book", cwd=scratch)
     log = result.stdout + result.stderr
     assert result.returncode != 0, log[-3000:]
     assert "deliberately broken cell" in log or "CellExecutionError" in log, log[-3000:]

@@ -27,6 +27,7 @@ from test_ch01_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grade  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "01_logsumexp"
@@ -115,22 +116,15 @@ def graded(tmp_path_factory):
     make_class(base / "submissions")
     start = time.monotonic()
     run = subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
+        grade.command(
             STEM,
-            str(base / "submissions"),
-            "--autograder-dir",
-            str(built),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--timeout",
-            "300",
-            "--cell-timeout",
-            "60",
-        ],
+            base / "submissions",
+            autograder_dir=built,
+            out=out,
+            jobs=2,
+            timeout=300,
+            cell_timeout=60,
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -31,6 +31,7 @@ PYTHON = sys.executable
 JOBS, CELL_TIMEOUT, TIMEOUT = 2, 20, 60
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grade  # noqa: E402
 import make_autograder  # noqa: E402
 import make_student  # noqa: E402
 
@@ -250,24 +251,16 @@ def graded(tmp_path_factory):
     tmp.mkdir()
     start = time.monotonic()
     run = subprocess.run(
-        [
-            PYTHON,
-            "tools/grade.py",
+        grade.command(
             STEM,
-            str(base / "submissions"),
-            "--root",
-            str(FIXTURE),
-            "--autograder-dir",
-            str(built),
-            "--out",
-            str(out),
-            "--jobs",
-            str(JOBS),
-            "--timeout",
-            str(TIMEOUT),
-            "--cell-timeout",
-            str(CELL_TIMEOUT),
-        ],
+            base / "submissions",
+            root=FIXTURE,
+            autograder_dir=built,
+            out=out,
+            jobs=JOBS,
+            timeout=TIMEOUT,
+            cell_timeout=CELL_TIMEOUT,
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -464,19 +457,19 @@ def test_make_autograder_errors_are_clear(tmp_path, capsys, plant, message):
 
 
 def test_grade_misuse(tmp_path):
-    def grade(*args):
+    def run_grade(*args):
         return subprocess.run(
-            [PYTHON, "tools/grade.py", *args, "--root", str(FIXTURE)],
+            [*grade.command(*args[:2]), *args[2:], "--root", str(FIXTURE)],
             cwd=ROOT,
             capture_output=True,
             text=True,
         )
 
-    run = grade("99_nope", str(tmp_path))
+    run = run_grade("99_nope", str(tmp_path))
     assert run.returncode == 2 and "unknown chapter '99_nope'" in run.stderr
-    run = grade(STEM, str(tmp_path / "missing"))
+    run = run_grade(STEM, str(tmp_path / "missing"))
     assert run.returncode == 2 and "no folder" in run.stderr
-    run = grade(STEM, str(tmp_path), "--autograder-dir", str(tmp_path / "none"))
+    run = run_grade(STEM, str(tmp_path), "--autograder-dir", str(tmp_path / "none"))
     assert run.returncode == 2 and "run `make assign` first" in run.stderr
 
 
@@ -484,8 +477,6 @@ def test_the_repos_graded_chapters_are_consistent():
     """For every grading/<stem>/ of the book (none until a chapter is converted): questions.yml and the
     test files match, each written question has its answer cell in the student notebook, and no hidden
     test reaches student/."""
-    import grade
-
     for folder in make_autograder.grading_folders(ROOT):
         questions = make_autograder.check_chapter(folder, ROOT)
         notebook = nbformat.read(

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, make_ok
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +35,7 @@ def built_pdf(built_site, student_site):
         pytest.skip(
             "no XeLaTeX here: the PDF tests run where TeX Live is installed (always in CI)"
         )
-    result = subprocess.run(
-        ["make", "--no-print-directory", "pdf"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, (
-        f"make pdf failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
+    make_ok("pdf")
     return PDF
 
 

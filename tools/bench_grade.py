@@ -19,6 +19,8 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import grade as grade_tool  # noqa: E402
 
 
 def solution_notebook(stem):
@@ -39,16 +41,7 @@ def execute_alone(stem, folder):
 def grade(stem, submissions, out, jobs):
     start = time.monotonic()
     subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
-            stem,
-            str(submissions),
-            "--out",
-            str(out),
-            "--jobs",
-            str(jobs),
-        ],
+        grade_tool.command(stem, submissions, out=out, jobs=jobs),
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -477,6 +477,15 @@ def submissions_of(folder: Path) -> list:
     return sorted(subs, key=lambda s: s.name)
 
 
+def command(chapter, submissions, **options) -> list[str]:
+    """This tool's command line, for scripts and tests: options are its long options with
+    underscores, e.g. command("01_logsumexp", folder, jobs=2, cell_timeout=20, out=out)."""
+    argv = [sys.executable, str(Path(__file__).resolve()), chapter, str(submissions)]
+    for option, value in options.items():
+        argv += [f"--{option.replace('_', '-')}", str(value)]
+    return argv
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapter", help="the chapter's stem, e.g. 01_logsumexp")
