@@ -1,6 +1,7 @@
 """Shared fixtures: execute a chapter's .ipynb twin the way Colab would, and read its glued values."""
 
 import ast
+import os
 import re
 import shutil
 import time
@@ -136,24 +137,209 @@ def make(target, cwd=ROOT):
     )
 
 
-def make_ok(target):
-    """`make <target>` in the repository; fails the test with the end of its log if it fails."""
-    result = make(target)
+def assert_ok(what, result):
     assert result.returncode == 0, (
-        f"make {target} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+        f"{what} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     )
     return result
 
 
+def make_ok(target):
+    """`make <target>` in the repository; fails the test with the end of its log if it fails."""
+    return assert_ok(f"make {target}", make(target))
+
+
+# ------------------------------------------------------------------------------------------------
+# The site pipeline, in the background.
+#
+# Building the sites, the PDF and the accessibility audit is a chain of long, mostly single-core jobs
+# that only the site tests need. When a session collects such tests, the chain starts at once in a
+# background thread, one step after the other; the site tests are moved to the end of the session, and
+# everything else (chapter runs, grading) runs meanwhile on the other core. A fixture waits for its step.
+# The audit uses one browser at a time (not two) so that the chapter runs beside it keep about a core.
+# BOOK_TESTS_SERIAL=1 turns this off: each fixture then runs its step when first needed.
+# ------------------------------------------------------------------------------------------------
+def tex_available():
+    return all(
+        shutil.which(tool) for tool in ("xelatex", "latexmk", "pdftotext", "pdfimages")
+    )
+
+
+def _a11y_command():
+    import sys
+
+    return [
+        sys.executable,
+        str(ROOT / "tools" / "a11y_audit.py"),
+        f"reader={ROOT / '_build' / 'html'}",
+        f"student={ROOT / '_build' / 'student' / 'html'}",
+        "--out",
+        str(ROOT / "_build" / "a11y.json"),
+        "--jobs",
+        "1",
+    ]
+
+
+# step: (command, fixtures that need it); in the order they run (each needs those before it).
+SITE_STEPS = {
+    "book": (lambda: ["make", "--no-print-directory", "book"], {"built_site"}),
+    "student": (lambda: ["make", "--no-print-directory", "student"], {"student_site"}),
+    "pdf": (lambda: ["make", "--no-print-directory", "pdf"], {"built_pdf"}),
+    "a11y": (_a11y_command, {"a11y_report"}),
+}
+
+
+class SitePipeline:
+    def __init__(self, steps):
+        import threading
+
+        self.steps = steps
+        self.done = {step: threading.Event() for step in steps}
+        self.results = {}
+        self.process = None
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        import subprocess
+        import tempfile
+
+        failed = None
+        for step in self.steps:
+            if failed or self.stopped:
+                why = f"not run: step {failed!r} failed" if failed else "stopped"
+                self.results[step] = subprocess.CompletedProcess([], 1, "", why)
+            else:
+                with (
+                    tempfile.TemporaryFile("w+") as out,
+                    tempfile.TemporaryFile("w+") as err,
+                ):
+                    self.process = subprocess.Popen(
+                        SITE_STEPS[step][0](),
+                        cwd=ROOT,
+                        stdout=out,
+                        stderr=err,
+                        text=True,
+                        start_new_session=True,
+                    )
+                    code = self.process.wait()
+                    out.seek(0)
+                    err.seek(0)
+                    self.results[step] = subprocess.CompletedProcess(
+                        self.process.args, code, out.read(), err.read()
+                    )
+                if code != 0:
+                    failed = step
+            self.done[step].set()
+
+    def result(self, step):
+        self.done[step].wait()
+        return self.results[step]
+
+    def stop(self):
+        import os
+        import signal
+
+        self.stopped = True
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+
+_pipeline = None
+
+
+def _needs(item):
+    return {
+        step
+        for step, (_, fixtures) in SITE_STEPS.items()
+        if fixtures & set(getattr(item, "fixturenames", ()))
+    }
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection
+def pytest_collection_modifyitems(session, config, items):
+    global _pipeline
+    needed = set().union(*(_needs(item) for item in items)) if items else set()
+    if not needed:
+        return
+    # Site tests last, in the order of the steps they wait for (stable otherwise), so the pipeline has
+    # the session's first part to run and a test waits only for the steps it needs.
+    order = list(SITE_STEPS)
+    items.sort(key=lambda item: max((order.index(s) for s in _needs(item)), default=-1))
+    if os.environ.get("BOOK_TESTS_SERIAL") == "1" or config.option.collectonly:
+        return
+    # Every step runs after those before it (the student site reads the book's execution cache).
+    last = max(list(SITE_STEPS).index(step) for step in needed)
+    steps = [
+        step
+        for step in list(SITE_STEPS)[: last + 1]
+        if step != "pdf" or ("pdf" in needed and tex_available())
+    ]
+    record_student_files_before_the_pipeline()
+    _pipeline = SitePipeline(steps)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _pipeline is not None:
+        _pipeline.stop()
+
+
+def site_step(step):
+    """The finished process of one pipeline step (run now if there is no pipeline)."""
+    import subprocess
+
+    if _pipeline is not None and step in _pipeline.steps:
+        return _pipeline.result(step)
+    return subprocess.run(
+        SITE_STEPS[step][0](), cwd=ROOT, capture_output=True, text=True
+    )
+
+
+# `make student` rewrites student notebooks that drifted from the chapters; the drift tests must see
+# the files as committed, so they read this record, taken before the pipeline starts.
+STUDENT_AT_START = {}
+
+
+def record_student_files_before_the_pipeline():
+    import subprocess
+    import sys
+
+    if STUDENT_AT_START:
+        return
+    folder = ROOT / "student"
+    STUDENT_AT_START["files"] = {
+        p: p.read_text(encoding="utf-8") for p in folder.glob("*") if p.is_file()
+    }
+    STUDENT_AT_START["check"] = subprocess.run(
+        [sys.executable, "tools/make_student.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def student_files_as_committed():
+    """{path: text} of student/ as it was when the session started."""
+    record_student_files_before_the_pipeline()
+    return STUDENT_AT_START["files"]
+
+
+def student_check_as_committed():
+    """`tools/make_student.py --check` as run when the session started."""
+    record_student_files_before_the_pipeline()
+    return STUDENT_AT_START["check"]
+
+
 @pytest.fixture(scope="session")
 def built_site():
-    """The strict HTML build (`make book`), run once per session; returns _build/html."""
-    make_ok("book")
+    """The strict HTML build (`make book`), once per session; returns _build/html."""
+    assert_ok("make book", site_step("book"))
     return ROOT / "_build" / "html"
 
 
 @pytest.fixture(scope="session")
-def student_site():
-    """`make student`, run once per session; returns _build/student/html (the solution-free site)."""
-    make_ok("student")
+def student_site(built_site):
+    """`make student`, once per session; returns _build/student/html (the solution-free site)."""
+    assert_ok("make student", site_step("student"))
     return ROOT / "_build" / "student" / "html"

@@ -9,11 +9,9 @@ Tab and open a dropdown with Enter; screen readers get MathJax's assistive MathM
 
 import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, site_step
 
 pytestmark = pytest.mark.slow
 
@@ -28,18 +26,8 @@ REPORT = ROOT / "_build" / "a11y.json"
 
 @pytest.fixture(scope="module")
 def a11y_report(built_site, student_site):
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "a11y_audit.py"),
-            f"reader={built_site}",
-            f"student={student_site}",
-            "--out",
-            str(REPORT),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    """tools/a11y_audit.py on both sites (a step of the site pipeline, see conftest)."""
+    result = site_step("a11y")
     assert REPORT.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads(REPORT.read_text())
 

@@ -12,22 +12,23 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, make_ok
+from conftest import (
+    CHAPTER_STEMS,
+    CHAPTERS,
+    ROOT,
+    assert_ok,
+    site_step,
+    tex_available,
+)
 
 pytestmark = pytest.mark.slow
 
 PDF = ROOT / "_build" / "pdf"
 
 
-def _tex_available():
-    return all(
-        shutil.which(tool) for tool in ("xelatex", "latexmk", "pdftotext", "pdfimages")
-    )
-
-
 @pytest.fixture(scope="session")
 def built_pdf(built_site, student_site):
-    if not _tex_available():
+    if not tex_available():
         if os.environ.get("CI"):
             pytest.fail(
                 "XeLaTeX, latexmk or poppler-utils missing in CI: .ci/run must install them"
@@ -35,7 +36,7 @@ def built_pdf(built_site, student_site):
         pytest.skip(
             "no XeLaTeX here: the PDF tests run where TeX Live is installed (always in CI)"
         )
-    make_ok("pdf")
+    assert_ok("make pdf", site_step("pdf"))
     return PDF
 
 

@@ -13,7 +13,6 @@ import copy
 import html
 import importlib.util
 import re
-import subprocess
 import sys
 from functools import cache, lru_cache
 
@@ -21,7 +20,13 @@ import jupytext
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import (
+    CHAPTER_STEMS,
+    CHAPTERS,
+    ROOT,
+    student_check_as_committed,
+    student_files_as_committed,
+)
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -123,35 +128,30 @@ def assert_stops_at(cells, stub_cell, outcome, todos, what):
 def test_committed_student_notebook_equals_fresh_generation(stem):
     regions(stem)
     path = STUDENT / f"{stem}.ipynb"
-    assert path.exists(), (
+    committed = student_files_as_committed()
+    assert path in committed, (
         f"{path.relative_to(ROOT)} is missing: run `make student` and commit student/"
     )
-    assert path.read_text(encoding="utf-8") == fresh_generation()[path], (
+    assert committed[path] == fresh_generation()[path], (
         f"{path.relative_to(ROOT)} differs from a fresh generation from chapters/{stem}.md: "
         "run `make student` and commit student/"
     )
 
 
 def test_student_folder_has_exactly_the_generated_files():
-    present = {p for p in STUDENT.iterdir() if p.is_file()}
+    committed = student_files_as_committed()
+    present = set(committed)
     expected = set(fresh_generation())
     assert present == expected, (
         f"extra: {sorted(p.name for p in present - expected)}, missing: "
         f"{sorted(p.name for p in expected - present)}; run `make student`"
     )
     readme = STUDENT / "README.md"
-    assert readme.read_text(encoding="utf-8") == fresh_generation()[readme], (
-        "run `make student`"
-    )
+    assert committed[readme] == fresh_generation()[readme], "run `make student`"
 
 
 def test_check_mode_reports_no_drift():
-    result = subprocess.run(
-        [sys.executable, "tools/make_student.py", "--check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = student_check_as_committed()
     assert result.returncode == 0, result.stderr
 
 
