@@ -507,3 +507,56 @@ def test_the_repos_graded_chapters_are_consistent():
             p.read_text() for p in (ROOT / "student").glob("*.ipynb")
         )
         assert "test_case" not in student_text and "OK_FORMAT" not in student_text
+
+
+def hidden_test_fragments(path):
+    """What would give a hidden test away: its function names and its long strings (messages)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return {
+        node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+    } | {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and len(node.value) > 30
+    }
+
+
+def hidden_test_files():
+    return [
+        path
+        for folder in make_autograder.grading_folders(ROOT)
+        for path in sorted((folder / "tests").glob("*.py"))
+    ]
+
+
+def test_hidden_test_search_finds_a_copied_test():
+    """The search below can fail: pasted into a notebook, a hidden test is found by name and message."""
+    path = ROOT / "grading" / "01_logsumexp" / "tests" / "q1b_grad.py"
+    fragments = hidden_test_fragments(path)
+    assert "test_no_overflow_for_large_beta" in fragments
+    leaked_into = nbformat.writes(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(path.read_text())])
+    )
+    found = {f for f in fragments if f in leaked_into}
+    assert "test_no_overflow_for_large_beta" in found
+    assert any(" " in f for f in found), "no message of the test file was found"
+    assert len(hidden_test_files()) >= 4
+
+
+@pytest.mark.slow
+def test_no_hidden_test_reaches_students(student_site):
+    """Nothing of a hidden test file (its test names, its messages) is in student/ or the student site."""
+    handed_out = [p for p in (ROOT / "student").iterdir() if p.is_file()]
+    handed_out += [
+        p for p in student_site.rglob("*") if p.suffix in {".html", ".ipynb"}
+    ]
+    text = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in handed_out
+    )
+    for path in hidden_test_files():
+        leaked = sorted(f for f in hidden_test_fragments(path) if f in text)
+        assert not leaked, f"{path.relative_to(ROOT)} leaks to students: {leaked}"
