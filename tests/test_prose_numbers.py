@@ -40,6 +40,8 @@ OPTION_LINE = re.compile(r"^\s*:[\w-]+:.*$", re.M)
 LABEL_LINE = re.compile(r"^\([\w:-]+\)=\s*$", re.M)
 COMMENT = re.compile(r"<!--.*?-->|^%.*$", re.S | re.M)
 NUMBER = re.compile(r"(?<![\w.\-])(?<!\w-)\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])")
+# A question's points: tools/make_autograder.py checks them against its hidden-test file.
+QUESTION_POINTS = re.compile(r"\(autograded, \d+(?:\.\d+)? points?\)")
 PLACE_NAMES = re.compile(
     r"\b(?:[Cc]hapters?|[Pp]roblems?|[Ss]ections?|[Ee]xercises?|[Tt]heorems?|[Ee]quations?|"
     r"[Ll]emmas?|[Ff]igures?|[Ll]ines?)\s+(?:\d+(?:\.\d+)?(?:\s*(?:,|and|or|to|–)\s*)?)+"
@@ -82,6 +84,7 @@ def prose(markdown: str) -> str:
         URL,
         OPTION_LINE,
         LABEL_LINE,
+        QUESTION_POINTS,
         PLACE_NAMES,
     ):
         text = pattern.sub(" ", text)
@@ -141,6 +144,7 @@ jupytext: {}
 # A title
 
 The copy needs 1.36 GB and runs 2.5× faster on CIFAR-10 in float64 with Conv2d, see Chapter 2.
+**Question `q9_x` (autograded, 3 points).** Worth 4 more.
 Inline math $x^2 + 3$ and a role {glue:text}`ch9_value:.3f` and code `n = 7` are not prose.
 
 $$
@@ -158,7 +162,7 @@ Exactly 17 things.
 ```
 """
     numbers = [m.group() for m in NUMBER.finditer(prose(sample))]
-    assert numbers == ["1.36", "2.5", "5", "17"]
+    assert numbers == ["1.36", "2.5", "4", "5", "17"]
 
 
 def test_every_glued_value_is_shown_or_tested():
