@@ -1,0 +1,66 @@
+"""Hidden tests for q4_ex_spread: random stacks against the spread of path counts measured with PyTorch's
+conv1d, and one-layer stacks."""
+
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q4_ex_spread"
+points = 2
+
+
+def _measured(stack):
+    """Standard deviation of the normalised path counts of an interior unit, by convolution."""
+    import torch
+
+    r, jump, P = 1, 1, 0
+    for g in stack:
+        r, P, jump = r + g.d * (g.k - 1) * jump, P + g.p * jump, jump * g.s
+    n = r + 2 * P + 2 * jump
+    y = torch.eye(n, dtype=torch.float64).unsqueeze(1)
+    for g in stack:
+        y = torch.nn.functional.conv1d(
+            y, torch.ones(1, 1, g.k, dtype=torch.float64), None, g.s, g.p, g.d
+        )
+    counts = y[:, 0, :]
+    u = next(u for u in range(counts.shape[1]) if u * jump - P >= 0)
+    share = counts[:, u] / counts[:, u].sum()
+    x = torch.arange(n, dtype=torch.float64)
+    mean = (share * x).sum()
+    return float((share * (x - mean) ** 2).sum().sqrt())
+
+
+@test_case(points=None, hidden=True)
+def test_random_stacks_match_measured_spread(path_spread, Geometry):
+    import math
+    import random
+
+    rng = random.Random(46)
+    for _ in range(40):
+        stack = [
+            Geometry(
+                rng.randint(1, 5),
+                rng.randint(1, 3),
+                rng.randint(0, 2),
+                rng.randint(1, 3),
+            )
+            for _ in range(rng.randint(1, 5))
+        ]
+        want, got = _measured(stack), float(path_spread(stack))
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
+            f"path_spread({stack}) = {got}, the path counts spread {want}: the spread is "
+            "sqrt(sum over layers of (J_(l-1) d_l)^2 (k_l^2 - 1) / 12)"
+        )
+
+
+@test_case(points=None, hidden=True)
+def test_one_layer_stacks(path_spread, Geometry):
+    import math
+
+    for g in [Geometry(1), Geometry(2), Geometry(4, 3, 1, 3), Geometry(6, 1, 0, 2)]:
+        want = g.d * math.sqrt((g.k**2 - 1) / 12)
+        got = float(path_spread([g]))
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
+            f"path_spread([{g}]) = {got}, expected {want}: one layer's taps are uniform on "
+            "k positions d apart"
+        )

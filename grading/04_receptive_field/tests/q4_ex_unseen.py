@@ -1,0 +1,70 @@
+"""Hidden tests for q4_ex_unseen: random stacks against path counts measured with PyTorch's conv1d, and
+an input that the stack refuses."""
+
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q4_ex_unseen"
+points = 2
+
+
+@test_case(points=None, hidden=True)
+def test_random_stacks_match_path_counts(unseen_pixels, Geometry):
+    import random
+
+    import torch
+
+    def lengths(stack, n):
+        sizes = [n]
+        for g in stack:
+            span = g.d * (g.k - 1) + 1
+            if sizes[-1] + 2 * g.p < span:
+                return None
+            sizes.append((sizes[-1] + 2 * g.p - span) // g.s + 1)
+        return sizes
+
+    rng = random.Random(45)
+    checked = 0
+    while checked < 80:
+        stack = [
+            Geometry(
+                rng.randint(1, 4),
+                rng.randint(1, 4),
+                rng.randint(0, 2),
+                rng.randint(1, 3),
+            )
+            for _ in range(rng.randint(1, 4))
+        ]
+        n = rng.randint(1, 40)
+        if lengths(stack, n) is None:
+            continue
+        y = torch.eye(n, dtype=torch.float64).unsqueeze(1)
+        for g in stack:
+            y = torch.nn.functional.conv1d(
+                y, torch.ones(1, 1, g.k, dtype=torch.float64), None, g.s, g.p, g.d
+            )
+        want = torch.nonzero(y[:, 0, :].sum(dim=1) == 0).flatten().tolist()
+        got = unseen_pixels(stack, n)
+        assert isinstance(got, list) and got == want, (
+            f"unseen_pixels({stack}, n={n}) = {got!r}, PyTorch's path counts give the "
+            f"sorted list {want}"
+        )
+        checked += 1
+
+
+@test_case(points=None, hidden=True)
+def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
+    for stack, n in [
+        ([Geometry(5)], 3),
+        ([Geometry(3, 1, 0, 3)], 6),
+        ([Geometry(3, 2), Geometry(4, 1, 0, 2)], 12),
+    ]:
+        try:
+            got = unseen_pixels(stack, n)
+        except ValueError:
+            continue
+        raise AssertionError(
+            f"unseen_pixels({stack}, n={n}) = {got!r}: the stack refuses an input of {n} "
+            "(some layer's dilated kernel does not fit); raise ValueError"
+        )
