@@ -232,4 +232,4 @@ def test_feedback_names_the_mistakes(graded):
     untouched = (out / STEM / "feedback" / "untouched.md").read_text()
     assert "NotImplementedError" in untouched
     looping = (out / STEM / "feedback" / "crash_and_endless_loop.md").read_text()
-    assert "answers is NoneType" in looping
+    assert "answers lacks the keys" in looping
