@@ -78,8 +78,9 @@ EXPECTED = {
     "correct_mangled": ("2,3,,2,1,1,1,10,10", ""),
     "notes": ("0,0,,0,0,0,0,0,10", "not a notebook (.ipynb): notes.txt"),
     "untouched": ("0,0,,0,0,0,0,0,10", ""),
+    # the total is the sum of the rounded points
     "wrong_forged": (
-        "1.33333,2.25,,1.33333,0,0.5,0,5.41666,10"  # the sum of the rounded points,
+        "1.33333,2.25,,1.33333,0,0.5,0,5.41666,10",
         "1 cell(s) interrupted after CELL_TIMEOUT",
     ),
 }
