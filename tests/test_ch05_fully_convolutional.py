@@ -141,13 +141,18 @@ def test_counts_and_limit(chapter):
 
 def test_net2_built_explicitly(chapter):
     g = chapter.glue
-    assert g["ch5_built_map"] == "5×7"
-    assert g["ch5_built_rel_net1"] < 1e-5 and g["ch5_built_rel_twin"] < 1e-5
+    assert (g["ch5_built_image"], g["ch5_built_map"]) == ("33×35", "2×4")
+    assert g["ch5_built_rel_corners"] < 1e-5 and g["ch5_built_rel_twin"] < 1e-5
     for message in (
         "Net2's classifier is Conv(256→4096, 18×18)",
         "every parameter of Net2 equals the twin's",
         "Net2 owns its weights",
-        "Net2 gives Net1's scores",
+        "the corners of Net2's map are Net1's scores",
+        "the twin's classifier is exactly the problem's Net2",
+        "its weights and biases share Net1's memory",
+        "a wrong input size is refused",
+        "scores_loop: Net1 on every window is Net2's map",
+        "scores_batched: Net1 on every window is Net2's map",
     ):
         assert "PASSED: " + message in chapter.text
 
@@ -282,6 +287,7 @@ def _code_cells(notebook, *markers):
 
 
 SETUP, NET1 = "def check(", "net1 = Net1().eval()"
+INPUTS = "# What the self-checks of this section"
 CONVOLUTIONALIZE, TWIN = "def convolutionalize(", "net2 = convolutionalize(net1)\n"
 
 
@@ -289,17 +295,11 @@ def test_injected_wrong_reshape_in_net2_copy(tmp_path):
     """Net2.copy_weights_from with the (out, kH, kW, C) reading must fail the Net2 check, naming the layout."""
     notebook = jupytext.read(MD)
     cells = _code_cells(
-        notebook,
-        SETUP,
-        NET1,
-        CONVOLUTIONALIZE,
-        TWIN,
-        "class Net2(",
-        "net2_built = Net2()",
+        notebook, SETUP, NET1, INPUTS, "class Net2(", "net2_built = Net2()"
     )
     right = "conv.weight.copy_(linear.weight.view(conv.weight.shape))"
-    assert right in cells[4].source
-    cells[4].source = cells[4].source.replace(
+    assert right in cells[3].source
+    cells[3].source = cells[3].source.replace(
         right,
         "conv.weight.copy_(linear.weight.view(conv.out_channels, "
         "*conv.kernel_size, conv.in_channels).permute(0, 3, 1, 2))",
@@ -308,8 +308,7 @@ def test_injected_wrong_reshape_in_net2_copy(tmp_path):
     message = execution_error(notebook, tmp_path)
     assert "CheckFailed" in message
     assert (
-        "differ from convolutionalize(net1)" in message
-        and "(out, C, kH, kW)" in message
+        "the corners of Net2's map differ" in message and "(out, C, kH, kW)" in message
     )
 
 
@@ -334,6 +333,7 @@ def test_injected_shortcut_in_coarse_exercise(tmp_path):
         notebook,
         SETUP,
         NET1,
+        INPUTS,
         CONVOLUTIONALIZE,
         TWIN,
         "def count_macs(",
@@ -384,6 +384,7 @@ def test_injected_typed_answer_in_ratio_exercise(tmp_path):
         notebook,
         SETUP,
         NET1,
+        INPUTS,
         CONVOLUTIONALIZE,
         TWIN,
         "def count_macs(",
@@ -392,7 +393,7 @@ def test_injected_typed_answer_in_ratio_exercise(tmp_path):
         "for target in (3, 3.5):",
     )
     sizes = nbformat.v4.new_code_cell("SIZE_A, SIZE_B = (36, 38), (33, 40)")
-    notebook.cells = cells[:4] + [sizes] + cells[4:]
+    notebook.cells = cells[:5] + [sizes] + cells[5:]
     side = next(
         s
         for s in range(32, 200)

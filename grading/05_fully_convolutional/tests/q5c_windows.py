@@ -1,0 +1,105 @@
+"""Hidden tests for q5c_windows: the network slid over every window for a network, window size, batch and
+image size the chapter never shows, looped and batched (as one batch), compared with the windows cut out
+here one by one; bad input refused."""
+
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q5c_windows"
+points = 2
+
+
+def _net_and_images():
+    """A small net for 10×10 windows (5 classes), two 13×17 images, and its map, window by window."""
+    import torch
+    from torch import nn
+
+    class Small(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3)
+            )
+            self.classifier = nn.Sequential(
+                nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5)
+            )
+
+        def forward(self, x):
+            return self.classifier(torch.flatten(self.features(x), 1))
+
+    with torch.random.fork_rng():
+        torch.manual_seed(67)
+        net = Small().eval()
+    x = torch.randn(2, 2, 13, 17, generator=torch.Generator().manual_seed(68))
+    want = torch.zeros(2, 5, 4, 8)
+    with torch.no_grad():
+        for n in range(2):
+            for i in range(4):
+                for j in range(8):
+                    want[n, :, i, j] = net(x[n : n + 1, :, i : i + 10, j : j + 10])[0]
+    return net, x, want
+
+
+def _check_map(function, calls_allowed):
+    import torch
+
+    net, x, want = _net_and_images()
+    calls = []
+    hook = net.register_forward_pre_hook(lambda module, args: calls.append(1))
+    try:
+        with torch.no_grad():
+            got = function(net, x, 10)
+    finally:
+        hook.remove()
+    name = function.__name__
+    assert tuple(got.shape) == (2, 5, 4, 8), (
+        f"{name}(net, x, window=10) on a batch of two 13×17 images gave shape "
+        f"{tuple(got.shape)}, expected (2, 5, 4, 8): every image of the batch, "
+        "H - window + 1 rows of W - window + 1 windows, for the window passed"
+    )
+    gap = (got - want).abs().max() / want.abs().max()
+    assert gap < 1e-5, (
+        f"{name} on a batch of two images differs from the net on each window by "
+        f"{gap:.2e} (relative): entry [n, :, i, j] is the net on image n's window at "
+        "(i, j); keep the images of the batch apart"
+    )
+    assert len(calls) <= calls_allowed, (
+        f"{name} called the net {len(calls)} times; it must run all windows as one batch"
+    )
+
+
+@test_case(points=None, hidden=True)
+def test_loop_on_another_net_window_and_batch(scores_loop):
+    _check_map(scores_loop, calls_allowed=32)
+
+
+@test_case(points=None, hidden=True)
+def test_batch_on_another_net_window_and_batch(scores_batched):
+    _check_map(scores_batched, calls_allowed=1)
+
+
+@test_case(points=None, hidden=True)
+def test_bad_input_is_refused(scores_loop, scores_batched):
+    import torch
+
+    net, _, _ = _net_and_images()
+    bad = {
+        "an image smaller than the window (9×20 for 10×10)": torch.zeros(1, 2, 9, 20),
+        "an image without a batch dimension": torch.zeros(2, 13, 17),
+    }
+    for function in (scores_loop, scores_batched):
+        for what, x in bad.items():
+            try:
+                with torch.no_grad():
+                    function(net, x, 10)
+            except ValueError:
+                continue
+            except Exception as error:
+                raise AssertionError(
+                    f"{function.__name__} given {what} raised {type(error).__name__}: "
+                    "check the shape first and raise a ValueError that names it"
+                ) from None
+            raise AssertionError(
+                f"{function.__name__} accepted {what}: raise a ValueError that names it"
+            )
