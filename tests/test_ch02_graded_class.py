@@ -41,6 +41,7 @@ from test_ch02_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grade  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "02_alexnet_counting"
@@ -174,23 +175,17 @@ def graded(tmp_path_factory):
     )
     make_class(base / "submissions")
     start = time.monotonic()
+    # A cell may take 90 s: the slowest (imports, timing) take ~20 s alone, ~40 s loaded.
     run = subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
+        grade.command(
             STEM,
-            str(base / "submissions"),
-            "--autograder-dir",
-            str(built),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--timeout",
-            "900",
-            "--cell-timeout",
-            "90",  # the slowest cells (imports, timing) take ~20 s unloaded, ~40 s loaded
-        ],
+            base / "submissions",
+            autograder_dir=built,
+            out=out,
+            jobs=2,
+            timeout=900,
+            cell_timeout=90,
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,

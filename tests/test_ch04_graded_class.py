@@ -33,6 +33,7 @@ from test_ch04_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grade  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "04_receptive_field"
@@ -179,22 +180,15 @@ def graded(tmp_path_factory, run_chapter):
     make_class(base / "submissions")
     start = time.monotonic()
     run = subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
+        grade.command(
             STEM,
-            str(base / "submissions"),
-            "--autograder-dir",
-            str(built),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--timeout",
-            "600",
-            "--cell-timeout",
-            str(CELL_TIMEOUT),
-        ],
+            base / "submissions",
+            autograder_dir=built,
+            out=out,
+            jobs=2,
+            timeout=600,
+            cell_timeout=CELL_TIMEOUT,
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -43,6 +43,7 @@ from test_ch05_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grade  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "05_fully_convolutional"
@@ -166,22 +167,15 @@ def graded(tmp_path_factory):
     make_class(base / "submissions")
     start = time.monotonic()
     run = subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
+        grade.command(
             STEM,
-            str(base / "submissions"),
-            "--autograder-dir",
-            str(built),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--timeout",
-            "1500",
-            "--cell-timeout",
-            str(CELL_TIMEOUT),
-        ],
+            base / "submissions",
+            autograder_dir=built,
+            out=out,
+            jobs=2,
+            timeout=1500,
+            cell_timeout=CELL_TIMEOUT,
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,
