@@ -221,7 +221,7 @@ def test_feedback_names_the_mistakes(graded):
         "fold_bn accepted a Linear and a BatchNorm2d",
         "build it in the dtype of the net it is given",
         "accepted the BN net in training mode",
-        "use the BN's own eps",
+        "the BN's own eps",
     ):
         assert phrase in feedback, phrase
     assert "def test_" not in feedback, "the feedback shows hidden test code"
