@@ -22,8 +22,8 @@ import jupytext
 import nbformat
 import psutil
 import pytest
+from conftest import CHAPTER_STEMS, ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "grading_fixture"
 CHAPTER = FIXTURE / "chapters" / "00_toy.md"
 STEM = "00_toy"
@@ -477,7 +477,9 @@ def test_the_repos_graded_chapters_are_consistent():
     """For every grading/<stem>/ of the book (none until a chapter is converted): questions.yml and the
     test files match, each written question has its answer cell in the student notebook, and no hidden
     test reaches student/."""
-    for folder in make_autograder.grading_folders(ROOT):
+    folders = make_autograder.grading_folders(ROOT)
+    assert [f.name for f in folders] == CHAPTER_STEMS, "every chapter is graded"
+    for folder in folders:
         questions = make_autograder.check_chapter(folder, ROOT)
         notebook = nbformat.read(
             ROOT / "student" / f"{folder.name}.ipynb", as_version=4

@@ -13,6 +13,7 @@ import copy
 import html
 import importlib.util
 import re
+import shutil
 import sys
 from functools import cache, lru_cache
 
@@ -241,11 +242,17 @@ def probe_stubs(notebook, found, stem, workdir):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
-def test_every_stub_stops_the_solved_notebook(stem, tmp_path):
+def test_every_stub_stops_the_solved_notebook(stem, tmp_path, run_chapter, monkeypatch):
     """Each stub alone stops the solved notebook at the stub or its self-check."""
     found = regions(stem)
     if not found:
         pytest.skip(f"{stem} has no solution regions yet")
+    # The weights a chapter trains are cached in DL_BOOK_DATA: reuse a copy of those of its own run
+    # (the fixture runs each chapter once per session) instead of training again.
+    data = run_chapter(stem).workdir / "data"
+    if data.is_dir():
+        shutil.copytree(data, tmp_path / "data")
+        monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path / "data"))
     notebook = jupytext.read(CHAPTERS / f"{stem}.md")
     outcomes = probe_stubs(notebook, found, stem, tmp_path)
     assert [region for region, _ in outcomes] == found
