@@ -120,6 +120,8 @@ def run_chapter(tmp_path_factory):
             twin = CHAPTERS / f"{stem}.ipynb"
             assert twin.exists(), f"{twin} is missing: run `make sync`"
             cache[stem] = execute_notebook(twin, tmp_path_factory.mktemp(stem))
+            if set(cache) >= set(CHAPTER_STEMS):
+                release_site_pipeline()  # every chapter's time is measured
         return cache[stem]
 
     return run
@@ -157,6 +159,8 @@ def make_ok(target):
 # background thread, one step after the other; the site tests are moved to the end of the session, and
 # everything else (chapter runs, grading) runs meanwhile on the other core. A fixture waits for its step.
 # The audit uses one browser at a time (not two) so that the chapter runs beside it keep about a core.
+# The chapters' own timed runs (run_chapter: each has a time budget) come first and run alone: the
+# pipeline starts once every chapter has run, or as soon as a test of any other kind starts.
 # BOOK_TESTS_SERIAL=1 turns this off: each fixture then runs its step when first needed.
 # ------------------------------------------------------------------------------------------------
 def tex_available():
@@ -194,6 +198,7 @@ class SitePipeline:
         import threading
 
         self.steps = steps
+        self.released = threading.Event()
         self.done = {step: threading.Event() for step in steps}
         self.results = {}
         self.process = None
@@ -205,6 +210,7 @@ class SitePipeline:
         import subprocess
         import tempfile
 
+        self.released.wait()
         failed = None
         for step in self.steps:
             if failed or self.stopped:
@@ -234,6 +240,7 @@ class SitePipeline:
             self.done[step].set()
 
     def result(self, step):
+        self.released.set()
         self.done[step].wait()
         return self.results[step]
 
@@ -242,6 +249,7 @@ class SitePipeline:
         import signal
 
         self.stopped = True
+        self.released.set()
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
 
@@ -266,7 +274,12 @@ def pytest_collection_modifyitems(session, config, items):
     # Site tests last, in the order of the steps they wait for (stable otherwise), so the pipeline has
     # the session's first part to run and a test waits only for the steps it needs.
     order = list(SITE_STEPS)
-    items.sort(key=lambda item: max((order.index(s) for s in _needs(item)), default=-1))
+    items.sort(
+        key=lambda item: (
+            max((order.index(s) for s in _needs(item)), default=-1),
+            not _times_a_chapter(item),
+        )
+    )
     if os.environ.get("BOOK_TESTS_SERIAL") == "1" or config.option.collectonly:
         return
     # Every step runs after those before it (the student site reads the book's execution cache).
@@ -278,6 +291,23 @@ def pytest_collection_modifyitems(session, config, items):
     ]
     record_student_files_before_the_pipeline()
     _pipeline = SitePipeline(steps)
+
+
+def _times_a_chapter(item):
+    """A test of a chapter's own file (tests/test_chNN_<name>.py), where run_chapter times the chapter."""
+    return bool(re.fullmatch(r"test_ch\d\d_(?!grad)\w+\.py", item.path.name)) and (
+        "run_chapter" in getattr(item, "fixturenames", ())
+    )
+
+
+def release_site_pipeline():
+    if _pipeline is not None:
+        _pipeline.released.set()
+
+
+def pytest_runtest_setup(item):
+    if not _times_a_chapter(item):
+        release_site_pipeline()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -343,3 +373,22 @@ def student_site(built_site):
     """`make student`, once per session; returns _build/student/html (the solution-free site)."""
     assert_ok("make student", site_step("student"))
     return ROOT / "_build" / "student" / "html"
+
+
+@pytest.fixture(scope="session")
+def autograders(tmp_path_factory):
+    """`tools/make_autograder.py` once per session: the folder of every graded chapter's autograder."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("autograders")
+    assert_ok(
+        "make_autograder",
+        subprocess.run(
+            [sys.executable, "tools/make_autograder.py", "--out", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ),
+    )
+    return out

@@ -8,10 +8,7 @@ import copy
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jupytext
@@ -27,7 +24,7 @@ from test_ch01_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "01_logsumexp"
@@ -103,40 +100,11 @@ def make_class(folder: Path):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, autograders):
     base = tmp_path_factory.mktemp("ch1_class")
-    built, out = base / "autograder", base / "grades"
-    subprocess.run(
-        [sys.executable, "tools/make_autograder.py", "--out", str(built)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+    return grading_support.grade_class(
+        base, STEM, autograders, make_class, cell_timeout=60, timeout=300
     )
-    make_class(base / "submissions")
-    start = time.monotonic()
-    run = subprocess.run(
-        grade.command(
-            STEM,
-            base / "submissions",
-            autograder_dir=built,
-            out=out,
-            jobs=2,
-            timeout=300,
-            cell_timeout=60,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env={**os.environ, "TMPDIR": str(base)},
-    )
-    seconds = time.monotonic() - start
-    print(
-        f"\nchapter 1's class of {len(EXPECTED)} graded in {seconds:.1f} s\n{run.stdout[-2000:]}"
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out, seconds
 
 
 def test_the_class_gets_its_exact_points(graded):

@@ -3,7 +3,6 @@ fails them, and for every autograded question a plausible wrong answer that pass
 self-check fails them, with a message that names the mistake."""
 
 import copy
-import importlib.util
 import re
 import sys
 
@@ -11,9 +10,9 @@ import jupytext
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT, replace_solution
-from otter.test_files.exception_test import test_case as OtterTestCase
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "01_logsumexp"
@@ -68,23 +67,11 @@ WRONG_ANSWERS = [
 
 
 def hidden_cases(question):
-    path = GRADING / "tests" / f"{question}.py"
-    spec = importlib.util.spec_from_file_location(f"hidden_{question}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, [v for v in vars(module).values() if isinstance(v, OtterTestCase)]
+    return grading_support.hidden_cases(STEM, question)
 
 
 def failures(question, namespace):
-    """{test name: message} of the hidden cases that fail against the names in namespace."""
-    _, cases = hidden_cases(question)
-    failed = {}
-    for case in cases:
-        try:
-            case.call_func(namespace)
-        except Exception as error:  # noqa: BLE001 - any exception fails a test, as in otter
-            failed[case.test_func.__name__] = f"{type(error).__name__}: {error}"
-    return failed
+    return grading_support.hidden_failures(STEM, question, namespace)
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,7 @@ import copy
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jupytext
@@ -41,7 +38,7 @@ from test_ch02_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "02_alexnet_counting"
@@ -163,42 +160,12 @@ def make_class(folder: Path):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, autograders):
     base = tmp_path_factory.mktemp("ch2_class")
-    built, out = base / "autograder", base / "grades"
-    subprocess.run(
-        [sys.executable, "tools/make_autograder.py", "--out", str(built)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    make_class(base / "submissions")
-    start = time.monotonic()
     # A cell may take 90 s: the slowest (imports, timing) take ~20 s alone, ~40 s loaded.
-    run = subprocess.run(
-        grade.command(
-            STEM,
-            base / "submissions",
-            autograder_dir=built,
-            out=out,
-            jobs=2,
-            timeout=900,
-            cell_timeout=90,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        env={**os.environ, "TMPDIR": str(base)},
+    return grading_support.grade_class(
+        base, STEM, autograders, make_class, cell_timeout=90, timeout=900
     )
-    seconds = time.monotonic() - start
-    print(
-        f"\nchapter 2's class of {len(EXPECTED)} graded in {seconds:.1f} s\n"
-        f"{run.stdout[-2000:]}"
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out, seconds
 
 
 def test_the_class_gets_its_exact_points(graded):

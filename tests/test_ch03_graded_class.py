@@ -23,11 +23,8 @@ import copy
 import csv
 import io
 import json
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jupytext
@@ -42,7 +39,7 @@ from test_ch03_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "03_batchnorm_folding"
@@ -147,9 +144,8 @@ def make_class(folder: Path):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, run_chapter):
+def graded(tmp_path_factory, run_chapter, autograders):
     base = tmp_path_factory.mktemp("ch3_class")
-    built, out = base / "autograder", base / "grades"
     # Each submission runs in a temporary folder of its own, so without a shared cache every one of
     # them would train SmallNet (minutes each). The chapter's own run (shared with its other tests)
     # leaves trained weights; a copy of them is the cache every submission reads through
@@ -157,38 +153,15 @@ def graded(tmp_path_factory, run_chapter):
     cache = base / "weights"
     cache.mkdir()
     shutil.copy(run_chapter(STEM).workdir / "data" / "ch3_smallnet.pt", cache)
-    subprocess.run(
-        [sys.executable, "tools/make_autograder.py", "--out", str(built)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+    return grading_support.grade_class(
+        base,
+        STEM,
+        autograders,
+        make_class,
+        cell_timeout=CELL_TIMEOUT,
+        timeout=1500,
+        env={"DL_BOOK_DATA": str(cache)},
     )
-    make_class(base / "submissions")
-    start = time.monotonic()
-    run = subprocess.run(
-        grade.command(
-            STEM,
-            base / "submissions",
-            autograder_dir=built,
-            out=out,
-            jobs=2,
-            timeout=1500,
-            cell_timeout=CELL_TIMEOUT,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-        env={**os.environ, "TMPDIR": str(base), "DL_BOOK_DATA": str(cache)},
-    )
-    seconds = time.monotonic() - start
-    print(
-        f"\nchapter 3's class of {len(EXPECTED)} graded in {seconds:.1f} s\n"
-        f"{run.stdout[-2000:]}"
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out, seconds
 
 
 def test_the_class_gets_its_exact_points(graded):

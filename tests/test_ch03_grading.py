@@ -7,7 +7,6 @@ trained net (random BN statistics) and for the test set, then the answer cells a
 question needs."""
 
 import copy
-import importlib.util
 import re
 import sys
 
@@ -15,9 +14,9 @@ import jupytext
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT, replace_solution
-from otter.test_files.exception_test import test_case as OtterTestCase
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "03_batchnorm_folding"
@@ -298,23 +297,11 @@ WRONG_ANSWERS = [
 
 
 def hidden_cases(question):
-    path = GRADING / "tests" / f"{question}.py"
-    spec = importlib.util.spec_from_file_location(f"hidden_{question}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, [v for v in vars(module).values() if isinstance(v, OtterTestCase)]
+    return grading_support.hidden_cases(STEM, question)
 
 
 def failures(question, namespace):
-    """{test name: message} of the hidden cases that fail against the names in namespace."""
-    _, cases = hidden_cases(question)
-    failed = {}
-    for case in cases:
-        try:
-            case.call_func(namespace)
-        except Exception as error:  # noqa: BLE001 - any exception fails a test, as in otter
-            failed[case.test_func.__name__] = f"{type(error).__name__}: {error}"
-    return failed
+    return grading_support.hidden_failures(STEM, question, namespace)
 
 
 def code_cells(cells):

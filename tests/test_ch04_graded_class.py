@@ -12,11 +12,8 @@ import copy
 import csv
 import io
 import json
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jupytext
@@ -33,7 +30,7 @@ from test_ch04_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "04_receptive_field"
@@ -158,9 +155,8 @@ def make_class(folder: Path):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, run_chapter):
+def graded(tmp_path_factory, run_chapter, autograders):
     base = tmp_path_factory.mktemp("ch4_class")
-    built, out = base / "autograder", base / "grades"
     # The warm cache: the chapter's run (shared with test_ch04_receptive_field.py) trained and saved the
     # weights; the grader's kernels read them from DL_BOOK_DATA instead of training once per submission.
     data = base / "data"
@@ -170,37 +166,15 @@ def graded(tmp_path_factory, run_chapter):
         ignore=shutil.ignore_patterns("cifar*"),
     )
     assert (data / "ch4_small_convnet.pt").is_file()
-    subprocess.run(
-        [sys.executable, "tools/make_autograder.py", "--out", str(built)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+    return grading_support.grade_class(
+        base,
+        STEM,
+        autograders,
+        make_class,
+        cell_timeout=CELL_TIMEOUT,
+        timeout=600,
+        env={"DL_BOOK_DATA": str(data)},
     )
-    make_class(base / "submissions")
-    start = time.monotonic()
-    run = subprocess.run(
-        grade.command(
-            STEM,
-            base / "submissions",
-            autograder_dir=built,
-            out=out,
-            jobs=2,
-            timeout=600,
-            cell_timeout=CELL_TIMEOUT,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        env={**os.environ, "TMPDIR": str(base), "DL_BOOK_DATA": str(data)},
-    )
-    seconds = time.monotonic() - start
-    print(
-        f"\nchapter 4's class of {len(EXPECTED)} graded in {seconds:.1f} s\n{run.stdout[-2000:]}"
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out, seconds
 
 
 def test_the_class_gets_its_exact_points(graded):

@@ -21,10 +21,7 @@ import copy
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jupytext
@@ -43,7 +40,7 @@ from test_ch05_grading import (
 )
 
 sys.path.insert(0, str(ROOT / "tools"))
-import grade  # noqa: E402
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "05_fully_convolutional"
@@ -154,41 +151,11 @@ def make_class(folder: Path):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, autograders):
     base = tmp_path_factory.mktemp("ch5_class")
-    built, out = base / "autograder", base / "grades"
-    subprocess.run(
-        [sys.executable, "tools/make_autograder.py", "--out", str(built)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+    return grading_support.grade_class(
+        base, STEM, autograders, make_class, cell_timeout=CELL_TIMEOUT, timeout=1500
     )
-    make_class(base / "submissions")
-    start = time.monotonic()
-    run = subprocess.run(
-        grade.command(
-            STEM,
-            base / "submissions",
-            autograder_dir=built,
-            out=out,
-            jobs=2,
-            timeout=1500,
-            cell_timeout=CELL_TIMEOUT,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-        env={**os.environ, "TMPDIR": str(base)},
-    )
-    seconds = time.monotonic() - start
-    print(
-        f"\nchapter 5's class of {len(EXPECTED)} graded in {seconds:.1f} s\n"
-        f"{run.stdout[-2000:]}"
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out, seconds
 
 
 def test_the_class_gets_its_exact_points(graded):

@@ -17,6 +17,7 @@ import yaml
 from conftest import CHAPTERS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
+import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "05_fully_convolutional"
@@ -290,28 +291,11 @@ def run(namespace, source, where):
 
 
 def failures(question, namespace):
-    """{test name: message} of the hidden cases that fail against the names in namespace."""
-    _, cases = hidden_cases_of(question)
-    failed = {}
-    for case in cases:
-        try:
-            case.call_func(namespace)
-        except Exception as error:  # noqa: BLE001 - any exception fails a test, as in otter
-            failed[case.test_func.__name__] = f"{type(error).__name__}: {error}"
-    return failed
+    return grading_support.hidden_failures(STEM, question, namespace)
 
 
 def hidden_cases_of(question):
-    """The hidden test file of a question of this chapter (test_ch01_grading.hidden_cases reads ch1's)."""
-    import importlib.util
-
-    path = GRADING / "tests" / f"{question}.py"
-    spec = importlib.util.spec_from_file_location(f"hidden_{question}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from otter.test_files.exception_test import test_case as OtterTestCase
-
-    return module, [v for v in vars(module).values() if isinstance(v, OtterTestCase)]
+    return grading_support.hidden_cases(STEM, question)
 
 
 @pytest.fixture(scope="module")
