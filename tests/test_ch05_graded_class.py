@@ -65,8 +65,9 @@ HEADER = (
     "submission,q5a_net2,q5b_convolutionalize,q5c_proof,q5c_windows,q5_ex_coarse,"
     "q5_ex_pool,q5_ex_ratio,total,possible,note"
 )
-# The whole chapter runs in under 90 s (its budget test), so any one cell does.
-CELL_TIMEOUT = 90
+# Above the slowest cell (the timings) with two submissions and the site pipeline beside it: at 90 s
+# a correct notebook's timing cell was interrupted in a clean-clone rehearsal.
+CELL_TIMEOUT = 300
 # {submission: (points of the questions in HEADER's order, total, possible; note)}
 EXPECTED = {
     "broken": (
