@@ -517,7 +517,9 @@ def hidden_test_fragments(path):
 
     tree = ast.parse(path.read_text())
     return {
-        node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     } | {
         node.value
         for node in ast.walk(tree)

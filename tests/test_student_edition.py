@@ -387,6 +387,9 @@ def solution_lines(stem):
         # a line that the book also shows outside its solutions is not a secret
         if len(norm) < 12 or norm in public_text or re.fullmatch(r"[#`:\-*>\s]*", norm):
             continue
+        # a lone short string (a piece of a message split over lines) says nothing by itself
+        if re.fullmatch(r"""f?["'][^"']{0,20}["'],?""", norm):
+            continue
         if norm.startswith(":") and re.fullmatch(
             r":\w[\w-]*:.*", norm
         ):  # directive options
