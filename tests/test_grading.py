@@ -22,7 +22,7 @@ import jupytext
 import nbformat
 import psutil
 import pytest
-from conftest import CHAPTER_STEMS, ROOT  # noqa: E402
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "grading_fixture"
 CHAPTER = FIXTURE / "chapters" / "00_toy.md"
@@ -545,9 +545,15 @@ def test_hidden_test_search_finds_a_copied_test():
     leaked_into = nbformat.writes(
         nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(path.read_text())])
     )
-    found = {f for f in fragments if f in leaked_into}
+    found = leaked_fragments(path, leaked_into)
     assert "test_no_overflow_for_large_beta" in found
     assert any(" " in f for f in found), "no message of the test file was found"
+    # A message the chapter's self-check also prints is public; the test names around it are not.
+    shared = "fold_bn changed the layer it was given: fold a copy (copy.deepcopy)"
+    ch3 = ROOT / "grading" / "03_batchnorm_folding" / "tests" / "q3a_fold_bn.py"
+    assert shared in public_check_code("03_batchnorm_folding")
+    assert not [f for f in leaked_fragments(ch3, shared) if "fold a copy" in f]
+    assert leaked_fragments(ch3, ch3.read_text())
     assert len(hidden_test_files()) >= 4
 
 
@@ -562,5 +568,22 @@ def test_no_hidden_test_reaches_students(student_site):
         p.read_text(encoding="utf-8", errors="replace") for p in handed_out
     )
     for path in hidden_test_files():
-        leaked = sorted(f for f in hidden_test_fragments(path) if f in text)
+        leaked = leaked_fragments(path, text)
         assert not leaked, f"{path.relative_to(ROOT)} leaks to students: {leaked}"
+
+
+def leaked_fragments(path, text):
+    """The fragments of the hidden test file at path found in text. A hidden test may repeat a public
+    self-check's message (the chapter shows it to everyone); its test names never."""
+    public = public_check_code(path.parent.parent.name)
+    return sorted(
+        f
+        for f in hidden_test_fragments(path)
+        if f in text and (f.startswith("test_") or f not in public)
+    )
+
+
+def public_check_code(stem):
+    """The code the chapter shows students: its code cells with the solution regions stubbed."""
+    (notebook,) = make_student.student_notebooks([CHAPTERS / f"{stem}.md"]).values()
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
