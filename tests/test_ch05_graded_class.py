@@ -7,12 +7,17 @@ execute (plus two files that cannot be graded and cost nothing):
 * untouched -- the released notebook: 0 on every autograded question (it stops at no cell: otter runs
   every cell, and every answer raises NotImplementedError);
 * correct_mangled -- every stub's cell from the chapter, with all metadata stripped, the convolutionalize
-  cell run twice (duplicated), a cell of the student's own inserted, and a crash (raise) at the end of
-  the first cell: full marks, since a failing cell does not stop the grading;
+  cell run twice (duplicated), a cell of the student's own inserted, the two timing cells deleted (the
+  later cells that report the timings then fail), and a crash (raise) at the end of the first cell:
+  full marks, since a failing cell does not stop the grading;
 * wrong_forged -- a plausible wrong answer for every question (each passes its public self-check:
   tests/test_ch05_grading.py), every self-check cell forged to print PASSED, two independent cells
-  swapped, the figure's cell deleted, and an endless loop before `def smallest_side(` in its cell: the
-  loop is interrupted at the cell limit and the rest is graded; a forged check earns nothing.
+  swapped, the figure's cell and the timing cells deleted, and an endless loop before
+  `def smallest_side(` in its cell: the loop is interrupted at the cell limit and the rest is graded; a
+  forged check earns nothing.
+
+No hidden test needs the timings, and without them no cell takes more than ~10 s alone, so the cell
+limit (the endless loop's cost) can be short.
 
 The points follow from otter's rule (a question's points are shared equally among its test cases) and
 from which hidden cases each wrong answer fails (tests/test_ch05_grading.py shows them one by one)."""
@@ -65,9 +70,10 @@ HEADER = (
     "submission,q5a_net2,q5b_convolutionalize,q5c_proof,q5c_windows,q5_ex_coarse,"
     "q5_ex_pool,q5_ex_ratio,total,possible,note"
 )
-# Above the slowest cell (the timings) with two submissions and the site pipeline beside it: at 90 s
-# a correct notebook's timing cell was interrupted in a clean-clone rehearsal.
-CELL_TIMEOUT = 300
+# The slowest cell left (the setup's imports) takes ~9 s alone; with the timing cells in (34 s alone), a
+# correct notebook's timing cell was interrupted at 90 s in a clean-clone rehearsal.
+CELL_TIMEOUT = 60
+TIMING_CELLS = ("REPEATS = ", "TIMING_SIZES = ")
 # {submission: (points of the questions in HEADER's order, total, possible; note)}
 EXPECTED = {
     "broken": (
@@ -113,6 +119,11 @@ def index_of(notebook, fragment):
     return index
 
 
+def without_timings(notebook):
+    for fragment in TIMING_CELLS:
+        del notebook.cells[index_of(notebook, fragment)]
+
+
 def make_class(folder: Path):
     folder.mkdir()
     subs = {"untouched": student()}
@@ -120,6 +131,7 @@ def make_class(folder: Path):
     mangled = with_answers(student())
     setup = mangled.cells[index_of(mangled, "# Setup.")]
     setup.source += '\nraise RuntimeError("a crash at the end of the first cell")'
+    without_timings(mangled)
     twice = index_of(mangled, "def convolutionalize(")
     duplicate = copy.deepcopy(mangled.cells[twice])
     duplicate.id = f"{duplicate.id}-again"
@@ -142,6 +154,7 @@ def make_class(folder: Path):
     pool = index_of(wrong, "class PooledNet(")  # swapped with the exercise's statement
     wrong.cells[pool - 1], wrong.cells[pool] = wrong.cells[pool], wrong.cells[pool - 1]
     del wrong.cells[index_of(wrong, "import matplotlib.pyplot as plt")]
+    without_timings(wrong)
     subs["wrong_forged"] = wrong
 
     for name, notebook in subs.items():
