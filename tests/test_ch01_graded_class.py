@@ -102,8 +102,9 @@ def make_class(folder: Path):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, autograders):
     base = tmp_path_factory.mktemp("ch1_class")
+    # A cell may take 30 s (the endless loop's cost): the slowest, the setup's imports, takes ~3 s alone.
     return grading_support.grade_class(
-        base, STEM, autograders, make_class, cell_timeout=60, timeout=300
+        base, STEM, autograders, make_class, cell_timeout=30, timeout=300
     )
 
 
