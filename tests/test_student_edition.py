@@ -177,7 +177,7 @@ def test_readme_links_open_the_student_notebook(stem):
 # Stubs stop the notebook; solutions pass
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
-def test_student_notebook_stops_at_first_stub(stem, tmp_path):
+def test_student_notebook_stops_at_first_stub(stem, tmp_path, run_chapter, monkeypatch):
     found = regions(stem)
     if not found:
         pytest.skip(f"{stem} has no solution regions yet")
@@ -190,6 +190,7 @@ def test_student_notebook_stops_at_first_stub(stem, tmp_path):
     assert stub_cells, (
         f"student/{stem}.ipynb has {len(found)} marked regions but no stub"
     )
+    reuse_trained_weights(stem, run_chapter, tmp_path, monkeypatch)
     outcome = execute_until_error(notebook, tmp_path)
     assert_stops_at(
         notebook.cells,
@@ -198,6 +199,15 @@ def test_student_notebook_stops_at_first_stub(stem, tmp_path):
         [r.todo for r in found],
         f"student/{stem}.ipynb",
     )
+
+
+def reuse_trained_weights(stem, run_chapter, tmp_path, monkeypatch):
+    """The weights a chapter trains are cached in DL_BOOK_DATA: point it at a copy of those of the
+    chapter's own run (the fixture runs each chapter once per session) instead of training again."""
+    data = run_chapter(stem).workdir / "data"
+    if data.is_dir():
+        shutil.copytree(data, tmp_path / "data")
+        monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path / "data"))
 
 
 def probe_stubs(notebook, found, stem, workdir):
@@ -247,12 +257,7 @@ def test_every_stub_stops_the_solved_notebook(stem, tmp_path, run_chapter, monke
     found = regions(stem)
     if not found:
         pytest.skip(f"{stem} has no solution regions yet")
-    # The weights a chapter trains are cached in DL_BOOK_DATA: reuse a copy of those of its own run
-    # (the fixture runs each chapter once per session) instead of training again.
-    data = run_chapter(stem).workdir / "data"
-    if data.is_dir():
-        shutil.copytree(data, tmp_path / "data")
-        monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path / "data"))
+    reuse_trained_weights(stem, run_chapter, tmp_path, monkeypatch)
     notebook = jupytext.read(CHAPTERS / f"{stem}.md")
     outcomes = probe_stubs(notebook, found, stem, tmp_path)
     assert [region for region, _ in outcomes] == found
