@@ -16,6 +16,7 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 CHAPTER_STEMS = sorted(p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.md"))
+SESSION_START = time.monotonic()
 
 
 def glued_values(notebook):
@@ -201,6 +202,7 @@ class SitePipeline:
         self.released = threading.Event()
         self.done = {step: threading.Event() for step in steps}
         self.results = {}
+        self.timeline = []  # (step, seconds after the session began it started, seconds it took)
         self.process = None
         self.stopped = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -221,6 +223,7 @@ class SitePipeline:
                     tempfile.TemporaryFile("w+") as out,
                     tempfile.TemporaryFile("w+") as err,
                 ):
+                    began = time.monotonic()
                     self.process = subprocess.Popen(
                         SITE_STEPS[step][0](),
                         cwd=ROOT,
@@ -230,6 +233,9 @@ class SitePipeline:
                         start_new_session=True,
                     )
                     code = self.process.wait()
+                    self.timeline.append(
+                        (step, began - SESSION_START, time.monotonic() - began)
+                    )
                     out.seek(0)
                     err.seek(0)
                     self.results[step] = subprocess.CompletedProcess(
@@ -308,6 +314,16 @@ def release_site_pipeline():
 def pytest_runtest_setup(item):
     if not _times_a_chapter(item):
         release_site_pipeline()
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Where the suite's time goes: is the pipeline or the main thread the longer path?
+    if _pipeline is not None and _pipeline.timeline:
+        steps = ", ".join(
+            f"{step} at {start:.0f} s for {took:.0f} s"
+            for step, start, took in _pipeline.timeline
+        )
+        terminalreporter.write_line(f"site pipeline: {steps}")
 
 
 def pytest_sessionfinish(session, exitstatus):
