@@ -1,6 +1,16 @@
 """Chapter 1 graded for real: a class made from its student notebook, graded in one `tools/grade.py` run
 against the hidden tests in grading/01_logsumexp, gets exactly the expected points.
 
+* untouched -- the released notebook: every answer raises NotImplementedError, 0 on every question;
+* correct_mangled -- every stub's cell from the chapter, all metadata and cell ids stripped, nu's cell
+  duplicated, a cell of the student's own inserted, and a crash (raise) at the end of the first cell,
+  after its definitions: full marks, since a failing cell does not stop the grading;
+* wrong_forged -- a plausible wrong answer to every question, every self-check cell forged to print
+  PASSED, a figure's cell deleted, smooth_min's cell swapped with the text before it, and an endless
+  loop after the definition in grad_nu's cell: the loop is interrupted at the cell limit and the later
+  questions are still graded (softmax_limit's partial points); a forged check earns nothing;
+* broken.ipynb (not valid JSON) and notes.txt (not a notebook): a row each with the reason.
+
 The points follow from otter's rule (a question's points are shared equally among its test cases) and
 from which hidden cases each wrong answer fails (tests/test_ch01_grading.py shows those one by one)."""
 
@@ -15,6 +25,7 @@ import jupytext
 import nbformat
 import pytest
 from conftest import CHAPTERS, ROOT, replace_solution
+from nbformat import v4
 from test_ch01_grading import (
     ONLY_ZERO_REFUSED,  # noqa: F401 - the same wrong answers
     SECOND_DIMENSION,
@@ -30,16 +41,21 @@ import make_student  # noqa: E402
 STEM = "01_logsumexp"
 FUNCTIONS = ("nu", "grad_nu", "softmax_limit", "smooth_min")
 HEADER = "submission,q1a_nu,q1a_proof,q1b_proof,q1b_grad,q1c_proof,q1c_limit,q1_ex_min,total,possible,note"
-# {submission: points of q1a_nu, (written), (written), q1b_grad, (written), q1c_limit, q1_ex_min, total}
+INTERRUPTED = "1 cell(s) interrupted after CELL_TIMEOUT"
+# {submission: (points of q1a_nu, (written), (written), q1b_grad, (written), q1c_limit, q1_ex_min,
+#  total, possible; note)}
 EXPECTED = {
-    "correct": "2,,,2,,2,1,7",
-    "forged_checks": "2,,,0,,2,1,5",  # wrong_grad with every self-check printing PASSED
-    "stripped": "2,,,2,,2,1,7",
-    "untouched": "0,,,0,,0,0,0",
-    "wrong_grad": "2,,,0,,2,1,5",  # fails all three cases
-    "wrong_limit": "2,,,2,,1.33333,1,6.33333",  # fails 1 of 3 cases
-    "wrong_min": "2,,,2,,2,0,6",  # fails both cases
-    "wrong_nu": "1.33333,,,2,,2,1,6.33333",  # fails 1 of 3 cases
+    "broken": (
+        "0,,,0,,0,0,0,7",
+        "not a valid notebook (NotJSONError: Notebook does not appear to be JSON: "
+        "'{\"cells\": [oops')",
+    ),
+    "correct_mangled": ("2,,,2,,2,1,7,7", ""),
+    "notes": ("0,,,0,,0,0,0,7", "not a notebook (.ipynb): notes.txt"),
+    "untouched": ("0,,,0,,0,0,0,7", ""),
+    # nu fails 1 of 3 cases, grad_nu 3 of 3, softmax_limit 1 of 3, smooth_min 2 of 2; the total is the
+    # sum of the rounded points
+    "wrong_forged": ("1.33333,,,0,,1.33333,0,2.66666,7", INTERRUPTED),
 }
 PROOF = "By the sandwich k <= sum <= n, divide the logs by beta and let beta grow."
 
@@ -72,31 +88,56 @@ def with_answers(notebook, wrong=()):
     return notebook
 
 
+def index_of(notebook, fragment):
+    (index,) = [i for i, c in enumerate(notebook.cells) if fragment in c.source]
+    return index
+
+
 def make_class(folder: Path):
     folder.mkdir()
-    subs = {
-        "untouched": student(),
-        "correct": with_answers(student()),
-        "wrong_nu": with_answers(student(), [("nu", SHIFT_BY_BETA_MAX)]),
-        "wrong_grad": with_answers(student(), [("grad_nu", SOFTMAX_WITHOUT_BETA)]),
-        "wrong_limit": with_answers(
-            student(), [("softmax_limit", TIES_WITH_A_TOLERANCE)]
-        ),
-        "wrong_min": with_answers(student(), [("smooth_min", SECOND_DIMENSION)]),
-    }
-    forged = copy.deepcopy(subs["wrong_grad"])
-    for cell in forged.cells:
-        if cell.source.startswith("# Self-check"):
-            cell.source = 'print("PASSED: all checks")'
-    subs["forged_checks"] = forged
-    stripped = json.loads(nbformat.writes(subs["correct"]))
+    subs = {"untouched": student()}
+
+    mangled = with_answers(student())
+    setup = mangled.cells[index_of(mangled, "# Setup.")]
+    setup.source += '\nraise RuntimeError("a crash at the end of the first cell")'
+    twice = index_of(mangled, "def nu(")
+    duplicate = copy.deepcopy(mangled.cells[twice])
+    duplicate.id = f"{duplicate.id}-again"
+    mangled.cells.insert(twice + 1, duplicate)
+    mangled.cells.insert(twice, v4.new_code_cell('print("my own notes")'))
+    stripped = json.loads(nbformat.writes(mangled))
     stripped["metadata"] = {}
     for cell in stripped["cells"]:
         cell["metadata"] = {}
         cell.pop("id", None)
+
+    wrong = with_answers(
+        student(),
+        [
+            ("nu", SHIFT_BY_BETA_MAX),
+            ("grad_nu", SOFTMAX_WITHOUT_BETA),
+            ("softmax_limit", TIES_WITH_A_TOLERANCE),
+            ("smooth_min", SECOND_DIMENSION),
+        ],
+    )
+    for cell in wrong.cells:
+        if cell.source.startswith("# Self-check"):
+            cell.source = 'print("PASSED: all checks")'
+    wrong.cells[index_of(wrong, "def grad_nu(")].source += "\n\nwhile True:\n    pass\n"
+    del wrong.cells[index_of(wrong, "fig, axes = plt.subplots(1, 2")]
+    smooth = index_of(wrong, "def smooth_min(")
+    assert wrong.cells[smooth - 1].cell_type == "markdown"
+    wrong.cells[smooth - 1], wrong.cells[smooth] = (
+        wrong.cells[smooth],
+        wrong.cells[smooth - 1],
+    )
+    subs["wrong_forged"] = wrong
+
     for name, notebook in subs.items():
         (folder / f"{name}.ipynb").write_text(nbformat.writes(notebook))
-    (folder / "stripped.ipynb").write_text(json.dumps(stripped))
+    (folder / "correct_mangled.ipynb").write_text(json.dumps(stripped))
+    (folder / "broken.ipynb").write_text('{"cells": [oops')
+    (folder / "notes.txt").write_text("my answers are in the notebook")
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +153,13 @@ def test_the_class_gets_its_exact_points(graded):
     out, _ = graded
     rows = list(csv.reader(io.StringIO((out / f"{STEM}.csv").read_text())))
     assert rows[0] == HEADER.split(",")
-    got = {row[0]: (",".join(row[1:-2]), row[-2], row[-1]) for row in rows[1:]}
-    assert got == {name: (points, "7", "") for name, points in EXPECTED.items()}
+    got = {row[0]: (",".join(row[1:-1]), row[-1]) for row in rows[1:]}
+    assert got == EXPECTED
 
 
 def test_feedback_names_the_mistake(graded):
     out, _ = graded
-    feedback = (out / STEM / "feedback" / "wrong_nu.md").read_text()
+    feedback = (out / STEM / "feedback" / "wrong_forged.md").read_text()
     assert "shift by the largest exponent max(beta x)" in feedback
     assert "def test_" not in feedback, "the feedback shows hidden test code"
     untouched = (out / STEM / "feedback" / "untouched.md").read_text()
@@ -129,6 +170,6 @@ def test_proofs_are_collected_for_grading_by_hand(graded):
     out, _ = graded
     for question in ("q1a_proof", "q1b_proof", "q1c_proof"):
         text = (out / STEM / "written" / f"{question}.md").read_text()
-        assert text.count(PROOF) == 7, (
-            f"{question}: expected the proofs of the 7 answered notebooks"
+        assert text.count(PROOF) == 2, (
+            f"{question}: expected the proofs of the 2 answered notebooks"
         )
