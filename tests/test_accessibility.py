@@ -80,6 +80,25 @@ def test_the_audit_finds_planted_violations(tmp_path):
     } <= rules
 
 
+def test_code_contrast_is_audited_once_per_token_class_and_setting(tmp_path):
+    """The audit drops repeated code tokens (same class, same setting) before axe runs; a faint token
+    class that first appears late, and a token class repeated where other CSS makes it faint, are still
+    found."""
+    tokens = '<span class="n">ok</span> ' * 50
+    (tmp_path / "code.html").write_text(
+        '<!doctype html><html lang="en"><head><title>t</title><style>'
+        "pre{background:#fff} .n{color:#000} .faint{color:#ccc} .hll .n{color:#ccc}"
+        '</style></head><body><main><div class="cell_input"><div class="highlight"><pre>'
+        f'{tokens}<span class="faint">late</span> <span class="hll"><span class="n">faint</span></span>'
+        "</pre></div></div></main></body></html>"
+    )
+    (entry,) = a11y.audit_one("planted", str(tmp_path), "desktop", "light")
+    assert entry["code_token_repeats_dropped"] == 49
+    (contrast,) = [v for v in entry["violations"] if v["rule"] == "color-contrast"]
+    assert contrast["nodes"] == 2
+    assert sorted(contrast["targets"]) == [".faint", ".hll > .n"]
+
+
 # ------------------------------------------------------------------------------------------------
 # Keyboard and screen readers, on a chapter page of the reader's site.
 
