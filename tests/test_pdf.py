@@ -129,16 +129,9 @@ def test_latex_logs_are_clean(built_pdf):
         assert not re.search(
             r"LaTeX Warning: (Reference|Citation) .* undefined", text
         ), f"{log.name}: undefined"
-        # A student handout's table of placeholders (‹chN_name›, values removed) may overflow; known
-        # defect, listed in the closing note of issue 10. Anything else must fit.
         too_wide = [
             float(w)
-            for w, shown in re.findall(
-                r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*\n([^\n]*)", text
-            )
-            if not (
-                log.parent.name == "latex" and "student" in log.parts and "‹" in shown
-            )
+            for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)
         ]
         assert all(w < 30 for w in too_wide), (
             f"{log.name}: a line runs {max(too_wide)}pt off the page"
