@@ -10,7 +10,7 @@ from conftest import execution_error, replace_solution
 
 STEM = "05_fully_convolutional"
 MD = Path(__file__).resolve().parent.parent / "chapters" / f"{STEM}.md"
-BUDGET_SECONDS = 90
+BUDGET_SECONDS = 120  # 73 s in CI; 79-92 s on the 2-core machine of the rehearsals
 
 # Independent of the chapter: Net1's layers as (C_in, C_out, k) and its classifier as (n_in, n_out).
 CONVS = [(3, 64, 7), (64, 192, 3), (192, 384, 3), (384, 256, 3), (256, 256, 3)]
