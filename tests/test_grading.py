@@ -191,6 +191,9 @@ def make_class(folder: Path, out: Path) -> dict:
             f"open({str(out / (STEM + '.csv'))!r}, 'w').write('vandal,9,9,,99,3.5,\\n')\n"
             f"open({str(feedback / 'correct.md')!r}, 'w').write('you got 0')\n"
             f"open({str(feedback / 'planted.md')!r}, 'w').write('planted')\n"
+            # and reports its kernel's thread limit (test_kernels_share_the_cores)
+            f"open({str(out.parent / 'kernel_threads.txt')!r}, 'w')"
+            ".write(os.environ.get('OMP_NUM_THREADS', 'unset'))\n"
             "for up in range(1, 8):\n"
             "    try:\n"
             "        open('../' * up + 'vandal.txt', 'w').write('x')\n"
@@ -266,7 +269,10 @@ def graded(tmp_path_factory):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "TMPDIR": str(tmp)},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"},
+            "TMPDIR": str(tmp),
+        },
         timeout=900,
     )
     seconds = time.monotonic() - start
@@ -337,6 +343,13 @@ def test_a_submission_cannot_write_the_gradebook(graded):
     assert "vandal,9,9" not in (graded["out"] / f"{STEM}.csv").read_text()
     assert not (feedback / "planted.md").exists()
     assert (feedback / "correct.md").read_text().count("2 / 2 points") == 1
+
+
+def test_kernels_share_the_cores(graded):
+    # JOBS kernels each starting one PyTorch thread per core would contend for the cores
+    threads = max(1, (os.cpu_count() or 1) // JOBS)
+    assert (graded["base"] / "kernel_threads.txt").read_text() == str(threads)
+    assert f"OMP_NUM_THREADS={threads})" in graded["run"].stdout
 
 
 def test_nothing_is_left_behind(graded):

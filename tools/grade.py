@@ -16,6 +16,9 @@ How a submission runs (see instructors.md for what this isolates and what it doe
   most JOBS at a time; the child starts a session of its own and runs otter's non-container grader
   (`otter.run.main`, what `otter run` does) in a fresh temporary folder that holds only that submission
   (nbformat-checked, kernelspec reset to python3, nothing else changed) and the autograder;
+* each kernel gets an equal share of the cores: OMP_NUM_THREADS = cores // JOBS (at least 1) unless
+  OMP_NUM_THREADS is already set. PyTorch otherwise starts one thread per core in every kernel; with
+  two kernels contending for two cores, a chapter 3 submission took 73 s instead of 52 s;
 * every notebook cell may run CELL_TIMEOUT seconds, then it is interrupted and the next cell runs
   (otter has no timeout: nbclient's defaults are set in the child). otter's own last cell, which runs the
   hidden tests, has no cell limit: the whole submission may take TIMEOUT seconds, then the child's
@@ -338,6 +341,11 @@ def _lines(path: Path) -> list:
         return []
 
 
+def kernel_threads(jobs: int) -> int:
+    """Threads per kernel when `jobs` kernels share this machine's cores."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
 def run_all(subs, questions, autograder, jobs, timeout) -> None:
     """Grade the notebooks, at most `jobs` at a time; every child is waited for or killed."""
     pending = [s for s in subs if s.notebook is not None]
@@ -533,11 +541,13 @@ def grade(args) -> int:
     for sub in subs:
         sub.notebook, sub.note = read_submission(sub.path)
     set_cell_timeout(args.cell_timeout)
+    os.environ.setdefault("OMP_NUM_THREADS", str(kernel_threads(args.jobs)))
 
     begin = time.monotonic()
     print(
         f"grading {len(subs)} files of {stem} with {args.jobs} jobs "
-        f"(TIMEOUT={args.timeout:g} s, CELL_TIMEOUT={args.cell_timeout:g} s)",
+        f"(TIMEOUT={args.timeout:g} s, CELL_TIMEOUT={args.cell_timeout:g} s, "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']})",
         flush=True,
     )
     run_all(subs, questions, autograder, args.jobs, args.timeout)
