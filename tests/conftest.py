@@ -278,11 +278,14 @@ def pytest_collection_modifyitems(session, config, items):
     if not needed:
         return
     # Site tests last, in the order of the steps they wait for (stable otherwise), so the pipeline has
-    # the session's first part to run and a test waits only for the steps it needs.
+    # the session's first part to run and a test waits only for the steps it needs. Before them, the
+    # graded classes: each grades two submissions at a time, so they go faster once the pipeline's
+    # chapter executions no longer compete for the cores.
     order = list(SITE_STEPS)
     items.sort(
         key=lambda item: (
             max((order.index(s) for s in _needs(item)), default=-1),
+            _grades_a_class(item),
             not _times_a_chapter(item),
         )
     )
@@ -304,6 +307,11 @@ def _times_a_chapter(item):
     return bool(re.fullmatch(r"test_ch\d\d_(?!grad)\w+\.py", item.path.name)) and (
         "run_chapter" in getattr(item, "fixturenames", ())
     )
+
+
+def _grades_a_class(item):
+    """A test of a whole class graded in parallel (the `graded` fixture of the class tests)."""
+    return "graded" in getattr(item, "fixturenames", ())
 
 
 def release_site_pipeline():

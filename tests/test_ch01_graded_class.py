@@ -3,12 +3,13 @@ against the hidden tests in grading/01_logsumexp, gets exactly the expected poin
 
 * untouched -- the released notebook: every answer raises NotImplementedError, 0 on every question;
 * correct_mangled -- every stub's cell from the chapter, all metadata and cell ids stripped, nu's cell
-  duplicated, a cell of the student's own inserted, and a crash (raise) at the end of the first cell,
-  after its definitions: full marks, since a failing cell does not stop the grading;
+  duplicated, a cell of the student's own inserted, a crash (raise) at the end of the first cell, after
+  its definitions, and an endless loop after the definition in grad_nu's cell: full marks, since a
+  failing cell does not stop the grading, and the loop is interrupted at the cell limit while the later
+  questions are still graded;
 * wrong_forged -- a plausible wrong answer to every question, every self-check cell forged to print
-  PASSED, a figure's cell deleted, smooth_min's cell swapped with the text before it, and an endless
-  loop after the definition in grad_nu's cell: the loop is interrupted at the cell limit and the later
-  questions are still graded (softmax_limit's partial points); a forged check earns nothing;
+  PASSED, a figure's cell deleted and smooth_min's cell swapped with the text before it: partial
+  points; a forged check earns nothing;
 * broken.ipynb (not valid JSON) and notes.txt (not a notebook): a row each with the reason.
 
 The points follow from otter's rule (a question's points are shared equally among its test cases) and
@@ -50,12 +51,12 @@ EXPECTED = {
         "not a valid notebook (NotJSONError: Notebook does not appear to be JSON: "
         "'{\"cells\": [oops')",
     ),
-    "correct_mangled": ("2,,,2,,2,1,7,7", ""),
+    "correct_mangled": ("2,,,2,,2,1,7,7", INTERRUPTED),
     "notes": ("0,,,0,,0,0,0,7", "not a notebook (.ipynb): notes.txt"),
     "untouched": ("0,,,0,,0,0,0,7", ""),
     # nu fails 1 of 3 cases, grad_nu 3 of 3, softmax_limit 1 of 3, smooth_min 2 of 2; the total is the
     # sum of the rounded points
-    "wrong_forged": ("1.33333,,,0,,1.33333,0,2.66666,7", INTERRUPTED),
+    "wrong_forged": ("1.33333,,,0,,1.33333,0,2.66666,7", ""),
 }
 PROOF = "By the sandwich k <= sum <= n, divide the logs by beta and let beta grow."
 
@@ -105,6 +106,11 @@ def make_class(folder: Path):
     duplicate.id = f"{duplicate.id}-again"
     mangled.cells.insert(twice + 1, duplicate)
     mangled.cells.insert(twice, v4.new_code_cell('print("my own notes")'))
+    # the loop costs the cell limit: in the first submission graded (name order), the other worker
+    # grades the other two meanwhile
+    mangled.cells[
+        index_of(mangled, "def grad_nu(")
+    ].source += "\n\nwhile True:\n    pass\n"
     stripped = json.loads(nbformat.writes(mangled))
     stripped["metadata"] = {}
     for cell in stripped["cells"]:
@@ -123,7 +129,6 @@ def make_class(folder: Path):
     for cell in wrong.cells:
         if cell.source.startswith("# Self-check"):
             cell.source = 'print("PASSED: all checks")'
-    wrong.cells[index_of(wrong, "def grad_nu(")].source += "\n\nwhile True:\n    pass\n"
     del wrong.cells[index_of(wrong, "fig, axes = plt.subplots(1, 2")]
     smooth = index_of(wrong, "def smooth_min(")
     assert wrong.cells[smooth - 1].cell_type == "markdown"

@@ -10,12 +10,14 @@ Three submissions execute the chapter (it costs about a minute each), so the mut
 
 * untouched -- the released notebook: every stub raises, 0 on every question;
 * correct_stripped -- every stub's cell from the chapter, all metadata stripped, fold_bn's cell
-  duplicated, a cell of its own inserted, and a crash (raise) at the end of the first code cell, after
-  its definitions: full marks;
+  duplicated, a cell of its own inserted, a crash (raise) at the end of the first code cell, after its
+  definitions, and an endless loop after the definition in fold_bn_into_next's cell (interrupted at the
+  cell time limit; the function is defined, so it is graded): full marks;
 * wrong_forged -- a plausible wrong answer to every question, every self-check cell forged to print
-  PASSED, two independent cells swapped, the timing cell deleted, and an endless loop after the
-  definition in fold_bn_into_next's cell (interrupted at the cell time limit; the function is defined,
-  so its wrong answer is graded): 2 + 1 + 0.5 + 1 of 8;
+  PASSED, two independent cells swapped and the timing cell deleted: 2 + 1 + 0.5 + 1 of 8;
+
+The loop is in the first submission graded (they go in name order), so the other worker grades the two
+others meanwhile.
 * not_json.ipynb (not valid JSON) and notes.txt (not a notebook): a row each with the reason.
 """
 
@@ -56,16 +58,16 @@ HEADER = (
 )
 INTERRUPTED = "1 cell(s) interrupted after CELL_TIMEOUT"
 EXPECTED = {  # {submission: (points of the six questions, total, note)}
-    "correct_stripped": (",3,2,1,,2", "8", ""),
+    "correct_stripped": (",3,2,1,,2", "8", INTERRUPTED),
     "not_json": (",0,0,0,,0", "0", "not a valid notebook (NotJSONError: "),
     "notes": (",0,0,0,,0", "0", "not a notebook (.ipynb): notes.txt"),
     "untouched": (",0,0,0,,0", "0", ""),
-    "wrong_forged": (",2,1,0.5,,1", "4.5", INTERRUPTED),
+    "wrong_forged": (",2,1,0.5,,1", "4.5", ""),
 }
 PROOF = "Per channel BN is s z + (beta - s mu); substitute z = W x + b."
-# seconds: the slowest cell (loading the test set) takes ~7 s alone, so 60 s leaves room for a machine
-# several times slower; the limit is also what the endless loop costs.
-CELL_TIMEOUT = 60
+# seconds: the slowest cell (loading the test set: decoding 10,000 JPEGs) takes ~9 s alone, so 40 s
+# leaves room for a machine four times slower; the limit is also what the endless loop costs.
+CELL_TIMEOUT = 40
 
 
 def chapter_cell(name, wrong=None):
@@ -117,6 +119,8 @@ def make_class(folder: Path):
         index_of(correct, "def fold_net("),
         nbformat.v4.new_code_cell("print('my own scratch cell')"),
     )
+    next_cell = correct.cells[index_of(correct, "def fold_bn_into_next(")]
+    next_cell.source += "\n\nwhile True:  # a test loop left behind\n    pass\n"
     stripped = json.loads(nbformat.writes(correct))
     stripped["metadata"] = {}
     for cell in stripped["cells"]:
@@ -127,8 +131,6 @@ def make_class(folder: Path):
     for cell in wrong.cells:
         if cell.source.startswith("# Self-check"):
             cell.source = 'print("PASSED: all checks")'
-    next_cell = wrong.cells[index_of(wrong, "def fold_bn_into_next(")]
-    next_cell.source += "\n\nwhile True:  # a test loop left behind\n    pass\n"
     del wrong.cells[index_of(wrong, "def seconds_once(")]  # the timing cell
     a, b = (
         index_of(wrong, "def variance_conventions("),
