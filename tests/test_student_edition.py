@@ -12,6 +12,7 @@ import ast
 import copy
 import html
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -592,6 +593,28 @@ def test_malformed_markers_get_a_clear_error(source, message):
         make_student.stub_source(source, "chapter.md, cell 3")
 
 
+def test_an_argument_that_answers_a_written_question_is_left_out(tmp_path):
+    """A markdown cell outside the solutions marked `answers_question` (the book's own proof of what a
+    written question asks) becomes a note in the student edition; the cells around it stay."""
+    chapter = tmp_path / "09_demo.md"
+    front_matter = TEMPLATE.read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n---"
+    chapter.write_text(
+        f"{front_matter}\n\n# Demo\n\n### A stronger theorem\n\n"
+        '+++ {"answers_question": "q9_proof"}\n\n'
+        "The secret argument: divide by beta.\n\n+++\n\nA check follows.\n",
+        encoding="utf-8",
+    )
+    notebook = make_student.student_notebooks([chapter])[chapter]
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "secret argument" not in text
+    assert "argues what question `q9_proof` asks you to show" in text
+    assert "### A stronger theorem" in text and "A check follows." in text
+    assert "answers_question" not in json.dumps([c.metadata for c in notebook.cells])
+    assert "The secret argument" in make_student.solution_prose(
+        chapter
+    )  # for leak tests
+
+
 def test_template_student_version(tmp_path):
     notebook = make_student.student_notebooks([TEMPLATE])[TEMPLATE]
     text = "\n".join(cell.source for cell in notebook.cells)
@@ -648,6 +671,14 @@ def test_references_to_removed_labels_become_text():
     assert (
         make_student.unlink_removed_labels(text, {"fig-ch9-sol", "ch9-sol-eq"})
         == "See Figure, the solution and {ref}`ch9-kept`, this."
+    )
+    # a kept code cell's figure appears when the cell runs: it is "the figure", not "the solution"
+    text = "{numref}`fig-ch9-run` shows it. As in {numref}`fig-ch9-run`, and {ref}`ch9-sol-eq`."
+    assert (
+        make_student.unlink_removed_labels(
+            text, {"fig-ch9-run", "ch9-sol-eq"}, {"fig-ch9-run"}
+        )
+        == "The figure shows it. As in the figure, and the solution."
     )
 
 

@@ -13,6 +13,8 @@ or a `{solution}` directive. The student edition
 
 * replaces each marked code region by `raise NotImplementedError("<the TODO text>")` at the marker's
   indentation, so the signature, the TODO comment and the code around the region stay;
+* replaces a markdown cell outside the solutions whose metadata says `answers_question: <question>` (an
+  argument in the book's own text that would answer a written question) by a one-line note;
 * removes solution prose; a solution's code cells stay (stubbed) when they hold a marked region, and are
   dropped otherwise (a cell inside a solution without markers is all answer);
 * keeps every other cell, the self-checks included, and stores no outputs;
@@ -298,26 +300,29 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
     return "\n".join(out), count
 
 
-def unlink_removed_labels(text: str, removed: set) -> str:
-    """References to labels that the student edition does not have become plain text."""
+def unlink_removed_labels(text: str, removed: set, figures=frozenset()) -> str:
+    """References to labels that the student edition does not have become plain text: "the figure" for
+    the labels in `figures` (a code cell's figure, shown once the cell has run), "the solution" for the
+    rest; capitalised at the start of a sentence."""
     if not removed:
         return text
 
     def role(match):
         body = match.group("body")
         explicit = re.match(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", body, re.S)
-        target = explicit.group("target") if explicit else body
-        if target.strip() not in removed:
+        target = (explicit.group("target") if explicit else body).strip()
+        if target not in removed:
             return match.group(0)
-        if explicit:
-            return (
-                explicit.group("title")
-                .replace("%s", "")
-                .replace("{number}", "")
-                .strip()
-                or "the solution"
-            )
-        return "the solution"
+        title = (
+            explicit.group("title").replace("%s", "").replace("{number}", "").strip()
+            if explicit
+            else ""
+        )
+        if title:
+            return title
+        words = "the figure" if target in figures else "the solution"
+        before = match.string[: match.start()].rstrip()
+        return words.capitalize() if not before or before[-1] in ".!?:" else words
 
     text = re.sub(r"\{(?:ref|numref|eq|prf:ref|doc)\}`(?P<body>[^`]+)`", role, text)
     text = re.sub(
@@ -334,12 +339,19 @@ def removed_labels_of(chapter_texts):
     for _, removed_prose, notebook in chapter_texts:
         for pattern in LABEL_DEFS:
             removed.update(m.group("label") for m in pattern.finditer(removed_prose))
-        for cell in notebook.cells:
-            if cell.cell_type == "code":
-                name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
-                if name:
-                    removed.add(name)
+        removed.update(code_figure_labels_of([notebook]))
     return removed
+
+
+def code_figure_labels_of(notebooks):
+    """Labels of the figures that code cells make (mystnb figure metadata)."""
+    return {
+        cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+        for notebook in notebooks
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+    }
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -370,7 +382,9 @@ def solution_prose(md_path: Path) -> str:
     notebook = jupytext.read(md_path)
     in_solution, removed = False, []
     for cell in notebook.cells:
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS):
+            removed.append(cell.source)
+        elif cell.cell_type == "markdown":
             _, gone, in_solution = split_solution_prose(cell.source, in_solution)
             removed.append(gone)
     return "\n".join(removed)
@@ -385,6 +399,15 @@ def _rel(path: Path):
 
 
 WRITTEN = "written_answer"  # markdown cell metadata: this cell is the answer to a written question
+# markdown cell metadata: this cell, outside the solutions, argues what a written question asks for
+ANSWERS = "answers_question"
+
+
+def answers_note(question: str) -> str:
+    return (
+        f"*(Here the book argues what question `{question}` asks you to show; the student "
+        "edition leaves it out.)*"
+    )
 
 
 def answer_cell_source(question: str) -> str:
@@ -417,6 +440,13 @@ def _transform(md_path: Path):
             new = copy.deepcopy(cell)
             del new.metadata[WRITTEN]
             new.source = answer_cell_source(cell.metadata[WRITTEN])
+            cells.append(new)
+            continue
+        if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS):
+            removed_prose.append(cell.source)
+            new = copy.deepcopy(cell)
+            del new.metadata[ANSWERS]
+            new.source = answers_note(cell.metadata[ANSWERS])
             cells.append(new)
             continue
         if cell.cell_type == "markdown":
@@ -463,6 +493,8 @@ def student_notebooks(md_paths, glue_values=None):
     glue_values = glue_values or {}
     transformed = {path: _transform(path) for path in md_paths}
     removed = removed_labels_of(transformed.values())
+    # a figure of a kept code cell appears once the student runs it; one of a solution is gone
+    figures = code_figure_labels_of(student for student, _, _ in transformed.values())
     result = {}
     for path, (notebook, _, _) in transformed.items():
         placeholders = 0
@@ -483,7 +515,7 @@ def student_notebooks(md_paths, glue_values=None):
             placeholders += count
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
-                cell.source = unlink_removed_labels(cell.source, removed)
+                cell.source = unlink_removed_labels(cell.source, removed, figures)
         note = STUDENT_NOTE + (
             PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else ""
         )
