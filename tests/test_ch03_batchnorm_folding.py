@@ -490,15 +490,15 @@ def test_epsilon_check_names_a_fold_on_the_net_s_own_bn(tmp_path):
     # Plausible slip: no copy, so eps = 0 is set on the reference net's BN as well.
     message = _run_edited(
         tmp_path,
-        _keep(*FOLDED_NET_CELLS, "def fold_bn_without_eps("),
-        [("bn_no_eps = copy.deepcopy(bn)", "bn_no_eps = bn")],
+        _keep(*FOLDED_NET_CELLS, "def with_eps_zero("),
+        [("copied = copy.deepcopy(net)", "copied = net")],
         [("def fold_bn(", STAND_IN)],
     )
     assert (
         "CheckFailed" in message
         and "leaving out epsilon made no clear difference" in message
     )
-    assert "on a copy of the BN" in message
+    assert "on a copy of the net" in message
 
 
 VARIANCE_CELLS = _keep("class SmallNet(", "def variance_conventions(")
