@@ -300,9 +300,12 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
     return "\n".join(out), count
 
 
-def unlink_removed_labels(text: str, removed: set, figures=frozenset()) -> str:
+def unlink_removed_labels(
+    text: str, removed: set, figures=frozenset(), left_out=frozenset()
+) -> str:
     """References to labels that the student edition does not have become plain text: "the figure" for
-    the labels in `figures` (a code cell's figure, shown once the cell has run), "the solution" for the
+    the labels in `figures` (a code cell's figure, shown once the cell has run), "a part of the book
+    left out here" for those in `left_out` (defined in an answers_question cell), "the solution" for the
     rest; capitalised at the start of a sentence."""
     if not removed:
         return text
@@ -320,7 +323,13 @@ def unlink_removed_labels(text: str, removed: set, figures=frozenset()) -> str:
         )
         if title:
             return title
-        words = "the figure" if target in figures else "the solution"
+        words = (
+            "the figure"
+            if target in figures
+            else "a part of the book left out here"
+            if target in left_out
+            else "the solution"
+        )
         before = match.string[: match.start()].rstrip()
         return words.capitalize() if not before or before[-1] in ".!?:" else words
 
@@ -495,6 +504,14 @@ def student_notebooks(md_paths, glue_values=None):
     removed = removed_labels_of(transformed.values())
     # a figure of a kept code cell appears once the student runs it; one of a solution is gone
     figures = code_figure_labels_of(student for student, _, _ in transformed.values())
+    left_out = {
+        m.group("label")
+        for _, _, original in transformed.values()
+        for cell in original.cells
+        if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS)
+        for pattern in LABEL_DEFS
+        for m in pattern.finditer(cell.source)
+    }
     result = {}
     for path, (notebook, _, _) in transformed.items():
         placeholders = 0
@@ -515,7 +532,9 @@ def student_notebooks(md_paths, glue_values=None):
             placeholders += count
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
-                cell.source = unlink_removed_labels(cell.source, removed, figures)
+                cell.source = unlink_removed_labels(
+                    cell.source, removed, figures, left_out
+                )
         note = STUDENT_NOTE + (
             PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else ""
         )
