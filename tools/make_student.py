@@ -424,6 +424,10 @@ def answer_cell_source(question: str) -> str:
     return f"**Answer to {question}** (written, graded by hand)\n\n"
 
 
+# markdown cell metadata key -> the student's text for the cell, from the key's value (a question)
+REPLACED_PROSE = {WRITTEN: answer_cell_source, ANSWERS: answers_note}
+
+
 def _transform(md_path: Path):
     """(student notebook before placeholder/label passes, removed prose, original notebook)."""
     original = jupytext.read(md_path)
@@ -442,20 +446,15 @@ def _transform(md_path: Path):
     block, in_solution = 0, False
     for index, cell in enumerate(original.cells):
         where = f"{_rel(md_path)}, cell {index}"
-        if cell.cell_type == "markdown" and cell.metadata.get(WRITTEN):
-            # A written answer (a proof, a derivation): the student gets an empty answer cell
-            # whose first line the grader looks for (tools/grade.py).
+        key = cell.cell_type == "markdown" and next(
+            (k for k in REPLACED_PROSE if cell.metadata.get(k)), None
+        )
+        if key:
+            # A written answer (a proof, a derivation) becomes an empty answer cell whose first
+            # line the grader looks for (tools/grade.py); an argument answering one, a note.
             removed_prose.append(cell.source)
             new = copy.deepcopy(cell)
-            del new.metadata[WRITTEN]
-            new.source = answer_cell_source(cell.metadata[WRITTEN])
-            cells.append(new)
-            continue
-        if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS):
-            removed_prose.append(cell.source)
-            new = copy.deepcopy(cell)
-            del new.metadata[ANSWERS]
-            new.source = answers_note(cell.metadata[ANSWERS])
+            new.source = REPLACED_PROSE[key](new.metadata.pop(key))
             cells.append(new)
             continue
         if cell.cell_type == "markdown":
