@@ -602,14 +602,20 @@ def test_an_argument_that_answers_a_written_question_is_left_out(tmp_path):
         f"{front_matter}\n\n# Demo\n\n### A stronger theorem\n\n"
         '+++ {"answers_question": "q9_proof"}\n\n'
         "```{prf:theorem} Stronger\n:label: ch9-thm-strong\n\nA claim.\n```\n\n"
-        "The secret argument: divide by beta.\n\n+++\n\nA check follows; "
+        "The secret argument: divide by beta.\n\n"
+        "```{code-cell} ipython3\n:answers_question: q9_proof\n\n"
+        "secret_steps = ['divide by beta']\n```\n\n"
+        '+++ {"answers_question": "q9_proof"}\n\nThe secret steps check out.\n\n'
+        "+++\n\nA check follows; "
         "{prf:ref}`ch9-thm-strong` says more.\n",
         encoding="utf-8",
     )
     notebook = make_student.student_notebooks([chapter])[chapter]
     text = "\n".join(cell.source for cell in notebook.cells)
     assert "secret argument" not in text
-    assert "argues what question `q9_proof` asks you to show" in text
+    # the check cell that spells the argument out goes too; one note stands for the run
+    assert "secret_steps" not in text and "secret steps" not in text
+    assert text.count("argues what question `q9_proof` asks you to show") == 1
     assert "### A stronger theorem" in text
     assert "A check follows; a part of the book left out here says more." in text
     assert "answers_question" not in json.dumps([c.metadata for c in notebook.cells])

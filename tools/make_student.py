@@ -13,8 +13,9 @@ or a `{solution}` directive. The student edition
 
 * replaces each marked code region by `raise NotImplementedError("<the TODO text>")` at the marker's
   indentation, so the signature, the TODO comment and the code around the region stay;
-* replaces a markdown cell outside the solutions whose metadata says `answers_question: <question>` (an
-  argument in the book's own text that would answer a written question) by a one-line note;
+* replaces a cell outside the solutions whose metadata says `answers_question: <question>` (an argument
+  in the book's own text that would answer a written question: its prose, or a check cell that spells it
+  out) by a one-line note, one note for a run of such cells;
 * removes solution prose; a solution's code cells stay (stubbed) when they hold a marked region, and are
   dropped otherwise (a cell inside a solution without markers is all answer);
 * keeps every other cell, the self-checks included, and stores no outputs;
@@ -425,7 +426,9 @@ def answer_cell_source(question: str) -> str:
 
 
 # markdown cell metadata key -> the student's text for the cell, from the key's value (a question)
-REPLACED_PROSE = {WRITTEN: answer_cell_source, ANSWERS: answers_note}
+REPLACED_PROSE = {WRITTEN: answer_cell_source}
+# marks a note while the student edition is assembled (removed before the notebook is written)
+_NOTE_FOR = "_answers_note_for"
 
 
 def _transform(md_path: Path):
@@ -446,6 +449,17 @@ def _transform(md_path: Path):
     block, in_solution = 0, False
     for index, cell in enumerate(original.cells):
         where = f"{_rel(md_path)}, cell {index}"
+        if cell.metadata.get(ANSWERS):
+            # An argument answering a written question, in prose or in a check cell: one note
+            # stands for a run of such cells; the code of the run goes too (it shows the argument).
+            question = cell.metadata[ANSWERS]
+            if cell.cell_type == "markdown":
+                removed_prose.append(cell.source)
+            if not (cells and cells[-1].metadata.get(_NOTE_FOR) == question):
+                note = nbformat.v4.new_markdown_cell(answers_note(question))
+                note.metadata[_NOTE_FOR] = question
+                cells.append(note)
+            continue
         key = cell.cell_type == "markdown" and next(
             (k for k in REPLACED_PROSE if cell.metadata.get(k)), None
         )
@@ -490,6 +504,8 @@ def _transform(md_path: Path):
             f"{_rel(md_path)}: a `{{solution-start}}` is never closed by "
             "`{solution-end}`."
         )
+    for cell in cells:
+        cell.metadata.pop(_NOTE_FOR, None)
     notebook.cells = cells
     return notebook, "\n".join(removed_prose), original
 
@@ -575,7 +591,8 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
         elif cell.cell_type == "code":
             if BEGIN in cell.source or in_solution:
                 break
-            allowed.append(cell.source)
+            if not cell.metadata.get(ANSWERS):  # left out of the student edition
+                allowed.append(cell.source)
     try:
         from jupyter_cache import get_cache
 
