@@ -145,6 +145,25 @@ FAILED_CASES = {
     },
 }
 
+# The self-checks' reference (path counts by convolution) copied as the answer: the public checks refuse
+# it (tests/test_ch04_receptive_field.py), and so must the hidden tests, which alone give the points.
+UNSEEN_BY_PATH_COUNTS = """\
+    sizes = [n]
+    for g in stack:
+        sizes.append(out_size(sizes[-1], g.k, g.s, g.p, g.d))
+    return torch.nonzero(path_counts(stack, n).sum(dim=1) == 0).flatten().tolist()"""
+SPREAD_BY_PATH_COUNTS = """\
+    field = receptive_field(stack)
+    n = field.r + 2 * field.P + 2 * field.J
+    u = next(u for u in range(n) if u * field.J - field.P >= 0)
+    share = path_counts(stack, n)[:, u] / path_counts(stack, n)[:, u].sum()
+    x = torch.arange(n, dtype=torch.float64)
+    return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())"""
+REFERENCE_COPIES = [
+    ("q4_ex_unseen", UNSEEN_BY_PATH_COUNTS, "test_random_stacks_match_path_counts"),
+    ("q4_ex_spread", SPREAD_BY_PATH_COUNTS, "test_random_stacks_match_measured_spread"),
+]
+
 # Code cells of the chapter (by their first line) that the answers and self-checks need. `defs` runs only
 # the cell's imports, functions and classes (the page's long checks are skipped).
 NEEDED = [
@@ -158,6 +177,7 @@ NEEDED = [
     ("def net1_features(", "all"),  # features (the spread's self-check)
     ("ALEXNET_PAPER = [", "all"),
     ("def unseen_pixels(", "all"),
+    ("# Self-check (q4_ex_unseen)", "defs"),  # from_the_geometry (the spread's check)
     ("def path_spread(", "all"),
 ]
 
@@ -336,3 +356,32 @@ def test_the_self_check_names_a_plausible_mistake(
         exec(
             compile(self_check_after(cells, function), "self-check", "exec"), namespace
         )
+
+
+@pytest.mark.parametrize(
+    "question,copy_of_reference,failing", REFERENCE_COPIES, ids=["unseen", "spread"]
+)
+def test_the_reference_copied_as_the_answer_fails_the_hidden_tests(
+    question, copy_of_reference, failing, chapter_namespace
+):
+    cells = copy.deepcopy(jupytext.read(CHAPTERS / f"{STEM}.md").cells)
+    function = AUTOGRADED[question]
+    replace_solution(cells, function, copy_of_reference)
+    namespace = with_cell(
+        chapter_namespace, cell_defining(cells, function).source, function
+    )
+    with pytest.raises(AssertionError, match=f"{function} ran a convolution"):
+        exec(
+            compile(self_check_after(cells, function), "self-check", "exec"), namespace
+        )
+    # the answer itself is right: without the refusal of convolutions it passes
+    stack = [namespace["Geometry"](3, 2, 1), namespace["Geometry"](2, 1, 0, 2)]
+    expected = {
+        "q4_ex_unseen": lambda: namespace["unseen_by_autograd"](stack, 9),
+        "q4_ex_spread": lambda: namespace["measured_spread"](stack),
+    }[question]()
+    got = namespace[function](*((stack, 9) if question == "q4_ex_unseen" else (stack,)))
+    assert got == pytest.approx(expected)
+    failed = failures(question, namespace)
+    assert set(failed) == {failing}, failed
+    assert "without running a convolution" in failed[failing]
