@@ -182,6 +182,14 @@ COARSE_ON_THE_LAST_LAYER = """\
     last = [m for m in twin.classifier if isinstance(m, nn.Conv2d)][-1]
     last.stride = (stride, stride)
     return twin"""
+# isinstance(True, int) holds: True passes for a stride of 1.
+COARSE_ACCEPTS_TRUE = """\
+    if not (isinstance(stride, int) and stride >= 1):
+        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    twin = convolutionalize(net)
+    first = next(m for m in twin.classifier if isinstance(m, nn.Conv2d))
+    first.stride = (stride, stride)
+    return twin"""
 JUMP_OF_THE_POOLS = """\
     jump = 1
     for module in net.features.modules():
@@ -256,6 +264,7 @@ WRONG_ANSWERS = [
         COARSE_ON_THE_LAST_LAYER,
         "the classifier at the 15 kept windows only",
     ),
+    ("q5_ex_coarse", "def coarse_twin(", COARSE_ACCEPTS_TRUE, "coarse_twin(net, True)"),
     (
         "q5_ex_pool",
         "def scores_by_windows(",

@@ -120,7 +120,7 @@ def test_stride_one_and_bad_strides(coarse_twin):
     assert tuple(got.shape) == (1, 7, 2, 3) and torch.allclose(
         got, want, rtol=0, atol=1e-5 * want.abs().max().item()
     ), "coarse_twin(net, 1) must give the whole map"
-    for stride in (0, -2, 1.5):
+    for stride in (0, -2, 1.5, True):  # True is an int in Python, not a stride
         try:
             coarse_twin(net, stride)
         except ValueError:
