@@ -436,6 +436,14 @@ FOLD_IN_PLACE = FOLD_CHECKS + FOLD_MATH.replace("EPS", "bn.eps").replace(
 FOLD_NO_TRAINING_CHECK = FOLD_CHECKS.replace(
     "if bn.training:", "if False:"
 ) + FOLD_MATH.replace("EPS", "bn.eps")
+# Both modules chained in a new Sequential: the right outputs, but no fold.
+FOLD_AS_SEQUENCE = (
+    FOLD_CHECKS + "    return nn.Sequential(copy.deepcopy(layer), copy.deepcopy(bn))"
+)
+# The statistics of the BN itself are changed to absorb eps.
+FOLD_EPS_INTO_BN = FOLD_CHECKS + (
+    "    bn.running_var.add_(bn.eps)\n" + FOLD_MATH.replace(" + EPS", "")
+)
 NET_FC2_NOT_COPIED = (
     NET_CHECK
     + "    test_net = SmallNetTest()\n"
@@ -457,6 +465,8 @@ CAUGHT_BY_THE_SELF_CHECK = [
     ("fold_bn", FOLD_BIAS_NOT_SCALED, "the weight is right but the bias is wrong"),
     ("fold_bn", FOLD_IN_PLACE, "fold_bn changed the layer it was given"),
     ("fold_bn", FOLD_NO_TRAINING_CHECK, "training mode: accepted, expected ValueError"),
+    ("fold_bn", FOLD_AS_SEQUENCE, "fold_bn returned a Sequential, not a single"),
+    ("fold_bn", FOLD_EPS_INTO_BN, "fold_bn changed the batch norm it was given"),
     ("fold_net", NET_FC2_NOT_COPIED, "the folded net differs from the BN net"),
     ("fold_net", NET_BN_AS_IDENTITY, "fill a new SmallNetTest"),
 ]
