@@ -169,6 +169,14 @@ BATCH_OF_ONE = """\
     rows, cols = x.shape[2] - window + 1, x.shape[3] - window + 1
     windows = F.unfold(x, window)[0].T.reshape(-1, channels, window, window)
     return net(windows).T.reshape(1, -1, rows, cols)"""
+# The twin's map (the self-check's reference, and the theorem) instead of the net on the windows.
+WINDOWS_BY_THE_TWIN = """\
+    if x.dim() != 4 or x.shape[2] < window or x.shape[3] < window:
+        raise ValueError(f"expected (N, C, H, W) of at least {window}×{window}")
+    return convolutionalize(net, (x.shape[1], window, window))(x)"""
+POOL_BY_THE_TWIN = """\
+    net(x[:, :, :window, :window])  # the net runs on one crop
+    return convolutionalize(net, (x.shape[1], window, window))(x)"""
 BATCH_BY_LOOP = """\
     return scores_loop(net, x, window)"""
 COARSE_ON_CLASSIFIER_0 = """\
@@ -256,7 +264,10 @@ WRONG_ANSWERS = [
         "accepted a net with a BatchNorm1d",
     ),
     ("q5c_windows", "def scores_batched(", BATCH_OF_ONE, "every image of the batch"),
-    ("q5c_windows", "def scores_batched(", BATCH_BY_LOOP, "as one batch"),
+    ("q5c_windows", "def scores_batched(", BATCH_BY_LOOP, "asks for 1 call(s)"),
+    ("q5c_windows", "def scores_loop(", WINDOWS_BY_THE_TWIN, "ran the net 0 times"),
+    ("q5c_windows", "def scores_batched(", WINDOWS_BY_THE_TWIN, "ran the net 0 times"),
+    ("q5_ex_pool", "def scores_by_windows(", POOL_BY_THE_TWIN, "run on 1 crops"),
     ("q5_ex_coarse", "def coarse_twin(", COARSE_ON_CLASSIFIER_0, "wherever it is"),
     (
         "q5_ex_coarse",

@@ -47,9 +47,9 @@ def _check(scores_by_windows, net, x, window, jump, what):
             ],
             -2,
         )
-    shapes = []
+    inputs = []
     hook = net.register_forward_pre_hook(
-        lambda module, args: shapes.append(tuple(args[0].shape[1:]))
+        lambda module, args: inputs.append(args[0].detach().clone())
     )
     try:
         got = scores_by_windows(net, x, window)
@@ -66,8 +66,23 @@ def _check(scores_by_windows, net, x, window, jump, what):
         f"scores_by_windows on a net with {what} differs by {gap:.2e} (relative) from "
         "the net on the windows at multiples of the jump"
     )
+    shapes = [tuple(t.shape[1:]) for t in inputs]
     assert shapes and all(s == (x.shape[1], window, window) for s in shapes), (
         f"the net was called on {shapes}: run it on {window}×{window} crops of x"
+    )
+    crops = torch.stack(
+        [
+            x[0, :, i : i + window, j : j + window]
+            for i in range(0, rows * jump, jump)
+            for j in range(0, cols * jump, jump)
+        ]
+    ).flatten(1)
+    fed = torch.cat(inputs).flatten(1)
+    assert fed.shape == crops.shape and bool(
+        (crops[:, None] - fed[None]).abs().amax(-1).min(dim=1).values.eq(0).all()
+    ), (
+        f"the net was run on {len(fed)} crops; the map has {len(crops)} entries, each "
+        "the net on its own crop: run the net itself on exactly those crops"
     )
 
 

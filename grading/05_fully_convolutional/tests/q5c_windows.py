@@ -41,12 +41,16 @@ def _net_and_images():
     return net, x, want
 
 
-def _check_map(function, calls_allowed):
+def _check_map(function, batches):
+    """function's map against the windows cut here; the net must be called on batches of these
+    sizes (in this order) that together hold every window of every image."""
     import torch
 
     net, x, want = _net_and_images()
-    calls = []
-    hook = net.register_forward_pre_hook(lambda module, args: calls.append(1))
+    inputs = []
+    hook = net.register_forward_pre_hook(
+        lambda module, args: inputs.append(args[0].detach().clone())
+    )
     try:
         with torch.no_grad():
             got = function(net, x, 10)
@@ -64,19 +68,34 @@ def _check_map(function, calls_allowed):
         f"{gap:.2e} (relative): entry [n, :, i, j] is the net on image n's window at "
         "(i, j); keep the images of the batch apart"
     )
-    assert len(calls) <= calls_allowed, (
-        f"{name} called the net {len(calls)} times; it must run all windows as one batch"
+    windows = torch.stack(
+        [
+            x[n, :, i : i + 10, j : j + 10]
+            for n in range(2)
+            for i in range(4)
+            for j in range(8)
+        ]
+    ).flatten(1)
+    fed = torch.cat(inputs).flatten(1) if inputs else windows[:0]
+    every_window_fed = fed.shape == windows.shape and bool(
+        (windows[:, None] - fed[None]).abs().amax(-1).min(dim=1).values.eq(0).all()
+    )
+    sizes = [len(t) for t in inputs]
+    assert sizes == batches and every_window_fed, (
+        f"{name} ran the net {len(sizes)} times, on {sum(sizes)} inputs in all; the "
+        f"question asks for {len(batches)} call(s) of {batches[0]} input(s) that "
+        "together are every window of every image: run the net itself on the windows"
     )
 
 
 @test_case(points=None, hidden=True)
 def test_loop_on_another_net_window_and_batch(scores_loop):
-    _check_map(scores_loop, calls_allowed=32)
+    _check_map(scores_loop, batches=[2] * 32)  # one call per position, both images
 
 
 @test_case(points=None, hidden=True)
 def test_batch_on_another_net_window_and_batch(scores_batched):
-    _check_map(scores_batched, calls_allowed=1)
+    _check_map(scores_batched, batches=[64])  # 2 images × 32 windows, one call
 
 
 @test_case(points=None, hidden=True)
