@@ -110,6 +110,18 @@ SPREAD_HARD_CODED = """\
     }
     return known[len(stack), stack[0].k]"""
 
+# Path counts by unfold instead of conv1d: past the refusal of convolutions, and right on every stack
+# small enough to count pixels of; the deep hidden case is not.
+SPREAD_BY_UNFOLD = """\
+    field = receptive_field(stack)
+    n = field.r + 2 * field.P + 2 * field.J
+    y = torch.eye(n, dtype=torch.float64)
+    for g in stack:
+        y = F.pad(y, (g.p, g.p)).unfold(-1, g.d * (g.k - 1) + 1, g.s)[..., :: g.d].sum(-1)
+    u = next(u for u in range(y.shape[1]) if u * field.J - field.P >= 0)
+    share = y[:, u] / y[:, u].sum()
+    x = torch.arange(n, dtype=torch.float64)
+    return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())"""
 # (question, wrong body, a phrase the failing hidden test's message must contain)
 WRONG_ANSWERS = [
     ("q4a_out_size", ACCEPTS_FLOATS, "refuse anything else with TypeError"),
@@ -123,6 +135,7 @@ WRONG_ANSWERS = [
     ("q4b_receptive_field", AXIS_IGNORED, "along the width (axis=1)"),
     ("q4_ex_unseen", NO_REFUSAL, "the stack refuses an input"),
     ("q4_ex_spread", SPREAD_HARD_CODED, "KeyError"),
+    ("q4_ex_spread", SPREAD_BY_UNFOLD, "a field of about 2^41 pixels"),
 ]
 # The hidden cases each wrong answer fails (the class test's points follow from these).
 FAILED_CASES = {
@@ -139,6 +152,7 @@ FAILED_CASES = {
     NO_EMPTY_CHECK: {"test_an_empty_stack_is_refused"},
     AXIS_IGNORED: {"test_pooling_dilation_and_both_axes"},
     NO_REFUSAL: {"test_an_input_the_stack_refuses_raises"},
+    SPREAD_BY_UNFOLD: {"test_random_stacks_match_measured_spread"},
     SPREAD_HARD_CODED: {
         "test_random_stacks_match_measured_spread",
         "test_one_layer_stacks",

@@ -66,9 +66,24 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
         ]
         want, got = _measured(stack), float(_from_the_geometry(path_spread, stack))
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
-            f"path_spread({stack}) = {got}, the path counts spread {want}: the spread is "
-            "sqrt(sum over layers of (J_(l-1) d_l)^2 (k_l^2 - 1) / 12)"
+            f"path_spread({stack}) = {got}, the path counts spread {want} (the standard "
+            "deviation of an interior unit's normalised path counts)"
         )
+    # 40 stride-2 layers: a field of about 2^41 pixels, beyond any convolution; a formula
+    # is instant. Its exact variance: the sum of 4^l (3^2 - 1) / 12 over the layers.
+    deep = [Geometry(3, 2)] * 40
+    want = math.sqrt((4**40 - 1) // 3 * 8 / 12)
+    try:
+        got = float(_from_the_geometry(path_spread, deep))
+    except Exception as error:  # noqa: BLE001 - any failure here has the same cause
+        raise AssertionError(
+            f"path_spread([Geometry(3, 2)] * 40) raised {type(error).__name__}: 40 "
+            "stride-2 layers have a field of about 2^41 pixels; compute the spread from "
+            "the layers' numbers, not from pixels"
+        ) from None
+    assert math.isclose(got, want, rel_tol=1e-9), (
+        f"path_spread([Geometry(3, 2)] * 40) = {got}, expected {want}"
+    )
 
 
 @test_case(points=None, hidden=True)
