@@ -425,12 +425,6 @@ def answer_cell_source(question: str) -> str:
     return f"**Answer to {question}** (written, graded by hand)\n\n"
 
 
-# markdown cell metadata key -> the student's text for the cell, from the key's value (a question)
-REPLACED_PROSE = {WRITTEN: answer_cell_source}
-# marks a note while the student edition is assembled (removed before the notebook is written)
-_NOTE_FOR = "_answers_note_for"
-
-
 def _transform(md_path: Path):
     """(student notebook before placeholder/label passes, removed prose, original notebook)."""
     original = jupytext.read(md_path)
@@ -452,23 +446,18 @@ def _transform(md_path: Path):
         if cell.metadata.get(ANSWERS):
             # An argument answering a written question, in prose or in a check cell: one note
             # stands for a run of such cells; the code of the run goes too (it shows the argument).
-            question = cell.metadata[ANSWERS]
+            note = answers_note(cell.metadata[ANSWERS])
             if cell.cell_type == "markdown":
                 removed_prose.append(cell.source)
-            if not (cells and cells[-1].metadata.get(_NOTE_FOR) == question):
-                note = nbformat.v4.new_markdown_cell(answers_note(question))
-                note.metadata[_NOTE_FOR] = question
-                cells.append(note)
+            if not (cells and cells[-1].source == note):
+                cells.append(nbformat.v4.new_markdown_cell(note))
             continue
-        key = cell.cell_type == "markdown" and next(
-            (k for k in REPLACED_PROSE if cell.metadata.get(k)), None
-        )
-        if key:
+        if cell.cell_type == "markdown" and cell.metadata.get(WRITTEN):
             # A written answer (a proof, a derivation) becomes an empty answer cell whose first
-            # line the grader looks for (tools/grade.py); an argument answering one, a note.
+            # line the grader looks for (tools/grade.py).
             removed_prose.append(cell.source)
             new = copy.deepcopy(cell)
-            new.source = REPLACED_PROSE[key](new.metadata.pop(key))
+            new.source = answer_cell_source(new.metadata.pop(WRITTEN))
             cells.append(new)
             continue
         if cell.cell_type == "markdown":
@@ -504,8 +493,6 @@ def _transform(md_path: Path):
             f"{_rel(md_path)}: a `{{solution-start}}` is never closed by "
             "`{solution-end}`."
         )
-    for cell in cells:
-        cell.metadata.pop(_NOTE_FOR, None)
     notebook.cells = cells
     return notebook, "\n".join(removed_prose), original
 
