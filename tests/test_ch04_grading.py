@@ -173,7 +173,17 @@ SPREAD_BY_PATH_COUNTS = """\
     share = path_counts(stack, n)[:, u] / path_counts(stack, n)[:, u].sum()
     x = torch.arange(n, dtype=torch.float64)
     return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())"""
+FIELD_BY_MEASUREMENT = """\
+    layers = list(layers)
+    if not layers:
+        raise ValueError("pass at least one layer")
+    return measured_field(geometries(layers, axis))"""
 REFERENCE_COPIES = [
+    (
+        "q4b_receptive_field",
+        FIELD_BY_MEASUREMENT,
+        "test_random_stacks_match_a_walk_from_the_top",
+    ),
     ("q4_ex_unseen", UNSEEN_BY_PATH_COUNTS, "test_random_stacks_match_path_counts"),
     ("q4_ex_spread", SPREAD_BY_PATH_COUNTS, "test_random_stacks_match_measured_spread"),
 ]
@@ -191,7 +201,7 @@ NEEDED = [
     ("def net1_features(", "all"),  # features (the spread's self-check)
     ("ALEXNET_PAPER = [", "all"),
     ("def unseen_pixels(", "all"),
-    ("# Self-check (q4_ex_unseen)", "defs"),  # from_the_geometry (the spread's check)
+    ("# Self-check (q4b_receptive_field)", "defs"),  # from_the_geometry, measured_field
     ("def path_spread(", "all"),
 ]
 
@@ -373,7 +383,9 @@ def test_the_self_check_names_a_plausible_mistake(
 
 
 @pytest.mark.parametrize(
-    "question,copy_of_reference,failing", REFERENCE_COPIES, ids=["unseen", "spread"]
+    "question,copy_of_reference,failing",
+    REFERENCE_COPIES,
+    ids=["field", "unseen", "spread"],
 )
 def test_the_reference_copied_as_the_answer_fails_the_hidden_tests(
     question, copy_of_reference, failing, chapter_namespace
@@ -391,6 +403,7 @@ def test_the_reference_copied_as_the_answer_fails_the_hidden_tests(
     # the answer itself is right: without the refusal of convolutions it passes
     stack = [namespace["Geometry"](3, 2, 1), namespace["Geometry"](2, 1, 0, 2)]
     expected = {
+        "q4b_receptive_field": lambda: namespace["measured_field"](stack),
         "q4_ex_unseen": lambda: namespace["unseen_by_autograd"](stack, 9),
         "q4_ex_spread": lambda: namespace["measured_spread"](stack),
     }[question]()
