@@ -31,8 +31,6 @@ CELL = {
     "param_glue": "conv_p, lin_p, all_p = (",
     "output_size": "def output_size(",
     "size_check": "# Self-check (q2b_output_size)",
-    "sympy_sizes": "# The same formula with sympy",
-    "sympy_lemma": "# Check cell: the lemma in sympy",
     "rule": "def _conv_or_linear(",
     "rules": "OP_RULES = {",
     "count_ops": "def count_ops(",
@@ -58,8 +56,6 @@ NEEDS = {
         [
             "layer_kind",
             "output_size",
-            "sympy_sizes",
-            "sympy_lemma",
             *OPS[2:],
             "ops_check",
         ],
@@ -365,6 +361,11 @@ NO_GROUPS = """\
         module, "kernel_size") else module.in_features
     outputs = output.numel()
     return outputs * terms, outputs * (terms - 1) + (outputs if module.bias is not None else 0)"""
+WEIGHTS_AS_MULTIPLICATIONS = """\
+    terms = module.weight.shape[1:].numel()
+    outputs = output.numel()
+    adds = outputs * (terms - 1) + (outputs if module.bias is not None else 0)
+    return module.weight.numel(), adds"""
 BIAS_ALWAYS_ADDED = """\
     terms = module.weight.shape[1:].numel()
     outputs = output.numel()
@@ -397,6 +398,7 @@ CAUGHT_BY_THE_SELF_CHECK = [
         NO_GROUPS,
         "each a dot product of (C_in / groups) k_h k_w terms",
     ),
+    ("q2b_ops", "rule", WEIGHTS_AS_MULTIPLICATIONS, "features.0 (Conv2d), too few"),
     ("q2b_ops", "rule", BIAS_ALWAYS_ADDED, "read beta from module.bias"),
     ("q2b_ops", "count_ops", UNKNOWN_COUNTED_AS_ZERO, "is an error, not zero"),
     ("q2c_answers", "answers", PERCENTAGES, "(not a percentage)"),
