@@ -185,6 +185,8 @@ NAIVE_GRAD = """\
     return torch.exp(beta * x) / torch.exp(beta * x).sum(dim=-1, keepdim=True)"""
 GRAD_WITHOUT_NORMALISING = """\
     return torch.exp(beta * torch.as_tensor(x, dtype=torch.float64))"""
+HARD_MINIMUM = """\
+    return torch.as_tensor(x, dtype=torch.float64).amin(dim=-1)"""
 
 # (function, wrong body, a phrase of the self-check's failure message)
 CAUGHT_BY_THE_SELF_CHECK = [
@@ -193,6 +195,7 @@ CAUGHT_BY_THE_SELF_CHECK = [
     ("nu", NO_VALIDATION, "must raise ValueError"),
     ("grad_nu", NAIVE_GRAD, "exp(1000) overflows"),
     ("grad_nu", GRAD_WITHOUT_NORMALISING, "the gradient is softmax(beta x)"),
+    ("smooth_min", HARD_MINIMUM, "a smooth minimum lies strictly below it"),
 ]
 
 

@@ -123,8 +123,8 @@ def test_curvature_shift_and_cross_entropy(chapter):
 
 
 def test_self_checks_pass_and_bad_input_is_refused(chapter):
-    # nu: 4 checks, grad_nu: 2, smooth_min and softmax_limit: 1 each
-    assert chapter.text.count("PASSED:") == 8
+    # nu: 4 checks, grad_nu: 2, smooth_min: 2, softmax_limit: 1
+    assert chapter.text.count("PASSED:") == 9
     assert "ValueError: beta must be a finite nonzero number" in chapter.text
 
 
