@@ -159,8 +159,8 @@ FAILED_CASES = {
     },
 }
 
-# The self-checks' reference (path counts by convolution) copied as the answer: the public checks refuse
-# it (tests/test_ch04_receptive_field.py), and so must the hidden tests, which alone give the points.
+# A self-check's reference (a measurement by convolution) copied as the answer: the public check refuses
+# it, and so must the hidden tests, which alone give the points.
 UNSEEN_BY_PATH_COUNTS = """\
     sizes = [n]
     for g in stack:
