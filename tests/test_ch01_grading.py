@@ -41,7 +41,9 @@ ONLY_ZERO_REFUSED = """\
     shift = scaled.amax(dim=-1, keepdim=True)
     return (shift.squeeze(-1) + torch.log(torch.exp(scaled - shift).sum(dim=-1))) / beta"""
 SOFTMAX_WITHOUT_BETA = """\
-    return torch.softmax(torch.as_tensor(x, dtype=torch.float64), dim=-1)"""
+    x = torch.as_tensor(x, dtype=torch.float64)
+    weights = torch.exp(x - x.amax(dim=-1, keepdim=True))
+    return weights / weights.sum(dim=-1, keepdim=True)"""
 TIES_WITH_A_TOLERANCE = """\
     x = torch.as_tensor(x, dtype=torch.float64)
     is_max = (x >= x.amax(dim=-1, keepdim=True) - 1e-9).to(torch.float64)
@@ -89,11 +91,16 @@ def code_cells(cells):
     return [c for c in cells if c.cell_type == "code"]
 
 
+REFUSALS = "# Refused in the checks"
+
+
 def run_answer(setup_namespace, cells, function):
     """A namespace with `nu` and `function` defined from `cells`, and the function's public
     self-check (the next code cell, starting with '# Self-check') as source."""
     namespace = dict(setup_namespace)
     code = code_cells(cells)
+    refusals = next(c.source for c in code if c.source.startswith(REFUSALS))
+    exec(compile(refusals, "refusals", "exec"), namespace)  # by_hand, for the checks
     for name in dict.fromkeys(["nu", function]):
         index = next(i for i, c in enumerate(code) if f"def {name}(" in c.source)
         exec(compile(code[index].source, name, "exec"), namespace)
@@ -176,10 +183,14 @@ ALL_DIMENSIONS = """\
     x = torch.as_tensor(x, dtype=torch.float64)
     if beta == 0:
         raise ValueError("beta must be nonzero")
-    return torch.logsumexp(beta * x.flatten(), dim=0) / beta"""
+    scaled = beta * x.flatten()
+    shift = scaled.max()
+    return (shift + torch.log(torch.exp(scaled - shift).sum())) / beta"""
 NO_VALIDATION = """\
     x = torch.as_tensor(x, dtype=torch.float64)
-    return torch.logsumexp(beta * x, dim=-1) / beta"""
+    scaled = beta * x
+    shift = scaled.amax(dim=-1, keepdim=True)
+    return (shift.squeeze(-1) + torch.log(torch.exp(scaled - shift).sum(dim=-1))) / beta"""
 NAIVE_GRAD = """\
     x = torch.as_tensor(x, dtype=torch.float64)
     return torch.exp(beta * x) / torch.exp(beta * x).sum(dim=-1, keepdim=True)"""
@@ -212,3 +223,52 @@ def test_the_self_check_names_a_plausible_mistake(
     namespace, check_cell = run_answer(setup_namespace, cells, function)
     with pytest.raises(namespace["CheckFailed"], match=re.escape(phrase)):
         exec(compile(check_cell, "self-check", "exec"), namespace)
+
+
+# PyTorch's own functions, the references of the checks, called as the answer: the public check
+# refuses them, and so must the hidden tests, which alone give the points.
+NU_BY_THE_LIBRARY = """\
+    x = torch.as_tensor(x, dtype=torch.float64)
+    beta = float(beta)
+    if x.ndim == 0 or x.shape[-1] == 0 or beta == 0 or not math.isfinite(beta):
+        raise ValueError("bad input")
+    return torch.logsumexp(beta * x, dim=-1) / beta"""
+GRAD_BY_THE_LIBRARY = """\
+    if float(beta) == 0 or not math.isfinite(float(beta)):
+        raise ValueError("bad beta")
+    return torch.softmax(beta * torch.as_tensor(x, dtype=torch.float64), dim=-1)"""
+GRAD_BY_AUTOGRAD = """\
+    if float(beta) == 0 or not math.isfinite(float(beta)):
+        raise ValueError("bad beta")
+    x = torch.as_tensor(x, dtype=torch.float64).detach().requires_grad_()
+    (gradient,) = torch.autograd.grad(nu(x, beta).sum(), x)
+    return gradient"""
+LIBRARY_ANSWERS = [
+    ("q1a_nu", NU_BY_THE_LIBRARY, "logsumexp"),
+    ("q1b_grad", GRAD_BY_THE_LIBRARY, "softmax"),
+    ("q1b_grad", GRAD_BY_AUTOGRAD, "grad"),
+]
+
+
+@pytest.mark.parametrize(
+    "question,body,called", LIBRARY_ANSWERS, ids=["nu", "grad-softmax", "grad-autograd"]
+)
+def test_an_answer_by_the_reference_is_refused(question, body, called, setup_namespace):
+    cells = copy.deepcopy(jupytext.read(CHAPTERS / f"{STEM}.md").cells)
+    function = AUTOGRADED[question]
+    replace_solution(cells, function, body)
+    namespace, check_cell = run_answer(setup_namespace, cells, function)
+    refused = f"{function} called PyTorch's {called}"
+    with pytest.raises(namespace["CheckFailed"], match=re.escape(refused)):
+        exec(compile(check_cell, "self-check", "exec"), namespace)
+    # the answer itself is right: without the refusal it matches the solution
+    torch = namespace["torch"]
+    x = torch.tensor([[0.3, -1.0, 2.0], [5.0, 5.0, -3.0]], dtype=torch.float64)
+    solution = dict(setup_namespace)
+    run_solution, _ = run_answer(
+        solution, jupytext.read(CHAPTERS / f"{STEM}.md").cells, function
+    )
+    assert torch.allclose(namespace[function](x, -2.0), run_solution[function](x, -2.0))
+    failed = failures(question, namespace)
+    assert len(failed) == 1, failed
+    assert refused in next(iter(failed.values()))

@@ -8,6 +8,28 @@ name = "q1a_nu"
 points = 2
 
 
+_LIBRARY = {"logsumexp", "special_logsumexp", "softmax", "special_softmax"}
+_LIBRARY |= {"log_softmax", "special_log_softmax", "_softmax", "_log_softmax"}
+
+
+def _by_hand(function, *arguments, refused=_LIBRARY):
+    """function(*arguments) with PyTorch's log-sum-exp and softmax (and whatever else is in refused)
+    refused: they are the references the answer is compared with, not an answer."""
+    from torch.overrides import TorchFunctionMode
+
+    class Refusing(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", "") in refused:
+                raise AssertionError(
+                    f"{function.__name__} called PyTorch's {func.__name__}: the question asks "
+                    "for the computation itself, with the shift, not PyTorch's own"
+                )
+            return func(*args, **(kwargs or {}))
+
+    with Refusing():
+        return function(*arguments)
+
+
 @test_case(points=None, hidden=True)
 def test_matches_logsumexp_on_unseen_shapes_and_betas(nu):
     import torch
@@ -17,7 +39,7 @@ def test_matches_logsumexp_on_unseen_shapes_and_betas(nu):
         x = 4 * torch.randn(*shape, generator=generator, dtype=torch.float64)
         for beta in (0.1, 1.0, 3.0, 25.0):
             want = torch.logsumexp(beta * x, dim=-1) / beta
-            got = torch.as_tensor(nu(x, beta), dtype=torch.float64)
+            got = torch.as_tensor(_by_hand(nu, x, beta), dtype=torch.float64)
             assert got.shape == want.shape and torch.allclose(got, want, atol=1e-12), (
                 f"nu on shape {shape} with beta={beta} differs from torch.logsumexp"
                 "(beta x, dim=-1) / beta: reduce over the last dimension only"

@@ -8,6 +8,28 @@ name = "q1b_grad"
 points = 2
 
 
+_LIBRARY = {"logsumexp", "special_logsumexp", "softmax", "special_softmax"}
+_LIBRARY |= {"log_softmax", "special_log_softmax", "_softmax", "_log_softmax"}
+
+
+def _by_hand(function, *arguments, refused=_LIBRARY):
+    """function(*arguments) with PyTorch's log-sum-exp and softmax (and whatever else is in refused)
+    refused: they are the references the answer is compared with, not an answer."""
+    from torch.overrides import TorchFunctionMode
+
+    class Refusing(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", "") in refused:
+                raise AssertionError(
+                    f"{function.__name__} called PyTorch's {func.__name__}: the question asks "
+                    "for the computation itself, with the shift, not PyTorch's own"
+                )
+            return func(*args, **(kwargs or {}))
+
+    with Refusing():
+        return function(*arguments)
+
+
 @test_case(points=None, hidden=True)
 def test_matches_autograd_for_any_beta_and_shape(grad_nu):
     import torch
@@ -20,7 +42,10 @@ def test_matches_autograd_for_any_beta_and_shape(grad_nu):
             (want,) = torch.autograd.grad(
                 (torch.logsumexp(beta * x, -1) / beta).sum(), x
             )
-            got = torch.as_tensor(grad_nu(x.detach(), beta), dtype=torch.float64)
+            got = _by_hand(
+                grad_nu, x.detach(), beta, refused=_LIBRARY | {"grad", "backward"}
+            )
+            got = torch.as_tensor(got, dtype=torch.float64)
             assert got.shape == want.shape and torch.allclose(got, want, atol=1e-12), (
                 f"grad_nu on shape {shape} with beta={beta} differs from autograd: the "
                 "gradient is softmax(beta x) over the last dimension"
