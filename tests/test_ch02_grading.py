@@ -529,3 +529,31 @@ def test_the_self_check_names_a_plausible_mistake(
     check_cell = code_cell(chapter, NEEDS[question][0][-1]).source
     with pytest.raises(namespace["CheckFailed"], match=re.escape(phrase)):
         exec(compile(check_cell, "self-check", "exec"), namespace)
+
+
+def test_answers_not_from_the_tools_get_no_points(prefix, chapter):
+    # The right values, typed (or copied from the public checks), beside a count_ops that does not
+    # work: the self-check lets them through, the hidden tests give no points for what the tools
+    # did not compute.
+    solved = run(prefix, chapter, "q2c_answers")
+    typed = "answers = " + repr(
+        {key: solved["answers"][key] for key in solved["ANSWER_KEYS"]}
+    )
+    assert "count_ops" not in typed
+    counts_nothing = (
+        "    return [{'layer': name, 'type': type(m).__name__, 'kind': layer_kind(m),\n"
+        "             'input_shape': (), 'output_shape': (), 'mults': 0, 'adds': 0}\n"
+        "            for name, m in leaves(model)]"
+    )
+    namespace = run(
+        prefix,
+        chapter,
+        "q2c_answers",
+        [("count_ops", counts_nothing), ("answers", typed)],
+    )
+    failed = failures("q2c_answers", namespace)
+    assert set(failed) == {
+        "test_multiplications_and_additions",
+        "test_conv_and_linear_shares",
+    }, failed
+    assert all("take the answers from your tools" in m for m in failed.values()), failed

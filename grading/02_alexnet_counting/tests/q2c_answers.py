@@ -1,6 +1,7 @@
 """Hidden tests for q2c_answers: the totals and shares of the problem's AlexNet on one 3x227x227 image,
 counted here independently (PyTorch's parameters and FlopCounterMode on the test's own copy of the
-network), so that numbers for another network or input size fail."""
+network), so that numbers for another network or input size fail; and the values must be the ones the
+student's own count_parameters and count_ops give (no numbers copied from elsewhere)."""
 
 from otter.test_files import test_case
 
@@ -142,28 +143,75 @@ def _diagnose(key, got, want):
     )
 
 
-def _check(answers, keys):
+def _params_from_your_tools(count_parameters, alexnet):
+    _, totals = count_parameters(alexnet)
+    return {
+        "params": totals["all"]["total"],
+        "conv_params": totals["conv"]["total"],
+        "linear_params": totals["linear"]["total"],
+    }
+
+
+def _ops_from_your_tools(count_ops, op_totals, alexnet, INPUT):
+    totals = op_totals(count_ops(alexnet, INPUT))
+    ops = {}
+    for kind in ("all", "conv", "linear"):
+        prefix = "" if kind == "all" else f"{kind}_"
+        ops[f"{prefix}mults"] = totals[kind]["mults"]
+        ops[f"{prefix}adds"] = totals[kind]["adds"]
+    return ops
+
+
+def _check(answers, keys, yours):
+    """answers[key] is the right count, and it is the one the student's own tools give (the
+    question asks for the answers from count_parameters and count_ops, no typed numbers): yours()
+    computes those, after the values are found right."""
     answers = _answers(answers)
     want = _counts()
     for key in keys:
         assert _same(answers[key], want[key]), _diagnose(key, answers[key], want[key])
+    from_the_tools = yours()
+    for key in keys:
+        assert _same(answers[key], from_the_tools[key]), (
+            f"answers[{key!r}] = {answers[key]!r}, but your count_parameters(alexnet) and "
+            f"count_ops(alexnet, INPUT) give {from_the_tools[key]!r}: take the answers from your "
+            "tools, as the question asks (no typed numbers)"
+        )
 
 
 @test_case(points=None, hidden=True)
-def test_parameter_counts(answers):
-    _check(answers, ("params", "conv_params", "linear_params"))
-
-
-@test_case(points=None, hidden=True)
-def test_multiplications_and_additions(answers):
+def test_parameter_counts(answers, count_parameters, alexnet):
     _check(
         answers,
-        ("mults", "conv_mults", "linear_mults", "adds", "conv_adds", "linear_adds"),
+        ("params", "conv_params", "linear_params"),
+        lambda: _params_from_your_tools(count_parameters, alexnet),
     )
 
 
 @test_case(points=None, hidden=True)
-def test_conv_and_linear_shares(answers):
+def test_multiplications_and_additions(answers, count_ops, op_totals, alexnet, INPUT):
+    _check(
+        answers,
+        ("mults", "conv_mults", "linear_mults", "adds", "conv_adds", "linear_adds"),
+        lambda: _ops_from_your_tools(count_ops, op_totals, alexnet, INPUT),
+    )
+
+
+@test_case(points=None, hidden=True)
+def test_conv_and_linear_shares(
+    answers, count_parameters, count_ops, op_totals, alexnet, INPUT
+):
+    def yours():
+        counts = {
+            **_params_from_your_tools(count_parameters, alexnet),
+            **_ops_from_your_tools(count_ops, op_totals, alexnet, INPUT),
+        }
+        for kind in ("conv", "linear"):
+            for what in ("param", "mult"):
+                part, whole = counts[f"{kind}_{what}s"], counts[f"{what}s"]
+                counts[f"{kind}_{what}_share"] = part / whole if whole else float("nan")
+        return counts
+
     _check(
         answers,
         (
@@ -172,4 +220,5 @@ def test_conv_and_linear_shares(answers):
             "conv_mult_share",
             "linear_mult_share",
         ),
+        yours,
     )
