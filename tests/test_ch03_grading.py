@@ -312,6 +312,9 @@ def chapter_cells():
     return copy.deepcopy(jupytext.read(CHAPTERS / f"{STEM}.md").cells)
 
 
+REFUSALS = "# Refused in the checks"
+
+
 @pytest.fixture(scope="module")
 def base_namespace():
     """The chapter's setup and network cells, run once, then the stand-in for the trained net.
@@ -328,6 +331,8 @@ def base_namespace():
     exec(compile(code[0].source, "setup", "exec"), namespace)
     network = next(c.source for c in code if "class SmallNet(" in c.source)
     exec(compile(network, "network", "exec"), namespace)
+    refusals = next(c.source for c in code if c.source.startswith(REFUSALS))
+    exec(compile(refusals, "refusals", "exec"), namespace)  # by_hand, for the checks
     exec(compile(STAND_IN, "stand-in", "exec"), namespace)
     yield namespace
     torch.set_num_threads(threads)
@@ -485,3 +490,80 @@ def test_the_self_check_names_a_plausible_mistake(
     namespace, checks = run_answers(base_namespace, cells, function)
     with pytest.raises(namespace["CheckFailed"], match=re.escape(phrase)):
         run_checks(namespace, checks)
+
+
+# PyTorch's fusion, the reference of the checks, called as the answer: the public checks refuse it,
+# and so must the hidden tests, which alone give the points.
+FOLD_BY_FUSION = (
+    FOLD_CHECKS
+    + """\
+    from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+    fuse = fuse_conv_bn_eval if isinstance(layer, nn.Conv2d) else fuse_linear_bn_eval
+    return fuse(copy.deepcopy(layer).eval(), bn)"""
+)
+NET_BY_FUSION = (
+    NET_CHECK
+    + """\
+    from torch.nn.utils import fusion
+    test_net = SmallNetTest().to(net.fc2[0].weight.dtype)
+    with torch.no_grad():
+        for name, fuse in [("conv1", fusion.fuse_conv_bn_eval),
+                           ("conv2", fusion.fuse_conv_bn_eval),
+                           ("fc1", fusion.fuse_linear_bn_eval)]:
+            layer, bn = getattr(net, name)[0], getattr(net, name)[1]
+            fused = fuse(copy.deepcopy(layer), bn)
+            getattr(test_net, name)[0].load_state_dict(fused.state_dict())
+        test_net.fc2[0].load_state_dict(net.fc2[0].state_dict())
+    return test_net.eval()"""
+)
+# (question, answer, the hidden test that refuses the fusion, every hidden test that fails): PyTorch's
+# fusion also refuses a training-mode BN with an AssertionError, where the question asks for ValueError.
+FUSION_ANSWERS = [
+    (
+        "q3a_fold_bn",
+        FOLD_BY_FUSION,
+        "test_unseen_layers_and_statistics",
+        {"test_unseen_layers_and_statistics"},
+    ),
+    (
+        "q3b_fold_net",
+        NET_BY_FUSION,
+        "test_fresh_nets_fold_within_the_bound",
+        {
+            "test_fresh_nets_fold_within_the_bound",
+            "test_the_net_is_left_as_it_was_and_bad_input_refused",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "question,body,refusing,failing", FUSION_ANSWERS, ids=["fold_bn", "fold_net"]
+)
+def test_an_answer_by_pytorchs_fusion_is_refused(
+    question, body, refusing, failing, base_namespace
+):
+    function = AUTOGRADED[question]
+    cells = chapter_cells()
+    replace_solution(cells, function, body)
+    namespace, checks = run_answers(base_namespace, cells, function)
+    refused = f"{function} called torch.nn.utils.fusion.fuse_"
+    with pytest.raises(namespace["CheckFailed"], match=re.escape(refused)):
+        run_checks(namespace, checks)
+    # the answer itself works: without the refusal it folds the stand-in net
+    torch = namespace["torch"]
+    net = namespace["net"]
+    if question == "q3a_fold_bn":
+        layer, bn = net.conv1[0], net.conv1[1]
+        x = torch.randn(2, 3, 32, 32)
+        with torch.no_grad():
+            assert torch.allclose(
+                namespace[function](layer, bn)(x), bn(layer(x)), atol=1e-5
+            )
+    else:
+        outputs = namespace["outputs_by_batch"]
+        folded = outputs(namespace[function](net), namespace["test_inputs"])
+        assert torch.allclose(folded, namespace["net_outputs"], atol=1e-4)
+    failed = failures(question, namespace)
+    assert set(failed) == failing, failed
+    assert refused in failed[refusing]
