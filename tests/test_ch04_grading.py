@@ -13,6 +13,7 @@ import sys
 
 import jupytext
 import pytest
+import sympy
 import yaml
 from conftest import CHAPTERS, ROOT, replace_solution
 
@@ -412,3 +413,27 @@ def test_the_reference_copied_as_the_answer_fails_the_hidden_tests(
     failed = failures(question, namespace)
     assert set(failed) == {failing}, failed
     assert "without running a convolution" in failed[failing]
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        (
+            "(k_[l] - 1) * sp.prod(s_[:l])",
+            "(k_[l] - 1) * sp.prod(s_[: l + 1])",
+        ),
+        (
+            "return sum(p_[l] * sp.prod(s_[:l])",
+            "return sum(p_[l] * sp.prod(s_[: l + 1])",
+        ),
+    ],
+    ids=["r-with-the-jump-after", "P-with-the-jump-after"],
+)
+def test_the_sympy_check_of_the_sums_fails_on_a_wrong_sum(old, new):
+    # The theorem's sums with J_l where J_(l-1) belongs: the recurrences no longer hold.
+    code = code_cells(jupytext.read(CHAPTERS / f"{STEM}.md").cells)
+    cell = next(c.source for c in code if c.source.startswith("L_SYM = 4"))
+    exec(compile(cell, "sympy-sums", "exec"), {"sp": sympy})
+    assert cell.count(old) == 1
+    with pytest.raises(AssertionError):
+        exec(compile(cell.replace(old, new), "sympy-sums", "exec"), {"sp": sympy})
