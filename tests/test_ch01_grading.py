@@ -243,17 +243,39 @@ GRAD_BY_AUTOGRAD = """\
     x = torch.as_tensor(x, dtype=torch.float64).detach().requires_grad_()
     (gradient,) = torch.autograd.grad(nu(x, beta).sum(), x)
     return gradient"""
+GRAD_BY_SOFTMIN = """\
+    if float(beta) == 0 or not math.isfinite(float(beta)):
+        raise ValueError("bad beta")
+    return torch.nn.functional.softmin(-beta * torch.as_tensor(x, dtype=torch.float64), -1)"""
+NU_BY_LOGCUMSUMEXP = NU_BY_THE_LIBRARY.replace(
+    "torch.logsumexp(beta * x, dim=-1)", "torch.logcumsumexp(beta * x, dim=-1)[..., -1]"
+)
+# every hidden test that computes a value fails; the refusal of bad input still passes
+NU_VALUES = {
+    "test_matches_logsumexp_on_unseen_shapes_and_betas",
+    "test_negative_beta_and_extreme_values",
+}
+GRAD_VALUES = {
+    "test_matches_autograd_for_any_beta_and_shape",
+    "test_no_overflow_for_large_beta",
+}
 LIBRARY_ANSWERS = [
-    ("q1a_nu", NU_BY_THE_LIBRARY, "logsumexp"),
-    ("q1b_grad", GRAD_BY_THE_LIBRARY, "softmax"),
-    ("q1b_grad", GRAD_BY_AUTOGRAD, "grad"),
+    ("q1a_nu", NU_BY_THE_LIBRARY, "logsumexp", NU_VALUES),
+    ("q1a_nu", NU_BY_LOGCUMSUMEXP, "logcumsumexp", NU_VALUES),
+    ("q1b_grad", GRAD_BY_THE_LIBRARY, "softmax", GRAD_VALUES),
+    ("q1b_grad", GRAD_BY_SOFTMIN, "softmax", GRAD_VALUES),
+    ("q1b_grad", GRAD_BY_AUTOGRAD, "autograd (grad)", GRAD_VALUES),
 ]
 
 
 @pytest.mark.parametrize(
-    "question,body,called", LIBRARY_ANSWERS, ids=["nu", "grad-softmax", "grad-autograd"]
+    "question,body,called,failing",
+    LIBRARY_ANSWERS,
+    ids=["nu", "nu-logcumsumexp", "grad-softmax", "grad-softmin", "grad-autograd"],
 )
-def test_an_answer_by_the_reference_is_refused(question, body, called, setup_namespace):
+def test_an_answer_by_the_reference_is_refused(
+    question, body, called, failing, setup_namespace
+):
     cells = copy.deepcopy(jupytext.read(CHAPTERS / f"{STEM}.md").cells)
     function = AUTOGRADED[question]
     replace_solution(cells, function, body)
@@ -270,5 +292,5 @@ def test_an_answer_by_the_reference_is_refused(question, body, called, setup_nam
     )
     assert torch.allclose(namespace[function](x, -2.0), run_solution[function](x, -2.0))
     failed = failures(question, namespace)
-    assert len(failed) == 1, failed
-    assert refused in next(iter(failed.values()))
+    assert set(failed) == failing, failed
+    assert all(refused in message for message in failed.values()), failed
