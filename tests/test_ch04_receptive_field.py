@@ -8,6 +8,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+import sympy
 from conftest import execution_error, replace_solution
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
@@ -295,3 +296,27 @@ def test_twin_is_in_sync():
     twin = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
     source = jupytext.read(CHAPTERS / f"{STEM}.md")
     assert [c.source for c in twin.cells] == [c.source for c in source.cells]
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        (
+            "(k_[l] - 1) * sp.prod(s_[:l])",
+            "(k_[l] - 1) * sp.prod(s_[: l + 1])",
+        ),
+        (
+            "return sum(p_[l] * sp.prod(s_[:l])",
+            "return sum(p_[l] * sp.prod(s_[: l + 1])",
+        ),
+    ],
+    ids=["r-with-the-jump-after", "P-with-the-jump-after"],
+)
+def test_the_sympy_check_of_the_sums_fails_on_a_wrong_sum(old, new):
+    # The theorem's sums with J_l where J_(l-1) belongs: the recurrences no longer hold.
+    cells = jupytext.read(CHAPTERS / f"{STEM}.md").cells
+    cell = next(c.source for c in cells if c.source.startswith("L_SYM = 4"))
+    exec(compile(cell, "sympy-sums", "exec"), {"sp": sympy})
+    assert cell.count(old) == 1
+    with pytest.raises(AssertionError):
+        exec(compile(cell.replace(old, new), "sympy-sums", "exec"), {"sp": sympy})

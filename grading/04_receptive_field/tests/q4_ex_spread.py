@@ -92,7 +92,7 @@ def test_one_layer_stacks(path_spread, Geometry):
 
     for g in [Geometry(1), Geometry(2), Geometry(4, 3, 1, 3), Geometry(6, 1, 0, 2)]:
         want = g.d * math.sqrt((g.k**2 - 1) / 12)
-        got = float(path_spread([g]))
+        got = float(_from_the_geometry(path_spread, [g]))
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread([{g}]) = {got}, expected {want}: one layer's taps are uniform on "
             "k positions d apart"
