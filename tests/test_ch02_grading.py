@@ -366,6 +366,11 @@ WEIGHTS_AS_MULTIPLICATIONS = """\
     outputs = output.numel()
     adds = outputs * (terms - 1) + (outputs if module.bias is not None else 0)
     return module.weight.numel(), adds"""
+# the linear layers' rows dropped (as if only convolutions were counted)
+LINEAR_AS_OTHER = MODE_NOT_RESTORED.replace(
+    "for name, m in leaves(model):\n        handles.append(",
+    "for name, m in leaves(model):\n        if isinstance(m, nn.Linear):\n            continue\n        handles.append(",
+)
 BIAS_ALWAYS_ADDED = """\
     terms = module.weight.shape[1:].numel()
     outputs = output.numel()
@@ -399,6 +404,12 @@ CAUGHT_BY_THE_SELF_CHECK = [
         "each a dot product of (C_in / groups) k_h k_w terms",
     ),
     ("q2b_ops", "rule", WEIGHTS_AS_MULTIPLICATIONS, "features.0 (Conv2d), too few"),
+    (
+        "q2b_ops",
+        "count_ops",
+        LINEAR_AS_OTHER,
+        "count_ops has no row for classifier.0 (Linear)",
+    ),
     ("q2b_ops", "rule", BIAS_ALWAYS_ADDED, "read beta from module.bias"),
     ("q2b_ops", "count_ops", UNKNOWN_COUNTED_AS_ZERO, "is an error, not zero"),
     ("q2c_answers", "answers", PERCENTAGES, "(not a percentage)"),
@@ -531,7 +542,7 @@ def test_the_self_check_names_a_plausible_mistake(
         exec(compile(check_cell, "self-check", "exec"), namespace)
 
 
-def test_answers_not_from_the_tools_get_no_points(prefix, chapter):
+def test_answers_score_nothing_the_tools_did_not_compute(prefix, chapter):
     # The right values, typed (or copied from the public checks), beside a count_ops that does not
     # work: the self-check lets them through, the hidden tests give no points for what the tools
     # did not compute.
