@@ -57,7 +57,9 @@ class TestChapterOnePage:
         for cell in with_output:
             for output in cell.outputs:
                 assert output.output_type != "error"
-                if output.output_type == "stream":
+                # a stream chunk may be a bare newline (seen once in a clean-clone run, not
+                # reproduced): it renders as nothing, so there is no line to look for
+                if output.output_type == "stream" and output.text.strip():
                     first_line = output.text.strip().splitlines()[0]
                     assert html.escape(first_line, quote=False) in page, first_line
 
