@@ -96,8 +96,8 @@ grade: $(INSTALLED)
 FORMAT_PIPE := $(BIN)/ruff format --config ruff.toml -
 format: $(INSTALLED)
 	$(BIN)/jupytext --quiet --pipe "$(FORMAT_PIPE)" chapters/[0-9][0-9]_*.md templates/chapter.md
-	$(BIN)/ruff format --quiet tools tests _ext grading templates/cifar10_loader.py
-	$(BIN)/ruff check --quiet --fix tools tests _ext grading
+	$(BIN)/ruff format --quiet tools tests _ext grading dlbook
+	$(BIN)/ruff check --quiet --fix tools tests _ext grading dlbook
 	$(BIN)/python tools/sync_twins.py
 	$(BIN)/python tools/make_student.py
 	$(BIN)/ruff check --output-format concise chapters/[0-9][0-9]_*.ipynb student/*.ipynb tools tests _ext

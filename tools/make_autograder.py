@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import re
 import shutil
@@ -37,6 +38,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+HELPER = ROOT / "dlbook" / "__init__.py"  # the book's helper module
+GRADER_MODULE = "_dlbook_grader.py"  # its name in the autograder zip
 # What the chapters import; Gradescope installs these pins (the grader's machine uses the venv).
 CHAPTER_PACKAGES = ("torch", "torchvision", "sympy", "numpy", "matplotlib")
 QUESTION_KEYS = {"name", "title", "written"}
@@ -249,15 +252,23 @@ def build(folder: Path, out: Path, pins: list[str], root: Path) -> dict:
         # otter metadata, i.e. every notebook from make_student.py).
         (tmp / "otter_config.json").write_text(json.dumps({"pdf": False}))
         zip_tmp = tmp / "autograder.zip"
-        otter_generate(
-            tests_dir=str(folder / "tests"),
-            output_path=str(zip_tmp),
-            config=str(tmp / "otter_config.json"),
-            requirements=str(tmp / "requirements.txt"),
-            no_environment=True,  # never pick up an environment.yml from the cwd
-            # Gradescope's Python is the one the pins were tested with (otter's default is 3.13).
-            python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
-        )
+        # The hidden tests load the book's helper module by path under a private name
+        # (GRADER_MODULE): otter copies `files` next to the submission, where the
+        # notebook's own inlined copy is dlbook.py, which the hidden tests never use.
+        shutil.copy(HELPER, tmp / GRADER_MODULE)
+        with contextlib.chdir(
+            tmp
+        ):  # otter takes `files` relative to the working folder
+            otter_generate(
+                files=[GRADER_MODULE],
+                tests_dir=str(folder / "tests"),
+                output_path=str(zip_tmp),
+                config=str(tmp / "otter_config.json"),
+                requirements=str(tmp / "requirements.txt"),
+                no_environment=True,  # never pick up an environment.yml from the cwd
+                # Gradescope's Python is the one the pins were tested with (otter's default is 3.13).
+                python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+            )
         shutil.move(zip_tmp, target / "autograder.zip")
     (target / "questions.json").write_text(json.dumps(questions, indent=1) + "\n")
     return {

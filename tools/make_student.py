@@ -42,6 +42,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
+from sync_twins import with_helper
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -603,6 +604,7 @@ def notebook_text(notebook) -> str:
     """The .ipynb text of a student notebook: no jupytext metadata, numbered cell ids, no outputs."""
     notebook = copy.deepcopy(notebook)
     notebook.metadata.pop("jupytext", None)
+    with_helper(notebook)  # runs alone in Colab: the helper module, inlined
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index:03d}"
     return jupytext.writes(notebook, fmt="ipynb")
@@ -770,6 +772,9 @@ def write_site_sources(notebooks):
             (SITE_SRC / top).symlink_to(
                 ROOT / top, target_is_directory=(ROOT / top).is_dir()
             )
+
+    # The appendix page shows the helper module (literalinclude): it holds no solution.
+    (SITE_SRC / "dlbook").symlink_to(ROOT / "dlbook", target_is_directory=True)
 
     for path, notebook in notebooks.items():
         target = SITE_SRC / "student" / path.name

@@ -2,6 +2,10 @@
 
 Colab and Binder open notebooks, not MyST Markdown, so each chapters/NN_name.md has a
 chapters/NN_name.ipynb generated from it. The .md is the only source that is edited.
+
+A notebook must run alone (Colab has no copy of this repository), so every generated notebook, twin or
+student edition, starts with a hidden cell that writes the book's helper module `dlbook` next to it
+(`helper_cell`): the chapter's own `from dlbook import ...` then finds it.
 """
 
 import argparse
@@ -9,15 +13,46 @@ import sys
 from pathlib import Path
 
 import jupytext
+import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
+HELPER = ROOT / "dlbook" / "__init__.py"
+
+
+def helper_cell():
+    """A hidden code cell that writes dlbook/__init__.py, unchanged, to dlbook.py next to the notebook.
+
+    Hidden in Jupyter (source_hidden, hide-input) and in Colab (a form with a title)."""
+    source = HELPER.read_text(encoding="utf-8")
+    if "'''" in source or source.endswith("\\"):
+        raise ValueError(
+            f"{HELPER}: must not contain ''' (it is inlined in a r'''...''' string)"
+        )
+    cell = nbformat.v4.new_code_cell(
+        "# @title The book's helper module, dlbook (the book's appendix shows it)\n"
+        "from pathlib import Path\n\n"
+        f"Path(\"dlbook.py\").write_text(\n    r'''{source}''',\n    encoding=\"utf-8\",\n)"
+    )
+    cell.metadata = {
+        "cellView": "form",
+        "jupyter": {"source_hidden": True},
+        "tags": ["hide-input"],
+    }
+    return cell
+
+
+def with_helper(notebook):
+    """The notebook with helper_cell() first (the notebook is changed in place and returned)."""
+    notebook.cells.insert(0, helper_cell())
+    return notebook
 
 
 def twin_text(md_path: Path) -> str:
     notebook = jupytext.read(md_path)
     # The twin must not point back at the .md: Colab has no jupytext and would only be confused.
     notebook.metadata.pop("jupytext", None)
+    with_helper(notebook)
     # jupytext draws random cell ids; numbered ids keep the twin reproducible.
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index:03d}"

@@ -1,0 +1,321 @@
+"""dlbook: the helper module of *Deep-Learning Foundations: Worked Problems*.
+
+What every chapter, and every hidden test, shares: seeds, `check` and `glue`, the
+CIFAR-10 loader, the provenance note, and the refusals that run an answer without the
+PyTorch function it must not call. It holds no solution. It is one file on purpose:
+`make sync` and `make student` write it, unchanged, into a hidden first cell of every
+generated notebook (so a notebook runs alone in Colab), and the autograder zip carries
+it for the hidden tests, which load it by path under a private name.
+
+The book's appendix shows this file in full.
+"""
+
+import contextlib
+import datetime
+import importlib.metadata
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+# --- Seeds ----------------------------------------------------------------------------
+
+
+def seed_everything(seed=0):
+    """Seed Python's, NumPy's and PyTorch's generators; returns the seed."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
+
+
+# --- Self-checks and glued values -----------------------------------------------------
+
+
+class CheckFailed(AssertionError):
+    """A self-check did not pass; the message says what to look at."""
+
+
+def check(passed, success, failure):
+    """Print a pass message, or stop with a message that names the likely mistake."""
+    if not passed:
+        raise CheckFailed("FAILED: " + failure)
+    print("PASSED: " + success)
+
+
+try:
+    from myst_nb import glue  # stores a value for the book's prose
+except ImportError:  # outside the book (Colab, Binder): just show the value
+
+    def glue(name, value, display=True):
+        """Outside the book there is no prose to glue into: show the value."""
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+
+
+# --- CIFAR-10 -------------------------------------------------------------------------
+
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+MIRROR_VARIABLE = "CIFAR10_JPEG_MIRROR"
+
+
+def data_root():
+    """Where CIFAR-10 goes: $DL_BOOK_DATA, else data/ next to the notebook."""
+    return Path(os.environ.get("DL_BOOK_DATA", "data"))
+
+
+def load_cifar10(train, sample=None, seed=0):
+    """CIFAR-10's train or test split: (uint8 images N×3×32×32, int64 labels N).
+
+    All of it, or `sample` images drawn at random (torch.randperm seeded with `seed`),
+    and only those are decoded. The official torchvision download first; only if it
+    fails, the offline JPEG mirror in the folder named by $CIFAR10_JPEG_MIRROR
+    (train/<class>/*.jpg, test/...), and it says which it used."""
+    import torchvision
+
+    split = "train" if train else "test"
+
+    def picked(size):
+        generator = torch.Generator().manual_seed(seed)
+        return (
+            None
+            if sample is None
+            else torch.randperm(size, generator=generator)[:sample]
+        )
+
+    root = data_root()
+    try:
+        dataset = torchvision.datasets.CIFAR10(root, train=train, download=True)
+    except Exception as error:  # no network, or a broken download
+        download_error = error
+    else:
+        print(f"CIFAR-10 {split}: official torchvision download in {root.resolve()}")
+        images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
+        labels, pick = torch.tensor(dataset.targets), picked(len(dataset))
+        return (images, labels) if pick is None else (images[pick], labels[pick])
+    mirror = os.environ.get(MIRROR_VARIABLE)
+    if not mirror:
+        raise RuntimeError(
+            f"CIFAR-10 could not be downloaded ({download_error}) and "
+            f"${MIRROR_VARIABLE} is not set. Connect to the internet, or unpack the "
+            "JPEG mirror (train/<class>/*.jpg, test/<class>/*.jpg) and set "
+            f"{MIRROR_VARIABLE} to its folder."
+        ) from download_error
+    folder = Path(mirror) / split
+    if not folder.is_dir():
+        raise RuntimeError(
+            f"${MIRROR_VARIABLE}={mirror} has no '{split}' folder; it must hold "
+            "train/<class>/ and test/<class>/ as in the JPEG mirror."
+        )
+    dataset = torchvision.datasets.ImageFolder(
+        folder, loader=torchvision.io.decode_image
+    )
+    if tuple(dataset.classes) != CIFAR10_CLASSES:
+        raise RuntimeError(
+            f"{folder} has classes {dataset.classes}; "
+            f"expected CIFAR-10's {CIFAR10_CLASSES}."
+        )
+    pick = picked(len(dataset))
+    pick = range(len(dataset)) if pick is None else pick.tolist()
+    images = torch.stack([dataset[i][0] for i in pick])
+    labels = torch.tensor([dataset.targets[i] for i in pick])
+    print(
+        f"CIFAR-10 {split}: download failed ({type(download_error).__name__}), so "
+        f"using the offline JPEG mirror in {folder} ({len(labels):,} of its "
+        f"{len(dataset):,} images; JPEG shifts pixel values slightly)"
+    )
+    return images, labels
+
+
+# --- Provenance -----------------------------------------------------------------------
+
+PROVENANCE_PACKAGES = ("torch", "torchvision", "sympy", "numpy")
+
+
+def cpu_name():
+    """The processor's model name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(prefix):
+    """Glue (as `<prefix>_measured_provenance_<key>`) and print what produced a page's
+    outputs: when, with which versions, on which processor, how long the kernel ran."""
+    import psutil
+
+    kernel = psutil.Process()
+    facts = {
+        "executed": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        **{name: importlib.metadata.version(name) for name in PROVENANCE_PACKAGES},
+        "cpu": f"{cpu_name()} ({psutil.cpu_count()} logical cores)",
+        "wall_s": round(time.time() - kernel.create_time(), 1),
+        "cpu_s": round(time.process_time(), 1),
+    }
+    for key, value in facts.items():
+        glue(f"{prefix}_measured_provenance_{key}", value, display=False)
+    print(
+        f"Executed {facts['executed']} with Python {facts['python']}, "
+        + ", ".join(f"{n} {facts[n]}" for n in PROVENANCE_PACKAGES)
+        + f", on {facts['cpu']}; the kernel ran {facts['wall_s']} s "
+        f"({facts['cpu_s']} s of CPU time in the kernel process)."
+    )
+    return facts
+
+
+# --- Refusals -------------------------------------------------------------------------
+# Where PyTorch computes what a question asks for, the answer is run with that
+# computation refused: in the chapter's self-check and in every hidden test that
+# computes a value. A refused call raises `Refused`; `refusing` turns it into a
+# CheckFailed that names the function and what it called.
+
+
+class Refused(RuntimeError):
+    """The answer called something the question asks it to compute itself."""
+
+
+def _dispatch_mode():
+    """PyTorch's TorchDispatchMode: private API, so say plainly if it has moved."""
+    try:
+        from torch.utils._python_dispatch import TorchDispatchMode
+    except (
+        ImportError
+    ) as error:  # pragma: no cover - only on a PyTorch the book does not pin
+        raise RuntimeError(
+            "this PyTorch has no torch.utils._python_dispatch.TorchDispatchMode, "
+            "which the checks use to refuse library calls; install the torch version "
+            f"that requirements.txt pins ({error})"
+        ) from error
+    return TorchDispatchMode
+
+
+# The ATen operators that every log-sum-exp and softmax of PyTorch ends in
+# (torch.logsumexp, F.softmax, F.softmin, F.log_softmax, torch.distributions, ...).
+LOGSUMEXP_OPERATORS = frozenset(
+    {"logsumexp", "logcumsumexp", "_softmax", "_log_softmax"}
+)
+AUTOGRAD_FUNCTIONS = frozenset(
+    {"grad", "backward"}
+)  # autograd.grad, func.grad, Tensor.backward
+FUSION_FUNCTIONS = (
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+)
+
+
+@contextlib.contextmanager
+def no_operators(names=LOGSUMEXP_OPERATORS):
+    """Inside it, an ATen operator whose name is in `names` raises Refused."""
+    TorchDispatchMode = _dispatch_mode()
+
+    class RefusingOperators(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = func.overloadpacket.__name__
+            if name in names:
+                raise Refused(f"PyTorch's {name.lstrip('_')}")
+            return func(*args, **(kwargs or {}))
+
+    with RefusingOperators():
+        yield
+
+
+@contextlib.contextmanager
+def no_functions(refused_name, what):
+    """Inside it, a torch function whose name satisfies refused_name raises Refused."""
+    from torch.overrides import TorchFunctionMode
+
+    class RefusingFunctions(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            name = getattr(func, "__name__", "")
+            if refused_name(name):
+                raise Refused(f"{what} (torch.{name})")
+            return func(*args, **(kwargs or {}))
+
+    with RefusingFunctions():
+        yield
+
+
+def no_autograd():
+    """Inside it, autograd (autograd.grad, func.grad, Tensor.backward) is Refused."""
+    return no_functions(AUTOGRAD_FUNCTIONS.__contains__, "autograd")
+
+
+def no_convolutions():
+    """Inside it, every PyTorch convolution (conv1d, conv2d, ...) is Refused."""
+    return no_functions(lambda name: "conv" in name, "a convolution")
+
+
+@contextlib.contextmanager
+def no_fusion(namespace=None):
+    """Inside it, PyTorch's BN fusion (torch.nn.utils.fusion's functions) is Refused:
+    under its names in every loaded module that holds it (torch.nn.utils re-exports
+    two) and under any name `namespace` (an answer's globals) gives it."""
+    import torch.nn.utils.fusion as fusion
+
+    originals = {name: getattr(fusion, name) for name in FUSION_FUNCTIONS}
+
+    def stand_in(name):
+        def fuse(*_, **__):
+            raise Refused(f"torch.nn.utils.fusion.{name}")
+
+        return fuse
+
+    stand_ins = {id(f): stand_in(name) for name, f in originals.items()}
+    patched = []  # (a dict, its key, the original)
+    places = [vars(m) for m in list(sys.modules.values()) if m is not None]
+    places += [namespace] if namespace is not None else []
+    for place in places:
+        for key, value in list(place.items()):
+            if id(value) in stand_ins and value is originals.get(
+                getattr(value, "__name__", "")
+            ):
+                patched.append((place, key, value))
+                place[key] = stand_ins[id(value)]
+    try:
+        yield
+    finally:
+        for place, key, value in patched:
+            place[key] = value
+
+
+def refusing(function, *args, refusals, why):
+    """function(*args) inside the context managers that `refusals` (callables) make.
+
+    A refused call becomes a CheckFailed naming the function, what it called, and `why`
+    the question refuses it."""
+    try:
+        with contextlib.ExitStack() as stack:
+            for refusal in refusals:
+                stack.enter_context(refusal())
+            return function(*args)
+    except Refused as error:
+        raise CheckFailed(
+            f"FAILED: {getattr(function, '__name__', 'the answer')} called {error}: "
+            + why
+        ) from None

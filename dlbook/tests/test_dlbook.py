@@ -1,0 +1,251 @@
+"""The helper module's behaviour: checks, glue outside the book, the CIFAR-10 loader's choices and errors,
+provenance, and each refusal (it refuses the library call, lets the computation by hand through, and
+leaves nothing patched behind)."""
+
+import importlib.metadata
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+from torch.nn import functional as F
+
+import dlbook
+
+SOURCE = Path(dlbook.__file__)
+
+
+def test_check_prints_on_success_and_names_the_mistake_on_failure(capsys):
+    dlbook.check(True, "all good", "never shown")
+    assert capsys.readouterr().out == "PASSED: all good\n"
+    with pytest.raises(dlbook.CheckFailed, match="^FAILED: the bias is wrong$"):
+        dlbook.check(False, "never shown", "the bias is wrong")
+
+
+def test_glue_outside_the_book_shows_the_value(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as in Colab: no myst_nb
+    spec = importlib.util.spec_from_file_location("dlbook_in_colab", SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.glue("ch0_x", 41 + 1)
+    module.glue("ch0_y", 7, display=False)
+    assert capsys.readouterr().out.split() == ["42"]
+
+
+def test_seed_everything_repeats_every_generator():
+    dlbook.seed_everything(3)
+    first = (
+        torch.rand(2),
+        __import__("numpy").random.rand(),
+        __import__("random").random(),
+    )
+    dlbook.seed_everything(3)
+    second = (
+        torch.rand(2),
+        __import__("numpy").random.rand(),
+        __import__("random").random(),
+    )
+    assert torch.equal(first[0], second[0]) and first[1:] == second[1:]
+
+
+def _no_download(*args, **kwargs):
+    raise OSError("no network")
+
+
+def _mirror(tmp_path, classes):
+    for name in classes:
+        folder = tmp_path / "test" / name
+        folder.mkdir(parents=True)
+        image = torch.full((3, 32, 32), len(name), dtype=torch.uint8)
+        torchvision.io.write_jpeg(image, str(folder / "0.jpg"))
+    return tmp_path
+
+
+def test_cifar10_falls_back_to_the_mirror_and_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", _no_download)
+    monkeypatch.setenv(
+        dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, dlbook.CIFAR10_CLASSES))
+    )
+    images, labels = dlbook.load_cifar10(train=False)
+    assert images.shape == (10, 3, 32, 32) and images.dtype == torch.uint8
+    assert labels.tolist() == list(range(10))
+    assert "offline JPEG mirror" in capsys.readouterr().out
+
+
+def test_a_sample_is_a_seeded_random_subset_decoded_alone(monkeypatch, tmp_path):
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", _no_download)
+    monkeypatch.setenv(
+        dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, dlbook.CIFAR10_CLASSES))
+    )
+    images, labels = dlbook.load_cifar10(train=False)
+    some, their_labels = dlbook.load_cifar10(train=False, sample=4, seed=1)
+    pick = torch.randperm(10, generator=torch.Generator().manual_seed(1))[:4]
+    assert torch.equal(some, images[pick]) and torch.equal(their_labels, labels[pick])
+    other, _ = dlbook.load_cifar10(train=False, sample=4, seed=2)
+    assert not torch.equal(other, some)
+
+
+@pytest.mark.parametrize(
+    "mirror, message",
+    [
+        (None, "is not set"),
+        ("missing", "has no 'test' folder"),
+        ("wrong", "expected CIFAR-10"),
+    ],
+)
+def test_cifar10_without_data_says_how_to_get_it(
+    monkeypatch, tmp_path, mirror, message
+):
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", _no_download)
+    if mirror is None:
+        monkeypatch.delenv(dlbook.MIRROR_VARIABLE, raising=False)
+    elif mirror == "missing":
+        monkeypatch.setenv(dlbook.MIRROR_VARIABLE, str(tmp_path))
+    else:
+        monkeypatch.setenv(
+            dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, ["cat", "dog"]))
+        )
+    with pytest.raises(RuntimeError, match=message):
+        dlbook.load_cifar10(train=False)
+
+
+def test_provenance_glues_what_it_prints(monkeypatch, capsys):
+    glued = {}
+    monkeypatch.setattr(
+        dlbook, "glue", lambda name, value, display=True: glued.update({name: value})
+    )
+    facts = dlbook.provenance("ch9")
+    assert glued == {f"ch9_measured_provenance_{k}": v for k, v in facts.items()}
+    version = importlib.metadata.version("torch")
+    assert f"torch {version}, " in capsys.readouterr().out
+
+
+def by_library(x):
+    return torch.logsumexp(x, 0)
+
+
+def by_softmin(x):
+    return F.softmin(x, 0)
+
+
+def by_hand(x):
+    m = x.max()
+    return m + (x - m).exp().sum().log()
+
+
+def by_autograd(x):
+    x = x.clone().requires_grad_()
+    by_hand(x).backward()
+    return x.grad
+
+
+def by_convolution(x):
+    return F.conv1d(x.view(1, 1, -1), torch.ones(1, 1, 2))
+
+
+def by_conv_transpose(x):
+    return F.conv_transpose1d(x.view(1, 1, -1), torch.ones(1, 1, 2))
+
+
+def by_sums(x):
+    return x[:-1] + x[1:]
+
+
+@pytest.mark.parametrize(
+    "function, refusal, what",
+    [
+        (by_library, dlbook.no_operators, "PyTorch's logsumexp"),
+        (by_softmin, dlbook.no_operators, "PyTorch's softmax"),
+        (by_autograd, dlbook.no_autograd, "autograd"),
+        (by_convolution, dlbook.no_convolutions, "a convolution (torch.conv1d)"),
+        (by_conv_transpose, dlbook.no_convolutions, "a convolution"),
+    ],
+)
+def test_a_refusal_stops_the_library_call_and_names_it(function, refusal, what):
+    x = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(
+        dlbook.CheckFailed,
+        match=re.escape(f"{function.__name__} called {what}") + ".*: why$",
+    ):
+        dlbook.refusing(function, x, refusals=[refusal], why="why")
+    function(x)  # outside it, the call works again
+
+
+@pytest.mark.parametrize(
+    "function, refusal",
+    [
+        (by_hand, dlbook.no_operators),
+        (by_hand, dlbook.no_autograd),
+        (by_sums, dlbook.no_convolutions),
+    ],
+)
+def test_a_refusal_lets_the_computation_by_hand_through(function, refusal):
+    x = torch.tensor([1.0, 2.0, 3.0])
+    assert torch.equal(
+        dlbook.refusing(function, x, refusals=[refusal], why=""), function(x)
+    )
+
+
+def test_the_dispatch_refusal_says_plainly_when_the_private_api_moved(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils._python_dispatch", None)
+    with pytest.raises(
+        RuntimeError, match="install the torch version that requirements.txt pins"
+    ):
+        with dlbook.no_operators():
+            pass
+
+
+def _layers():
+    conv, bn = nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3)
+    bn.running_mean.uniform_(-1, 1)
+    return conv.eval(), bn.eval()
+
+
+def fold_by_reexport(
+    conv, bn
+):  # torch.nn.utils re-exports the fusion's weight functions
+    weight, bias = nn.utils.fuse_conv_bn_weights(
+        conv.weight,
+        conv.bias,
+        bn.running_mean,
+        bn.running_var,
+        bn.eps,
+        bn.weight,
+        bn.bias,
+    )
+    return weight
+
+
+from torch.nn.utils.fusion import fuse_conv_bn_eval as fuse_alias  # noqa: E402
+
+
+def fold_by_alias(conv, bn):
+    return fuse_alias(conv, bn).weight
+
+
+def fold_by_hand(conv, bn):
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return conv.weight * scale.view(-1, 1, 1, 1)
+
+
+@pytest.mark.parametrize("function", [fold_by_reexport, fold_by_alias])
+def test_the_fusion_refusal_catches_reexports_and_aliases_and_restores_them(function):
+    conv, bn = _layers()
+    with pytest.raises(
+        dlbook.CheckFailed, match="called torch.nn.utils.fusion.fuse_conv_bn"
+    ):
+        dlbook.refusing(
+            function, conv, bn, refusals=[lambda: dlbook.no_fusion(globals())], why=""
+        )
+    assert torch.allclose(function(conv, bn), fold_by_hand(conv, bn), atol=1e-6)
+    assert fuse_alias.__module__ == "torch.nn.utils.fusion"
+
+
+def test_the_fusion_refusal_lets_a_fold_by_hand_through():
+    conv, bn = _layers()
+    got = dlbook.refusing(fold_by_hand, conv, bn, refusals=[dlbook.no_fusion], why="")
+    assert torch.allclose(got, fold_by_reexport(conv, bn), atol=1e-6)

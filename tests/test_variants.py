@@ -1,0 +1,154 @@
+"""Every answer variant gets the points it says, from the hidden tests, scored as otter scores them.
+
+The data are files `grading/<stem>/variants/<question>/<name>.py`: a docstring saying what the answer does,
+`POINTS` (what the question's hidden tests must give it), optionally `SELF_CHECK` ("passes" or "fails": the
+verdict of the chapter's cells marked `check: <question>`) and `MESSAGE` (a phrase a failure message
+contains), then the answer's code. Correct answers written differently from the book's must get full
+points; plausible wrong ones must lose points or be stopped by the self-check. Everything runs in-process:
+one end-to-end grading run per chapter is `make grade`'s job (tests/test_ch01_graded_class.py)."""
+
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+from conftest import CHAPTERS, ROOT
+from otter.test_files.exception_test import ExceptionTestFile
+
+sys.path.insert(0, str(ROOT))
+import dlbook  # noqa: E402
+
+GRADING = ROOT / "grading"
+VARIANTS = sorted(GRADING.glob("*/variants/*/*.py"))
+# The hidden tests load the helper module from the autograder zip; here, from the repository.
+os.environ["DLBOOK_GRADER"] = str(ROOT / "dlbook" / "__init__.py")
+
+
+def autograded_questions():
+    """[(stem, question)] of every chapter's questions.yml that is not written."""
+    return [
+        (folder.name, q["name"])
+        for folder in sorted(p for p in GRADING.iterdir() if p.is_dir())
+        for q in yaml.safe_load((folder / "questions.yml").read_text())["questions"]
+        if not q.get("written")
+    ]
+
+
+def run_variant(path: Path) -> dict:
+    """The namespace the variant's code leaves, as a notebook's globals would be."""
+    namespace = {"__name__": f"variant_{path.stem}"}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return namespace
+
+
+def hidden_result(stem, question, namespace):
+    """(score, possible, failure messages) of the question's hidden tests, scored by otter."""
+    test_file = ExceptionTestFile.from_file(
+        str(GRADING / stem / "tests" / f"{question}.py")
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        test_file.run(namespace)
+    messages = [r.message for r in test_file.test_case_results if not r.passed]
+    return test_file.score, test_file.possible, messages
+
+
+_SETUPS = {}
+
+
+def chapter_cells(stem):
+    return jupytext.read(CHAPTERS / f"{stem}.md").cells
+
+
+def setup_namespace(stem):
+    """The chapter's first code cell (its setup), run once per chapter; copies are handed out."""
+    if stem not in _SETUPS:
+        setup = next(c for c in chapter_cells(stem) if c.cell_type == "code")
+        namespace = {"__name__": f"setup_{stem}"}
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(setup.source, f"{stem} setup", "exec"), namespace)
+        _SETUPS[stem] = namespace
+    return dict(_SETUPS[stem])
+
+
+def self_check(stem, question, path):
+    """(passed, message) of the chapter's `check: <question>` cells run after the variant."""
+    cells = [
+        c
+        for c in chapter_cells(stem)
+        if c.cell_type == "code" and c.metadata.get("check") == question
+    ]
+    assert cells, f"{stem} has no cell marked `:check: {question}`"
+    namespace = setup_namespace(stem)
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for cell in cells:
+                exec(
+                    compile(cell.source, f"{stem} check {question}", "exec"), namespace
+                )
+    except dlbook.CheckFailed as error:
+        return False, str(error)
+    return True, ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    VARIANTS,
+    ids=[str(p.relative_to(GRADING).with_suffix("")) for p in VARIANTS],
+)
+def test_the_variant_gets_its_points(path):
+    stem, _, question = path.parts[-4:-1]
+    namespace = run_variant(path)
+    assert "POINTS" in namespace, f"{path}: say POINTS = <what the hidden tests give>"
+    score, possible, messages = hidden_result(stem, question, namespace)
+    assert score == pytest.approx(namespace["POINTS"]), (
+        f"{path.name}: {score} of {possible} points, expected {namespace['POINTS']}\n"
+        + "\n".join(messages)
+    )
+    verdict = namespace.get("SELF_CHECK")
+    check_message = ""
+    if verdict is not None:
+        assert verdict in {"passes", "fails"}, f"{path}: SELF_CHECK is passes or fails"
+        passed, check_message = self_check(stem, question, path)
+        assert passed == (verdict == "passes"), (
+            f"{path.name}: the self-check {'passed' if passed else 'failed'}, "
+            f"expected it {verdict}. {check_message}"
+        )
+    if "MESSAGE" in namespace:
+        assert any(namespace["MESSAGE"] in m for m in messages + [check_message]), (
+            f"{path.name}: no failure message says {namespace['MESSAGE']!r}: {messages}"
+        )
+
+
+@pytest.mark.parametrize("stem, question", autograded_questions(), ids="/".join)
+def test_every_question_has_correct_and_wrong_variants(stem, question):
+    """Fairness as data: correct answers written otherwise get full points, wrong ones do not."""
+    folder = GRADING / stem / "variants" / question
+    files = sorted(folder.glob("*.py"))
+    possible = ExceptionTestFile.from_file(
+        str(GRADING / stem / "tests" / f"{question}.py")
+    ).possible
+    points = {p.name: run_variant(p).get("POINTS") for p in files}
+    correct = [name for name, value in points.items() if value == possible]
+    wrong = [
+        p.name
+        for p in files
+        if points[p.name] < possible or run_variant(p).get("SELF_CHECK") == "fails"
+    ]
+    assert len(correct) >= 2, f"{folder}: {len(correct)} correct variants, want >= 2"
+    assert wrong, f"{folder}: no wrong variant"
+
+
+def test_a_variant_that_misstates_its_points_fails(tmp_path):
+    """The check can fail: a wrong answer claiming full points is caught."""
+    stem, question = "01_logsumexp", "q1a_nu"
+    folder = tmp_path / stem / "variants" / question
+    folder.mkdir(parents=True)
+    path = folder / "claims_too_much.py"
+    path.write_text("POINTS = 2\n\n\ndef nu(x, beta):\n    return x.max()\n")
+    score, possible, _ = hidden_result(stem, question, run_variant(path))
+    assert possible == 2 and score < 2
