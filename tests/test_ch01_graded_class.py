@@ -1,180 +1,237 @@
 """Chapter 1 graded for real: a class made from its student notebook, graded in one `tools/grade.py` run
-against the hidden tests in grading/01_logsumexp, gets exactly the expected points.
+with the autograder zip (hidden tests and the zip's own copy of the helper module), gets exactly the
+points its data says.
 
 * untouched -- the released notebook: every answer raises NotImplementedError, 0 on every question;
-* correct_mangled -- every stub's cell from the chapter, all metadata and cell ids stripped, nu's cell
-  duplicated, a cell of the student's own inserted, a crash (raise) at the end of the first cell, after
-  its definitions, and an endless loop after the definition in grad_nu's cell: full marks, since a
-  failing cell does not stop the grading, and the loop is interrupted at the cell limit while the later
-  questions are still graded;
-* wrong_forged -- a plausible wrong answer to every question, every self-check cell forged to print
-  PASSED, a figure's cell deleted and smooth_min's cell swapped with the text before it: partial
-  points; a forged check earns nothing;
-* broken.ipynb (not valid JSON) and notes.txt (not a notebook): a row each with the reason.
+* correct -- each answer cell (metadata `answer: <question>`) holds the chapter's answer: full marks;
+* wrong -- each answer cell holds a wrong answer variant of its question
+  (grading/01_logsumexp/variants/<question>/<name>.py, POINTS below full): the variant's POINTS.
 
-The points follow from otter's rule (a question's points are shared equally among its test cases) and
-from which hidden cases each wrong answer fails (tests/test_ch01_grading.py shows those one by one)."""
+The class robustness cases (a crash, an endless loop, forged self-checks, a reordered or metadata-stripped
+notebook, a file that is not JSON or not a notebook) are graded on the toy chapter (tests/test_grading.py).
+Which hidden cases each variant fails is tests/test_variants.py's; here the points come through otter."""
 
-import copy
+import ast
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-from conftest import CHAPTERS, ROOT, replace_solution
-from nbformat import v4
-from test_ch01_grading import (
-    ONLY_ZERO_REFUSED,  # noqa: F401 - the same wrong answers
-    SECOND_DIMENSION,
-    SHIFT_BY_BETA_MAX,
-    SOFTMAX_WITHOUT_BETA,
-    TIES_WITH_A_TOLERANCE,
-)
+import yaml
+from conftest import CHAPTERS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "01_logsumexp"
-FUNCTIONS = ("nu", "grad_nu", "softmax_limit", "smooth_min")
-HEADER = "submission,q1a_nu,q1a_proof,q1b_proof,q1b_grad,q1c_proof,q1c_limit,q1_ex_min,total,possible,note"
-INTERRUPTED = "1 cell(s) interrupted after CELL_TIMEOUT"
-# {submission: (points of q1a_nu, (written), (written), q1b_grad, (written), q1c_limit, q1_ex_min,
-#  total, possible; note)}
-EXPECTED = {
-    "broken": (
-        "0,,,0,,0,0,0,7",
-        "not a valid notebook (NotJSONError: Notebook does not appear to be JSON: "
-        "'{\"cells\": [oops')",
-    ),
-    "correct_mangled": ("2,,,2,,2,1,7,7", INTERRUPTED),
-    "notes": ("0,,,0,,0,0,0,7", "not a notebook (.ipynb): notes.txt"),
-    "untouched": ("0,,,0,,0,0,0,7", ""),
-    # nu fails 1 of 3 cases, grad_nu 3 of 3, softmax_limit 1 of 3, smooth_min 2 of 2; the total is the
-    # sum of the rounded points
-    "wrong_forged": ("1.33333,,,0,,1.33333,0,2.66666,7", ""),
-}
-PROOF = "By the sandwich k <= sum <= n, divide the logs by beta and let beta grow."
+GRADING = ROOT / "grading" / STEM
+CHAPTER = CHAPTERS / f"{STEM}.md"
+META = {"POINTS", "SELF_CHECK", "MESSAGE"}  # a variant's data, not its code
 
 
-def chapter_cell(name, wrong=None):
-    cells = jupytext.read(CHAPTERS / f"{STEM}.md").cells
-    if wrong is not None:
-        replace_solution(cells, name, wrong)
-    return next(
-        c.source for c in cells if c.cell_type == "code" and f"def {name}(" in c.source
-    )
+# ------------------------------------------------------------------------------------------------
+# The data: answer cells, variants, points
+# ------------------------------------------------------------------------------------------------
+def questions():
+    """[(name, points or None for a written question)] in questions.yml's order."""
+    listed = yaml.safe_load((GRADING / "questions.yml").read_text())["questions"]
+    return [
+        (q["name"], None if q.get("written") else hidden_points(q["name"]))
+        for q in listed
+    ]
 
 
-def student():
-    return copy.deepcopy(
-        list(make_student.student_notebooks([CHAPTERS / f"{STEM}.md"]).values())[0]
-    )
+def hidden_points(question):
+    module, _ = grading_support.hidden_cases(STEM, question)
+    return module.points
 
 
-def with_answers(notebook, wrong=()):
-    """The student notebook answered: every stub's cell from the chapter (with `wrong` = (name, body)
-    put in), and a proof under every written question's answer line."""
-    wrong = dict(wrong)
+def answers(notebook):
+    """{question: [code cells whose metadata says `answer: <question>`]}, in cell order."""
+    found = {}
     for cell in notebook.cells:
-        for name in FUNCTIONS:
-            if cell.cell_type == "code" and f"def {name}(" in cell.source:
-                cell.source = chapter_cell(name, wrong.get(name))
-        if cell.cell_type == "markdown" and cell.source.startswith("**Answer to"):
-            cell.source += PROOF
+        if cell.cell_type == "code" and cell.metadata.get("answer"):
+            found.setdefault(cell.metadata["answer"], []).append(cell)
+    return found
+
+
+def book_answers():
+    """{question: the chapter's answer code}."""
+    found = answers(jupytext.read(CHAPTER))
+    assert found, f"{CHAPTER.name}: no code cell has the metadata `answer: <question>`"
+    return {q: "\n\n".join(c.source for c in cells) for q, cells in found.items()}
+
+
+class Variant:
+    """A variant file: its code without the docstring and the data (POINTS, SELF_CHECK, MESSAGE)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        text = path.read_text()
+        tree = ast.parse(text)
+        drop, self.data = set(), {}
+        for i, node in enumerate(tree.body):
+            docstring = i == 0 and isinstance(node, ast.Expr)
+            target = node.targets[0] if isinstance(node, ast.Assign) else None
+            if isinstance(target, ast.Name) and target.id in META:
+                expression = compile(ast.Expression(node.value), str(path), "eval")
+                self.data[target.id] = eval(expression, {})  # noqa: S307 - repo data
+            elif not docstring:
+                continue
+            drop |= set(range(node.lineno, node.end_lineno + 1))
+        lines = text.splitlines()
+        self.code = "\n".join(
+            line for n, line in enumerate(lines, 1) if n not in drop
+        ).strip()
+        self.points = self.data["POINTS"]
+        self.defines = defined_names(ast.parse(self.code))
+
+
+def defined_names(tree):
+    """Top-level names a piece of code binds (imports aside: a module is the same everywhere)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {
+                n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
+            }
+    return names
+
+
+def wrong_answers(book, full):
+    """{question: wrong Variant}: one wrong variant per question where they can share a notebook.
+
+    A notebook's final state holds one definition per name, so two chosen variants must not define the
+    same name, and a question that keeps the book's answer must not define or use a name a chosen variant
+    defines (else that question's points would not be the book's). Later questions are tried first:
+    their answers may use earlier ones, which a wrong earlier answer would then change."""
+    chosen = {}
+    for question, points in reversed(full.items()):
+        folder = GRADING / "variants" / question
+        for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+            variant = Variant(path)
+            if variant.points < points and fits({**chosen, question: variant}, book):
+                chosen[question] = variant
+                break
+    return chosen
+
+
+def fits(chosen, book):
+    taken = set()
+    for variant in chosen.values():
+        if variant.defines & taken:
+            return False
+        taken |= variant.defines
+    for question, code in book.items():
+        if question not in chosen:
+            tree = ast.parse(code)
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            if (defined_names(tree) | used) & taken:
+                return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------------
+# The class
+# ------------------------------------------------------------------------------------------------
+def student():
+    """The student notebook as `make student` writes it (the helper module inlined first)."""
+    (notebook,) = make_student.student_notebooks([CHAPTER]).values()
+    return nbformat.reads(make_student.notebook_text(notebook), as_version=4)
+
+
+def answered(code_of):
+    """The student notebook with each question's answer cells replaced by code_of[question] (its first
+    answer cell gets the code, the others are emptied)."""
+    notebook = student()
+    cells = answers(notebook)
+    assert set(code_of) <= set(cells), (
+        f"student/{STEM}.ipynb has no answer cell (metadata `answer`) for "
+        f"{sorted(set(code_of) - set(cells))}"
+    )
+    for question, code in code_of.items():
+        first, *rest = cells[question]
+        first.source = code
+        for cell in rest:
+            cell.source = ""
     return notebook
 
 
-def index_of(notebook, fragment):
-    (index,) = [i for i, c in enumerate(notebook.cells) if fragment in c.source]
-    return index
-
-
-def make_class(folder: Path):
-    folder.mkdir()
-    subs = {"untouched": student()}
-
-    mangled = with_answers(student())
-    setup = mangled.cells[index_of(mangled, "# Setup.")]
-    setup.source += '\nraise RuntimeError("a crash at the end of the first cell")'
-    twice = index_of(mangled, "def nu(")
-    duplicate = copy.deepcopy(mangled.cells[twice])
-    duplicate.id = f"{duplicate.id}-again"
-    mangled.cells.insert(twice + 1, duplicate)
-    mangled.cells.insert(twice, v4.new_code_cell('print("my own notes")'))
-    # the loop costs the cell limit: in the first submission graded (name order), the other worker
-    # grades the other two meanwhile
-    mangled.cells[
-        index_of(mangled, "def grad_nu(")
-    ].source += "\n\nwhile True:\n    pass\n"
-    stripped = json.loads(nbformat.writes(mangled))
-    stripped["metadata"] = {}
-    for cell in stripped["cells"]:
-        cell["metadata"] = {}
-        cell.pop("id", None)
-
-    wrong = with_answers(
-        student(),
-        [
-            ("nu", SHIFT_BY_BETA_MAX),
-            ("grad_nu", SOFTMAX_WITHOUT_BETA),
-            ("softmax_limit", TIES_WITH_A_TOLERANCE),
-            ("smooth_min", SECOND_DIMENSION),
-        ],
+@pytest.fixture(scope="module")
+def plan():
+    """({submission: {question: expected points}}, the book's answers, the wrong variants)."""
+    full = {q: p for q, p in questions() if p is not None}
+    book = book_answers()
+    assert set(book) == set(full), (
+        f"answer cells {sorted(book)}, autograded questions {sorted(full)}"
     )
-    for cell in wrong.cells:
-        if cell.source.startswith("# Self-check"):
-            cell.source = 'print("PASSED: all checks")'
-    del wrong.cells[index_of(wrong, "fig, axes = plt.subplots(1, 2")]
-    smooth = index_of(wrong, "def smooth_min(")
-    assert wrong.cells[smooth - 1].cell_type == "markdown"
-    wrong.cells[smooth - 1], wrong.cells[smooth] = (
-        wrong.cells[smooth],
-        wrong.cells[smooth - 1],
-    )
-    subs["wrong_forged"] = wrong
-
-    for name, notebook in subs.items():
-        (folder / f"{name}.ipynb").write_text(nbformat.writes(notebook))
-    (folder / "correct_mangled.ipynb").write_text(json.dumps(stripped))
-    (folder / "broken.ipynb").write_text('{"cells": [oops')
-    (folder / "notes.txt").write_text("my answers are in the notebook")
+    wrong = wrong_answers(book, full)
+    assert wrong, f"grading/{STEM}/variants holds no wrong variant to grade"
+    expected = {
+        "untouched": dict.fromkeys(full, 0),
+        "correct": full,
+        "wrong": {q: wrong[q].points if q in wrong else p for q, p in full.items()},
+    }
+    return expected, book, wrong
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, autograders):
+def graded(tmp_path_factory, autograders, plan):
+    _, book, wrong = plan
+
+    def make_class(folder: Path):
+        folder.mkdir()
+        submissions = {
+            "untouched": student(),
+            "correct": answered(book),
+            "wrong": answered({**book, **{q: v.code for q, v in wrong.items()}}),
+        }
+        for name, notebook in submissions.items():
+            (folder / f"{name}.ipynb").write_text(nbformat.writes(notebook))
+
     base = tmp_path_factory.mktemp("ch1_class")
-    # A cell may take 30 s (the endless loop's cost): the slowest, the setup's imports, takes ~3 s alone.
+    # The limits only stop a hung run: the slowest cell (the setup's imports) takes ~3 s alone.
     return grading_support.grade_class(
-        base, STEM, autograders, make_class, cell_timeout=30, timeout=300
+        base, STEM, autograders, make_class, cell_timeout=120, timeout=600
     )
 
 
-def test_the_class_gets_its_exact_points(graded):
-    out, _ = graded
-    rows = list(csv.reader(io.StringIO((out / f"{STEM}.csv").read_text())))
-    assert rows[0] == HEADER.split(",")
-    got = {row[0]: (",".join(row[1:-1]), row[-1]) for row in rows[1:]}
-    assert got == EXPECTED
-
-
-def test_feedback_names_the_mistake(graded):
-    out, _ = graded
-    feedback = (out / STEM / "feedback" / "wrong_forged.md").read_text()
-    assert "shift by the largest exponent max(beta x)" in feedback
-    assert "def test_" not in feedback, "the feedback shows hidden test code"
-    untouched = (out / STEM / "feedback" / "untouched.md").read_text()
-    assert "NotImplementedError" in untouched
-
-
-def test_proofs_are_collected_for_grading_by_hand(graded):
-    out, _ = graded
-    for question in ("q1a_proof", "q1b_proof", "q1c_proof"):
-        text = (out / STEM / "written" / f"{question}.md").read_text()
-        assert text.count(PROOF) == 2, (
-            f"{question}: expected the proofs of the 2 answered notebooks"
+def test_the_class_gets_its_exact_points(graded, plan):
+    expected, _, _ = plan
+    rows = list(csv.reader(io.StringIO((graded / f"{STEM}.csv").read_text())))
+    names = [q for q, _ in questions()]
+    assert rows[0] == ["submission", *names, "total", "possible", "note"]
+    autograded = {q for q, p in questions() if p is not None}
+    got = {}
+    for row in rows[1:]:
+        cells = dict(zip(names, row[1:]))
+        assert all(cells[q] == "" for q in names if q not in autograded), row
+        got[row[0]] = ({q: float(cells[q]) for q in autograded}, row[-1])
+    assert sorted(got) == sorted(expected)
+    for name, points in expected.items():
+        scores, note = got[name]
+        assert note == "", f"{name}: {note}"
+        assert scores == pytest.approx(points, abs=1e-4), (
+            f"{name}: {scores} != {points}"
         )
+
+
+def test_feedback_names_the_failing_tests(graded, plan):
+    _, _, wrong = plan
+    feedback = graded / STEM / "feedback"
+    sections = (feedback / "wrong.md").read_text().split("\n## ")
+    for question in wrong:
+        (section,) = [s for s in sections if f"(`{question}`)" in s.split("\n")[0]]
+        assert "Failing tests:\n- `" in section, section
+    assert "NotImplementedError" in (feedback / "untouched.md").read_text()
+    assert "Failing tests" not in (feedback / "correct.md").read_text()
+    assert "def test_" not in "".join(p.read_text() for p in feedback.iterdir()), (
+        "the feedback shows hidden test code"
+    )

@@ -1,0 +1,7 @@
+"""The released stub, unanswered: every hidden test fails."""
+
+POINTS = 0
+
+
+def grad_nu(x, beta=1.0):
+    raise NotImplementedError("TODO: return softmax(beta x) over the last dimension")

@@ -1,0 +1,12 @@
+"""Wrong: softmax(1e4 x), a large but finite beta instead of the limit: mass
+stays on near-ties, which the self-check catches."""
+
+POINTS = 2 / 3
+SELF_CHECK = "fails"
+MESSAGE = "softmax(beta x) at a large but finite beta is not the limit"
+
+import torch
+
+
+def softmax_limit(x):
+    return torch.softmax(1e4 * torch.as_tensor(x, dtype=torch.float64), dim=-1)

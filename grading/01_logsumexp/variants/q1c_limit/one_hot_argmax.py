@@ -1,0 +1,13 @@
+"""Wrong: a one-hot of argmax, blind to ties (the first maximiser takes all
+the mass); the self-check names the tied input."""
+
+POINTS = 2 / 3
+SELF_CHECK = "fails"
+MESSAGE = "with ties the mass is shared equally among all maximisers"
+
+import torch
+
+
+def softmax_limit(x):
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return torch.nn.functional.one_hot(x.argmax(dim=-1), x.shape[-1]).to(torch.float64)

@@ -1,0 +1,9 @@
+"""The released stub, unanswered: every hidden test fails."""
+
+POINTS = 0
+
+
+def softmax_limit(x):
+    raise NotImplementedError(
+        "TODO: return the uniform distribution over the maximisers"
+    )
