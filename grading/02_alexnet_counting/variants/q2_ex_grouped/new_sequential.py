@@ -1,0 +1,68 @@
+"""Correct, another route: rebuilds model.features as a new nn.Sequential from a list of
+its layers, each grouped layer made from the old one's attributes."""
+
+POINTS = 1
+SELF_CHECK = "passes"
+
+import torch
+from torch import nn
+
+
+class AlexNet(nn.Module):
+    """The problem's AlexNet: no padding in the first convolution, no dropout."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, kernel_size=11, stride=4),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(64, 192, kernel_size=5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(192, 384, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.classifier = nn.Sequential(
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(inplace=True),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x):
+        x = self.avgpool(self.features(x))
+        return self.classifier(torch.flatten(x, 1))
+
+
+alexnet = AlexNet().eval()
+
+
+def _grouped(conv, groups):
+    return nn.Conv2d(
+        conv.in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        groups,
+        conv.bias is not None,
+    )
+
+
+def alexnet_grouped(groups=2):
+    model = AlexNet()
+    layers = list(model.features)
+    layers = [
+        _grouped(m, groups) if i in (3, 8, 10) else m for i, m in enumerate(layers)
+    ]
+    model.features = nn.Sequential(*layers)
+    return model

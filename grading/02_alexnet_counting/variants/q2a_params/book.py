@@ -1,0 +1,48 @@
+"""The book's answer."""
+
+POINTS = 2
+SELF_CHECK = "passes"
+
+from torch import nn
+
+
+def layer_kind(m):
+    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        return "conv"
+    return "linear" if isinstance(m, nn.Linear) else "other"
+
+
+def totals_by_kind(rows, keys):
+    """Sum the `keys` of the rows per kind ("conv", "linear", "other") and over all."""
+    kinds = ("conv", "linear", "other", "all")
+    totals = {kind: dict.fromkeys(keys, 0) for kind in kinds}
+    for row in rows:
+        for kind in (row["kind"], "all"):
+            for key in keys:
+                totals[kind][key] += row[key]
+    return totals
+
+
+def count_parameters(model):
+    """Per-layer and per-kind parameter counts, weights and biases apart.
+
+    Returns (rows, totals): one row per module that owns parameters (layer, type, kind,
+    weights, biases, total); totals maps "conv", "linear", "other" and "all" to dicts
+    with weights, biases and total (totals_by_kind).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"count_parameters expects an nn.Module, not {type(model)}")
+    rows, seen = [], set()
+    for name, module in model.named_modules():
+        own = module.named_parameters(recurse=False)
+        own = [(pname, p) for pname, p in own if id(p) not in seen]
+        seen.update(id(p) for _, p in own)
+        biases = sum(p.numel() for pname, p in own if pname == "bias")
+        weights = sum(p.numel() for pname, p in own if pname != "bias")
+        if own:
+            kind, type_name = layer_kind(module), type(module).__name__
+            rows.append(
+                {"layer": name, "type": type_name, "kind": kind, "weights": weights}
+                | {"biases": biases, "total": weights + biases}
+            )
+    return rows, totals_by_kind(rows, ("weights", "biases", "total"))

@@ -1,0 +1,47 @@
+"""Counts a tensor that two modules share at each of them."""
+
+POINTS = 1.6
+SELF_CHECK = "passes"
+MESSAGE = "a tensor shared by several modules counts once"
+
+from torch import nn
+
+
+def layer_kind(m):
+    if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        return "conv"
+    return "linear" if isinstance(m, nn.Linear) else "other"
+
+
+def totals_by_kind(rows, keys):
+    """Sum the `keys` of the rows per kind ("conv", "linear", "other") and over all."""
+    kinds = ("conv", "linear", "other", "all")
+    totals = {kind: dict.fromkeys(keys, 0) for kind in kinds}
+    for row in rows:
+        for kind in (row["kind"], "all"):
+            for key in keys:
+                totals[kind][key] += row[key]
+    return totals
+
+
+def count_parameters(model):
+    """Per-layer and per-kind parameter counts, weights and biases apart.
+
+    Returns (rows, totals): one row per module that owns parameters (layer, type, kind,
+    weights, biases, total); totals maps "conv", "linear", "other" and "all" to dicts
+    with weights, biases and total (totals_by_kind).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError("count_parameters expects an nn.Module")
+    rows = []
+    for name, module in model.named_modules():
+        own = list(module.named_parameters(recurse=False))
+        if not own:
+            continue
+        biases = sum(p.numel() for pname, p in own if pname == "bias")
+        weights = sum(p.numel() for pname, p in own if pname != "bias")
+        rows.append(
+            {"layer": name, "type": type(module).__name__, "kind": layer_kind(module)}
+            | {"weights": weights, "biases": biases, "total": weights + biases}
+        )
+    return rows, totals_by_kind(rows, ("weights", "biases", "total"))
