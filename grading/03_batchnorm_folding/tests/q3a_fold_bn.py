@@ -2,6 +2,10 @@
 circular-padded, 1x1 and rectangular convolutions, BNs with their own eps and tiny variances, float32),
 the inputs left untouched, and every kind of bad input refused with the right error."""
 
+import functools
+import importlib.util
+import os
+
 from otter.test_files import test_case
 
 OK_FORMAT = False
@@ -10,36 +14,16 @@ name = "q3a_fold_bn"
 points = 3
 
 
-def _by_hand(function, *arguments):
-    """function(*arguments) with PyTorch's BN fusion (torch.nn.utils.fusion) refused, under its own
-    names and under any name the function's globals give it: it is the reference, not an answer."""
-    import torch.nn.utils.fusion as fusion
+# The book's helper module from the autograder, never the notebook's own copy.
+_spec = importlib.util.spec_from_file_location(
+    "_dlbook_grader", os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+)
+dlbook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dlbook)
 
-    names = ("fuse_conv_bn_eval", "fuse_conv_bn_weights")
-    names += ("fuse_linear_bn_eval", "fuse_linear_bn_weights")
-    originals = {name: getattr(fusion, name) for name in names}
-
-    def refused(name):
-        def fuse(*_, **__):
-            raise AssertionError(
-                f"{function.__name__} called torch.nn.utils.fusion.{name}: the question asks "
-                "for the fold itself, not PyTorch's fusion"
-            )
-
-        return fuse
-
-    stand_ins = {id(f): refused(name) for name, f in originals.items()}
-    namespace = function.__globals__
-    aliases = {k: v for k, v in namespace.items() if id(v) in stand_ins}
-    try:
-        for name, f in originals.items():
-            setattr(fusion, name, stand_ins[id(f)])
-        namespace.update({k: stand_ins[id(v)] for k, v in aliases.items()})
-        return function(*arguments)
-    finally:
-        for name, f in originals.items():
-            setattr(fusion, name, f)
-        namespace.update(aliases)
+# PyTorch's BN fusion (torch.nn.utils.fusion) is refused while the answer runs, under
+# its own names and under any name the answer's globals give it: it is the reference.
+WHY = "the question asks for the fold itself, not PyTorch's fusion"
 
 
 @test_case(points=None, hidden=True)
@@ -142,7 +126,13 @@ def test_unseen_layers_and_statistics(fold_bn):
         with torch.no_grad():
             reference = copy.deepcopy(bn).double(), copy.deepcopy(layer).double()
             want = reference[0](reference[1](x.double())).to(dtype)
-            folded = _by_hand(fold_bn, layer, bn)
+            folded = dlbook.refusing(
+                fold_bn,
+                layer,
+                bn,
+                refusals=[functools.partial(dlbook.no_fusion, fold_bn.__globals__)],
+                why=WHY,
+            )
             assert isinstance(folded, type(layer)), (
                 f"{described} returned a {type(folded).__name__}, expected a new "
                 f"{type(layer).__name__}"
@@ -180,7 +170,13 @@ def test_the_layer_and_the_bn_are_left_as_they_were(fold_bn):
         bn.eval()
         layer_before = {k: v.clone() for k, v in layer.state_dict().items()}
         bn_before = {k: v.clone() for k, v in bn.state_dict().items()}
-        folded = _by_hand(fold_bn, layer, bn)
+        folded = dlbook.refusing(
+            fold_bn,
+            layer,
+            bn,
+            refusals=[functools.partial(dlbook.no_fusion, fold_bn.__globals__)],
+            why=WHY,
+        )
         where = f"fold_bn({type(layer).__name__}(bias={layer.bias is not None}), ...)"
         assert folded is not layer, (
             f"{where} returned the layer it was given: return a new layer (a copy)"
@@ -243,7 +239,13 @@ def test_bad_input_is_refused(fold_bn):
     ]
     for layer, bn, expected, what in cases:
         try:
-            _by_hand(fold_bn, layer, bn)
+            dlbook.refusing(
+                fold_bn,
+                layer,
+                bn,
+                refusals=[functools.partial(dlbook.no_fusion, fold_bn.__globals__)],
+                why=WHY,
+            )
         except expected:
             continue
         except Exception as error:  # noqa: BLE001 - the wrong kind of error

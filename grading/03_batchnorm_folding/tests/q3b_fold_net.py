@@ -2,6 +2,10 @@
 bound, float64, and a variant the chapter never shows: a bias-free conv1, a BN without affine parameters,
 BNs with their own eps), the net left as it was, and bad input refused."""
 
+import functools
+import importlib.util
+import os
+
 from otter.test_files import test_case
 
 OK_FORMAT = False
@@ -10,36 +14,16 @@ name = "q3b_fold_net"
 points = 2
 
 
-def _by_hand(function, *arguments):
-    """function(*arguments) with PyTorch's BN fusion (torch.nn.utils.fusion) refused, under its own
-    names and under any name the function's globals give it: it is the reference, not an answer."""
-    import torch.nn.utils.fusion as fusion
+# The book's helper module from the autograder, never the notebook's own copy.
+_spec = importlib.util.spec_from_file_location(
+    "_dlbook_grader", os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+)
+dlbook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dlbook)
 
-    names = ("fuse_conv_bn_eval", "fuse_conv_bn_weights")
-    names += ("fuse_linear_bn_eval", "fuse_linear_bn_weights")
-    originals = {name: getattr(fusion, name) for name in names}
-
-    def refused(name):
-        def fuse(*_, **__):
-            raise AssertionError(
-                f"{function.__name__} called torch.nn.utils.fusion.{name}: the question asks "
-                "for the fold itself, not PyTorch's fusion"
-            )
-
-        return fuse
-
-    stand_ins = {id(f): refused(name) for name, f in originals.items()}
-    namespace = function.__globals__
-    aliases = {k: v for k, v in namespace.items() if id(v) in stand_ins}
-    try:
-        for name, f in originals.items():
-            setattr(fusion, name, stand_ins[id(f)])
-        namespace.update({k: stand_ins[id(v)] for k, v in aliases.items()})
-        return function(*arguments)
-    finally:
-        for name, f in originals.items():
-            setattr(fusion, name, f)
-        namespace.update(aliases)
+# PyTorch's BN fusion (torch.nn.utils.fusion) is refused while the answer runs, under
+# its own names and under any name the answer's globals give it: it is the reference.
+WHY = "the question asks for the fold itself, not PyTorch's fusion"
 
 
 @test_case(points=None, hidden=True)
@@ -65,7 +49,12 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
 
     def squared_error(net, dtype, what, bound, images):
         x = torch.randn(images, 3, 32, 32, generator=generator).to(dtype)
-        folded = _by_hand(fold_net, net)
+        folded = dlbook.refusing(
+            fold_net,
+            net,
+            refusals=[functools.partial(dlbook.no_fusion, fold_net.__globals__)],
+            why=WHY,
+        )
         assert isinstance(folded, SmallNetTest), (
             f"fold_net({what}) returned a {type(folded).__name__}: fill a new SmallNetTest"
         )
@@ -130,7 +119,12 @@ def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
             torch.equal(before[k], after[k]) for k in before
         )
 
-    folded = _by_hand(fold_net, net)
+    folded = dlbook.refusing(
+        fold_net,
+        net,
+        refusals=[functools.partial(dlbook.no_fusion, fold_net.__globals__)],
+        why=WHY,
+    )
     assert unchanged() and not net.training, (
         "fold_net changed the net it was given: fold copies (fold_bn returns new layers) "
         "and load them into the new SmallNetTest"
@@ -144,7 +138,12 @@ def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
     )
     net.train()
     try:
-        _by_hand(fold_net, net)
+        dlbook.refusing(
+            fold_net,
+            net,
+            refusals=[functools.partial(dlbook.no_fusion, fold_net.__globals__)],
+            why=WHY,
+        )
     except ValueError:
         pass
     else:
@@ -157,7 +156,12 @@ def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
         "refusing it"
     )
     try:
-        _by_hand(fold_net, nn.Linear(3, 3))
+        dlbook.refusing(
+            fold_net,
+            nn.Linear(3, 3),
+            refusals=[functools.partial(dlbook.no_fusion, fold_net.__globals__)],
+            why=WHY,
+        )
     except TypeError:
         pass
     except Exception as error:  # noqa: BLE001 - the wrong kind of error
