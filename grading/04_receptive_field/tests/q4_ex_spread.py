@@ -1,12 +1,29 @@
 """Hidden tests for q4_ex_spread: random stacks against the spread of path counts measured with PyTorch's
 conv1d, and one-layer stacks."""
 
+import importlib.util
+import os
+
 from otter.test_files import test_case
 
 OK_FORMAT = False
 
 name = "q4_ex_spread"
 points = 2
+
+# The book's helper module from the autograder, never the notebook's own copy.
+_spec = importlib.util.spec_from_file_location(
+    "_dlbook_grader", os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+)
+dlbook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dlbook)
+# Run every answer with PyTorch's convolutions refused: the self-check's reference (a measurement
+# by convolution) is not an answer.
+_GEOMETRY_ONLY = {
+    "refusals": [dlbook.no_convolutions],
+    "why": "the question asks for the answer from the layers' k, s, p and d, without running a "
+    "convolution",
+}
 
 
 def _measured(stack):
@@ -30,24 +47,6 @@ def _measured(stack):
     return float((share * (x - mean) ** 2).sum().sqrt())
 
 
-def _from_the_geometry(function, *arguments):
-    """function(*arguments) with every PyTorch convolution refused: the self-check's reference (path
-    counts by convolution) is not an answer."""
-    from torch.overrides import TorchFunctionMode
-
-    class NoConvolutions(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            if "conv" in getattr(func, "__name__", ""):
-                raise AssertionError(
-                    f"{function.__name__} ran torch.{func.__name__}: the question asks for the "
-                    "answer from the layers' k, s, p and d, without running a convolution"
-                )
-            return func(*args, **(kwargs or {}))
-
-    with NoConvolutions():
-        return function(*arguments)
-
-
 @test_case(points=None, hidden=True)
 def test_random_stacks_match_measured_spread(path_spread, Geometry):
     import math
@@ -64,7 +63,10 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
             )
             for _ in range(rng.randint(1, 5))
         ]
-        want, got = _measured(stack), float(_from_the_geometry(path_spread, stack))
+        want, got = (
+            _measured(stack),
+            float(dlbook.refusing(path_spread, stack, **_GEOMETRY_ONLY)),
+        )
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread({stack}) = {got}, the path counts spread {want} (the standard "
             "deviation of an interior unit's normalised path counts)"
@@ -74,7 +76,7 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
     deep = [Geometry(3, 2)] * 40
     want = math.sqrt((4**40 - 1) // 3 * 8 / 12)
     try:
-        got = float(_from_the_geometry(path_spread, deep))
+        got = float(dlbook.refusing(path_spread, deep, **_GEOMETRY_ONLY))
     except Exception as error:  # noqa: BLE001 - any failure here has the same cause
         raise AssertionError(
             f"path_spread([Geometry(3, 2)] * 40) raised {type(error).__name__}: 40 "
@@ -87,12 +89,12 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
 
 
 @test_case(points=None, hidden=True)
-def test_one_layer_stacks(path_spread, Geometry):
+def test_one_layer_spreads(path_spread, Geometry):
     import math
 
     for g in [Geometry(1), Geometry(2), Geometry(4, 3, 1, 3), Geometry(6, 1, 0, 2)]:
         want = g.d * math.sqrt((g.k**2 - 1) / 12)
-        got = float(_from_the_geometry(path_spread, [g]))
+        got = float(dlbook.refusing(path_spread, [g], **_GEOMETRY_ONLY))
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread([{g}]) = {got}, expected {want}: one layer's taps are uniform on "
             "k positions d apart"
