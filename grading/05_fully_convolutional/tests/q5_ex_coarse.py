@@ -9,30 +9,22 @@ name = "q5_ex_coarse"
 points = 1
 
 
-def _net():
-    """A small net for 32×32 inputs: 6×24×24 features, a classifier that starts with Dropout."""
+def _dropout_net():
+    """A small net for 32×32 inputs: 6×24×24 features, a classifier that starts with Dropout
+    (.features, .classifier and forward = classifier(flatten(features)), as a Sequential)."""
+    from collections import OrderedDict
+
     import torch
     from torch import nn
 
-    class Small(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn.Sequential(
-                nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5)
-            )
-            self.classifier = nn.Sequential(
-                nn.Dropout(0.2),
-                nn.Linear(6 * 24 * 24, 16),
-                nn.ReLU(),
-                nn.Linear(16, 7),
-            )
-
-        def forward(self, x):
-            return self.classifier(torch.flatten(self.features(x), 1))
-
     with torch.random.fork_rng():
         torch.manual_seed(69)
-        return Small().eval()
+        features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5))
+        classifier = nn.Sequential(
+            nn.Dropout(0.2), nn.Linear(6 * 24 * 24, 16), nn.ReLU(), nn.Linear(16, 7)
+        )
+    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
+    return nn.Sequential(parts).eval()
 
 
 def _macs(net, x):
@@ -82,7 +74,7 @@ def _windows(net, x, stride):
 def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     import torch
 
-    net = _net()
+    net = _dropout_net()
     x = torch.randn(1, 3, 40, 45, generator=torch.Generator().manual_seed(70))
     want = _windows(net, x, 3)
     twin = coarse_twin(net, 3)
@@ -112,7 +104,7 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
 def test_stride_one_and_bad_strides(coarse_twin):
     import torch
 
-    net = _net()
+    net = _dropout_net()
     x = torch.randn(1, 3, 33, 34, generator=torch.Generator().manual_seed(71))
     with torch.no_grad():
         got = coarse_twin(net, 1)(x)

@@ -10,25 +10,17 @@ name = "q5_ex_pool"
 points = 1
 
 
-def _net(features, classifier, seed):
-    import torch
+def _features_then_classifier(features, classifier):
+    """A Sequential with .features and .classifier: classifier(flatten(features(x)))."""
+    from collections import OrderedDict
+
     from torch import nn
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = features
-            self.classifier = classifier
-
-        def forward(self, x):
-            return self.classifier(torch.flatten(self.features(x), 1))
-
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return Net().eval()
+    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
+    return nn.Sequential(parts).eval()
 
 
-def _check(scores_by_windows, net, x, window, jump, what):
+def _check_windows_of(scores_by_windows, net, x, window, jump, what):
     import torch
 
     rows = (x.shape[2] - window) // jump + 1
@@ -91,19 +83,22 @@ def test_a_strided_convolution_and_a_3x3_pool(scores_by_windows):
     import torch
     from torch import nn
 
-    net = _net(
-        nn.Sequential(
-            nn.Conv2d(3, 4, 4, stride=2),
-            nn.ReLU(),
-            nn.Conv2d(4, 5, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(3),
-        ),
-        nn.Sequential(nn.Linear(5 * 3 * 3, 6), nn.ReLU(), nn.Linear(6, 4)),
-        seed=72,
-    )
+    with torch.random.fork_rng():
+        torch.manual_seed(72)
+        net = _features_then_classifier(
+            nn.Sequential(
+                nn.Conv2d(3, 4, 4, stride=2),
+                nn.ReLU(),
+                nn.Conv2d(4, 5, 3),
+                nn.ReLU(),
+                nn.MaxPool2d(3),
+            ),
+            nn.Sequential(nn.Linear(5 * 3 * 3, 6), nn.ReLU(), nn.Linear(6, 4)),
+        )
     x = torch.randn(1, 3, 42, 50, generator=torch.Generator().manual_seed(73))
-    _check(scores_by_windows, net, x, 24, 6, "a stride-2 convolution and a 3×3 pool")
+    _check_windows_of(
+        scores_by_windows, net, x, 24, 6, "a stride-2 convolution and a 3×3 pool"
+    )
 
 
 @test_case(points=None, hidden=True)
@@ -111,10 +106,11 @@ def test_stride_one_features(scores_by_windows):
     import torch
     from torch import nn
 
-    net = _net(
-        nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 5)),
-        nn.Sequential(nn.Linear(3 * 10 * 10, 5)),
-        seed=74,
-    )
+    with torch.random.fork_rng():
+        torch.manual_seed(74)
+        net = _features_then_classifier(
+            nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 5)),
+            nn.Sequential(nn.Linear(3 * 10 * 10, 5)),
+        )
     x = torch.randn(1, 3, 19, 23, generator=torch.Generator().manual_seed(75))
-    _check(scores_by_windows, net, x, 16, 1, "stride-1 features")
+    _check_windows_of(scores_by_windows, net, x, 16, 1, "stride-1 features")

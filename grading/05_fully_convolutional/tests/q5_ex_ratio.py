@@ -9,7 +9,7 @@ name = "q5_ex_ratio"
 points = 1
 
 
-def _counts(net1):
+def _net1_counts(net1):
     """(per-window MACs of Net1, per-position MACs a_l and receptive fields r_l of its features, the
     classifier's MACs c), from its layers."""
     from torch import nn
@@ -33,7 +33,7 @@ def _counts(net1):
 def _smallest(target, net1):
     from fractions import Fraction
 
-    m1, a, r, c = _counts(net1)
+    m1, a, r, c = _net1_counts(net1)
     s = 32
     while True:
         net2 = sum(al * (s - rl + 1) ** 2 for al, rl in zip(a, r)) + c * (s - 31) ** 2
@@ -63,7 +63,7 @@ def test_unreachable_targets_are_refused(smallest_side, net1):
     import signal
     from fractions import Fraction
 
-    m1, a, r, c = _counts(net1)
+    m1, a, r, c = _net1_counts(net1)
     limit = Fraction(m1, sum(a) + c)
 
     def too_slow(signum, frame):

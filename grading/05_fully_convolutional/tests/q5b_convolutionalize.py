@@ -12,22 +12,18 @@ points = 3
 
 
 def _net(features, classifier, seed):
-    """A module with .features and .classifier, forward = classifier(flatten(features(x)))."""
+    """A Sequential with .features and .classifier, forward = classifier(flatten(features(x))),
+    made from the two factories under `seed`."""
+    from collections import OrderedDict
+
     import torch
     from torch import nn
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = features()
-            self.classifier = classifier()
-
-        def forward(self, x):
-            return self.classifier(torch.flatten(self.features(x), 1))
-
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        return Net().eval()
+        parts = OrderedDict(features=features(), flatten=nn.Flatten())
+        parts["classifier"] = classifier()
+        return nn.Sequential(parts).eval()
 
 
 def _check_twin(convolutionalize, net, input_size, what):

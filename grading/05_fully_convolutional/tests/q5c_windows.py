@@ -12,25 +12,17 @@ points = 2
 
 def _net_and_images():
     """A small net for 10×10 windows (5 classes), two 13×17 images, and its map, window by window."""
+    from collections import OrderedDict
+
     import torch
     from torch import nn
 
-    class Small(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn.Sequential(
-                nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3)
-            )
-            self.classifier = nn.Sequential(
-                nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5)
-            )
-
-        def forward(self, x):
-            return self.classifier(torch.flatten(self.features(x), 1))
-
     with torch.random.fork_rng():
         torch.manual_seed(67)
-        net = Small().eval()
+        features = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3))
+        classifier = nn.Sequential(nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5))
+    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
+    net = nn.Sequential(parts).eval()
     x = torch.randn(2, 2, 13, 17, generator=torch.Generator().manual_seed(68))
     want = torch.zeros(2, 5, 4, 8)
     with torch.no_grad():
@@ -99,7 +91,7 @@ def test_batch_on_another_net_window_and_batch(scores_batched):
 
 
 @test_case(points=None, hidden=True)
-def test_bad_input_is_refused(scores_loop, scores_batched):
+def test_bad_images_are_refused_by_both(scores_loop, scores_batched):
     import torch
 
     net, _, _ = _net_and_images()

@@ -1,0 +1,69 @@
+"""Correct: with n = s - 31, ratio >= t is a quadratic inequality in n; its root is rounded up, then adjusted by one step in exact arithmetic."""
+
+POINTS = 1
+SELF_CHECK = "passes"
+
+from fractions import Fraction
+
+import torch
+import torch.nn as nn
+
+# Net1's layer shapes (on the meta device: no memory), which the hidden tests read, and the
+# chapter's counts that smallest_side uses.
+with torch.device("meta"):
+    net1 = nn.Module()
+    net1.features = nn.Sequential(
+        nn.Conv2d(3, 64, 7),
+        nn.ReLU(),
+        nn.Conv2d(64, 192, 3),
+        nn.ReLU(),
+        nn.Conv2d(192, 384, 3),
+        nn.ReLU(),
+        nn.Conv2d(384, 256, 3),
+        nn.ReLU(),
+        nn.Conv2d(256, 256, 3),
+    )
+    net1.classifier = nn.Sequential(
+        nn.Linear(256 * 18 * 18, 4096),
+        nn.ReLU(),
+        nn.Linear(4096, 4096),
+        nn.ReLU(),
+        nn.Linear(4096, 10),
+    )
+a = [64 * 3 * 49, 192 * 64 * 9, 384 * 192 * 9, 256 * 384 * 9, 256 * 256 * 9]
+r = [7, 9, 11, 13, 15]
+c = 256 * 18 * 18 * 4096 + 4096 * 4096 + 4096 * 10
+M1 = sum(al * (33 - rl) ** 2 for al, rl in zip(a, r)) + c
+limit = Fraction(M1, sum(a) + c)
+
+
+def macs_net1_windows(H, W):
+    return (H - 31) * (W - 31) * M1
+
+
+def macs_net2(H, W):
+    features = sum(al * (H - rl + 1) * (W - rl + 1) for al, rl in zip(a, r))
+    return features + c * (H - 31) * (W - 31)
+
+
+import math
+
+
+def smallest_side(target):
+    if target >= limit:
+        raise ValueError(f"target {target} is at or above the limit {float(limit):.4f}")
+    # macs_net2(n + 31, n + 31) = A n² + B n + C0 with n = s - 31
+    C0 = macs_net2(31, 31)
+    A = (macs_net2(33, 33) - 2 * macs_net2(32, 32) + C0) / 2
+    B = macs_net2(32, 32) - C0 - A
+    # n² M1 >= t (A n² + B n + C0)  <=>  (M1 - t A) n² - t B n - t C0 >= 0
+    a2, b1, c0 = M1 - target * A, -target * B, -target * C0
+    n = max(1, math.ceil((-b1 + math.sqrt(b1 * b1 - 4 * a2 * c0)) / (2 * a2)))
+    s = n + 31
+    while s > 32 and Fraction(
+        macs_net1_windows(s - 1, s - 1), macs_net2(s - 1, s - 1)
+    ) >= Fraction(target):
+        s -= 1
+    while Fraction(macs_net1_windows(s, s), macs_net2(s, s)) < Fraction(target):
+        s += 1
+    return s
