@@ -1,6 +1,8 @@
-"""Shared fixtures: execute a chapter's .ipynb twin the way Colab would, and read its glued values."""
+"""Shared fixtures: the chapters as the book build executed them (run_chapter), chapter 1's twin run
+alone the way Colab would (twin_alone), the site pipeline, and reading glued values."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -111,33 +113,71 @@ def execution_error(notebook, workdir: Path, timeout=600) -> str:
     return str(failure.value)
 
 
+def built_chapter(stem) -> ExecutedChapter:
+    """The chapter as the book build executed it (`make book`, cwd chapters/): the notebook myst-nb
+    writes to _build/jupyter_execute, its glued values (moved by myst-nb to <stem>.glue.json), and the
+    execution time that jupyter-cache recorded (the chapter's own provenance note if there is none)."""
+    executed = ROOT / "_build" / "jupyter_execute" / "chapters"
+    path = executed / f"{stem}.ipynb"
+    assert path.is_file(), f"the book build wrote no {path.relative_to(ROOT)}"
+    notebook = nbformat.read(path, as_version=4)
+    glue = glued_values(notebook)
+    glue_file = path.with_suffix(".glue.json")
+    if glue_file.is_file():
+        for name, output in json.loads(glue_file.read_text(encoding="utf-8")).items():
+            text = output.get("data", {}).get("text/plain", "")
+            try:
+                glue[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                glue[name] = text
+    seconds = _cached_execution_seconds(stem)
+    if seconds is None:
+        seconds = glue.get(f"ch{int(stem[:2])}_measured_provenance_wall_s", 0.0)
+    return ExecutedChapter(notebook, glue, seconds, CHAPTERS)
+
+
+def _cached_execution_seconds(stem):
+    from jupyter_cache import get_cache
+
+    cache = ROOT / "_build" / ".jupyter_cache"
+    if not cache.is_dir():
+        return None
+    records = [
+        r
+        for r in get_cache(str(cache)).list_cache_records()
+        if Path(r.uri).name == f"{stem}.md"
+    ]
+    if not records:
+        return None
+    return max(records, key=lambda r: r.created).data.get("execution_seconds")
+
+
 @pytest.fixture(scope="session")
-def run_chapter(tmp_path_factory):
-    """run_chapter("01_logsumexp") executes that chapter's twin once per test session, from an empty folder."""
+def run_chapter(built_site):
+    """run_chapter("01_logsumexp"): that chapter as the book build executed it (no second execution).
+    The book's strict build fails on any failing cell, a self-check's CheckFailed included. `workdir`
+    is chapters/ (the build runs there; data it writes is in chapters/data). Only tests/test_twins.py
+    runs a twin again, alone in an empty folder."""
     cache = {}
 
     def run(stem):
         if stem not in cache:
-            twin = CHAPTERS / f"{stem}.ipynb"
-            assert twin.exists(), f"{twin} is missing: run `make sync`"
-            cache[stem] = execute_notebook(twin, tmp_path_factory.mktemp(stem))
-            if set(cache) >= set(CHAPTER_STEMS):
-                release_site_pipeline()  # every chapter's time is measured
+            cache[stem] = built_chapter(stem)
         return cache[stem]
 
     return run
 
 
-def make(target, cwd=ROOT):
-    """`make <target>` as the README runs it, output captured."""
-    import subprocess
+ALONE = "01_logsumexp"  # the twin run alone: the cheapest chapter
 
-    return subprocess.run(
-        ["make", "--no-print-directory", target],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
+
+@pytest.fixture(scope="session")
+def twin_alone(tmp_path_factory):
+    """Chapter 1's .ipynb twin run to the end in a fresh kernel, alone in an empty folder, with only
+    the pip packages (its hidden first cell writes the book's helper module next to it)."""
+    twin = CHAPTERS / f"{ALONE}.ipynb"
+    assert twin.exists(), f"{twin} is missing: run `make sync`"
+    return execute_notebook(twin, tmp_path_factory.mktemp("alone") / "empty")
 
 
 def assert_ok(what, result):
@@ -147,22 +187,17 @@ def assert_ok(what, result):
     return result
 
 
-def make_ok(target):
-    """`make <target>` in the repository; fails the test with the end of its log if it fails."""
-    return assert_ok(f"make {target}", make(target))
-
-
 # ------------------------------------------------------------------------------------------------
 # The site pipeline, in the background.
 #
-# Building the sites, the PDF and the accessibility audit is a chain of long, mostly single-core jobs
-# that only the site tests need. When a session collects such tests, the chain starts at once in a
-# background thread, one step after the other; the site tests are moved to the end of the session, and
-# everything else (chapter runs, grading) runs meanwhile on the other core. A fixture waits for its step.
-# The audit uses one browser at a time (not two) so that the chapter runs beside it keep about a core.
-# The chapters' own timed runs (run_chapter: each has a time budget) come first and run alone: the
-# pipeline starts once every chapter has run, or as soon as a test of any other kind starts.
-# BOOK_TESTS_SERIAL=1 turns this off: each fixture then runs its step when first needed.
+# The book build, the student site, the PDF and the accessibility audit are a chain of long, mostly
+# single-core jobs. When a session collects tests that need any of them, the chain starts at collection,
+# in a background thread, one step after the other, the book build first. The chapter tests read the
+# book build's executed notebooks (run_chapter), so no chapter runs twice. Tests that need a step run
+# after every test that needs none, in the order of the steps they wait for; everything else (grading,
+# the one twin and the one student notebook run alone) runs meanwhile on the other core.
+# A fixture waits for its step. BOOK_TESTS_SERIAL=1 turns this off: each fixture then runs its step
+# when first needed.
 # ------------------------------------------------------------------------------------------------
 def tex_available():
     return all(
@@ -199,7 +234,6 @@ class SitePipeline:
         import threading
 
         self.steps = steps
-        self.released = threading.Event()
         self.done = {step: threading.Event() for step in steps}
         self.results = {}
         self.timeline = []  # (step, seconds after the session began it started, seconds it took)
@@ -212,7 +246,6 @@ class SitePipeline:
         import subprocess
         import tempfile
 
-        self.released.wait()
         failed = None
         for step in self.steps:
             if failed or self.stopped:
@@ -246,7 +279,6 @@ class SitePipeline:
             self.done[step].set()
 
     def result(self, step):
-        self.released.set()
         self.done[step].wait()
         return self.results[step]
 
@@ -255,7 +287,6 @@ class SitePipeline:
         import signal
 
         self.stopped = True
-        self.released.set()
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
 
@@ -277,18 +308,10 @@ def pytest_collection_modifyitems(session, config, items):
     needed = set().union(*(_needs(item) for item in items)) if items else set()
     if not needed:
         return
-    # Site tests last, in the order of the steps they wait for (stable otherwise), so the pipeline has
-    # the session's first part to run and a test waits only for the steps it needs. Before them, the
-    # graded classes: each grades two submissions at a time, so they go faster once the pipeline's
-    # chapter executions no longer compete for the cores.
+    # Tests that need no step first; then the others, in the order of the steps they wait for (stable
+    # otherwise), so a test waits only for the steps it needs.
     order = list(SITE_STEPS)
-    items.sort(
-        key=lambda item: (
-            max((order.index(s) for s in _needs(item)), default=-1),
-            _grades_a_class(item),
-            not _times_a_chapter(item),
-        )
-    )
+    items.sort(key=lambda item: max((order.index(s) for s in _needs(item)), default=-1))
     if os.environ.get("BOOK_TESTS_SERIAL") == "1" or config.option.collectonly:
         return
     # Every step runs after those before it (the student site reads the book's execution cache).
@@ -300,28 +323,6 @@ def pytest_collection_modifyitems(session, config, items):
     ]
     record_student_files_before_the_pipeline()
     _pipeline = SitePipeline(steps)
-
-
-def _times_a_chapter(item):
-    """A test of a chapter's own file (tests/test_chNN_<name>.py), where run_chapter times the chapter."""
-    return bool(re.fullmatch(r"test_ch\d\d_(?!grad)\w+\.py", item.path.name)) and (
-        "run_chapter" in getattr(item, "fixturenames", ())
-    )
-
-
-def _grades_a_class(item):
-    """A test of a whole class graded in parallel (the `graded` fixture of the class tests)."""
-    return "graded" in getattr(item, "fixturenames", ())
-
-
-def release_site_pipeline():
-    if _pipeline is not None:
-        _pipeline.released.set()
-
-
-def pytest_runtest_setup(item):
-    if not _times_a_chapter(item):
-        release_site_pipeline()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,5 +1,8 @@
-"""What every chapter's grading tests share: its hidden tests run in-process against a namespace, and one
-`tools/grade.py` run over a class of submissions (tests/test_chNN_grading.py, test_chNN_graded_class.py)."""
+"""What the grading tests share: a chapter's hidden tests run in-process against a namespace, and one
+`tools/grade.py` run over a class of submissions (tests/test_ch01_graded_class.py).
+
+In-process, the hidden tests load the book's helper module from DLBOOK_GRADER (this repository's
+dlbook/__init__.py); a `tools/grade.py` run uses the autograder zip's own copy, as a grader would."""
 
 import importlib.util
 import os
@@ -8,6 +11,8 @@ import sys
 import time
 
 from conftest import ROOT
+
+os.environ.setdefault("DLBOOK_GRADER", str(ROOT / "dlbook" / "__init__.py"))
 from otter.test_files.exception_test import test_case as OtterTestCase
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -36,7 +41,7 @@ def hidden_failures(stem, question, namespace):
 
 
 def grade_class(base, stem, autograders, make_class, *, cell_timeout, timeout, env=()):
-    """make_class(base / "submissions"), then grade it in one run (JOBS=2): (grades folder, seconds).
+    """make_class(base / "submissions"), then grade it in one run (JOBS=2); returns the grades folder.
 
     The submissions' temporary folders go under base (TMPDIR), so a test can see none is left."""
     out = base / "grades"
@@ -56,9 +61,13 @@ def grade_class(base, stem, autograders, make_class, *, cell_timeout, timeout, e
         capture_output=True,
         text=True,
         timeout=3 * timeout + 600,
-        env={**os.environ, "TMPDIR": str(base), **dict(env)},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DLBOOK_GRADER"},
+            "TMPDIR": str(base),
+            **dict(env),
+        },
     )
     seconds = time.monotonic() - start
     print(f"\n{stem}: the class graded in {seconds:.1f} s\n{run.stdout[-2000:]}")
     assert run.returncode == 0, run.stderr[-3000:]
-    return out, seconds
+    return out

@@ -2,14 +2,15 @@
 
 A glued value whose name contains `_measured` is a timing (or is computed from one, like a word
 "faster"/"slower"), and may change from run to run; every other glued value must be identical.
-`make bench` checks the same rule across two cold builds.
+The suite compares the build with chapter 1's twin run alone (conftest's twin_alone, the one chapter
+that runs twice); `make bench` compares every chapter across two cold builds and fresh kernels.
 """
 
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHAPTER_STEMS
+from conftest import ALONE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -18,22 +19,16 @@ import bench  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def build_glue(built_site):
-    return bench.built_glue(built_site.parent.parent)
-
-
-@pytest.mark.parametrize("stem", CHAPTER_STEMS)
-def test_build_and_fresh_kernel_glue_the_same_values(stem, build_glue, run_chapter):
-    built = build_glue.get(f"chapters/{stem}")
-    assert built is not None, f"the build has no executed notebook for chapters/{stem}"
-    fresh = run_chapter(stem).glue
+def test_build_and_fresh_kernel_glue_the_same_values(built_site, twin_alone):
+    built = bench.built_glue(built_site.parent.parent).get(f"chapters/{ALONE}")
+    assert built is not None, f"the build has no executed notebook for chapters/{ALONE}"
+    fresh = twin_alone.glue
     assert bench.comparable_glue(fresh), (
-        f"chapters/{stem} glues no value (timings aside): nothing to compare"
+        f"chapters/{ALONE} glues no value (timings aside): nothing to compare"
     )
     differences = bench.glue_differences(built, fresh)
     assert not differences, (
-        f"chapters/{stem}: glued values differ between the book build and a fresh kernel "
-        f"(build, fresh): {differences}. Fix the seed, or, if a value is a timing or depends on one, "
-        f"put `_measured` in its glue name"
+        f"chapters/{ALONE}: glued values differ between the book build and a fresh kernel "
+        f"(build, fresh): {differences}. Fix the seed, or, if a value is a timing or depends on "
+        "one, put `_measured` in its glue name"
     )

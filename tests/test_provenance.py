@@ -1,42 +1,20 @@
-"""Every chapter page ends with a generated provenance note: when, with which versions, on which CPU, how long."""
+"""Every chapter page ends with a generated provenance note (dlbook.provenance): when, with which versions,
+on which CPU, how long; read from the book build's execution of each chapter."""
 
 import importlib.metadata
 import platform
 import re
 import sys
 
-import jupytext
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import CHAPTER_STEMS, ROOT
 
-TEMPLATE = ROOT / "templates" / "provenance.md"
 PACKAGES = ("torch", "torchvision", "sympy", "numpy")
 KEYS = ("executed", "python", *PACKAGES, "cpu", "wall_s", "cpu_s")
 
 
-def template_cells():
-    cells = jupytext.reads(TEMPLATE.read_text(encoding="utf-8"), fmt="md:myst").cells
-    return [c for c in cells if c.cell_type == "markdown"][0].source, [
-        c for c in cells if c.cell_type == "code"
-    ][0]
-
-
 def prefix(stem):
     return f"ch{int(stem[:2])}"
-
-
-@pytest.mark.parametrize("stem", CHAPTER_STEMS)
-def test_chapter_ends_with_the_template_provenance_cell(stem):
-    heading, cell = template_cells()
-    cells = jupytext.read(CHAPTERS / f"{stem}.md").cells
-    expected = cell.source.replace('PREFIX = "chN"', f'PREFIX = "{prefix(stem)}"')
-    assert cells[-1].cell_type == "code" and cells[-1].source == expected, (
-        f'{stem}: the last cell must be templates/provenance.md\'s cell with PREFIX = "{prefix(stem)}"'
-    )
-    assert cells[-1].metadata.get("tags") == ["remove-input"]
-    assert cells[-2].cell_type == "markdown" and cells[-2].source.strip().endswith(
-        heading.strip()
-    )
 
 
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
@@ -48,12 +26,7 @@ def test_provenance_values_describe_the_run(stem, run_chapter):
     for package in PACKAGES:
         assert values[package] == importlib.metadata.version(package)
     assert values["cpu"] and "logical cores" in values["cpu"]
-    assert 0 < values["cpu_s"] and 0 < values["wall_s"] < 3600
-    assert (
-        run_chapter(stem).seconds * 0.5
-        < values["wall_s"]
-        < run_chapter(stem).seconds + 30
-    )
+    assert 0 < values["cpu_s"] and 0 < values["wall_s"]
     assert "Executed " in run_chapter(stem).text
 
 

@@ -84,21 +84,6 @@ def test_mathjax_step_needs_no_npm_or_node(tmp_path):
     assert again.returncode == 0
 
 
-def test_site_serves_the_vendored_copy(built_site):
-    """The page's MathJax script is the site's own file, identical to the one vendored from pip."""
-    served = built_site / "mathjax" / "tex-chtml.js"
-    assert served.is_file(), "the site has no mathjax/ folder (html_extra_path)"
-    assert filecmp.cmp(
-        served, ROOT / "vendor" / "mathjax" / "tex-chtml.js", shallow=False
-    )
-    fonts = list(
-        (built_site / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff")
-    )
-    assert fonts, (
-        "the CHTML fonts are missing: formulas would render in fallback glyphs"
-    )
-
-
 def fake_python(tmp_path, version):
     """A stand-in interpreter that says it is `version` and fails the version check the way that Python would."""
     script = tmp_path / "python-old"

@@ -1,7 +1,6 @@
 """No broken link inside either site: every internal href/src of every built page resolves to a file of the
 site, and every #anchor to an element of the target page (downloads and the PDF links included)."""
 
-import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -115,20 +114,3 @@ def test_student_site_has_no_broken_internal_link(student_site):
     assert not problems, (
         f"{len(problems)} broken links in the student site:\n" + _report(problems)
     )
-
-
-def test_chapter_pages_link_their_downloads(built_site):
-    """The download menu's files are real: each chapter offers its .md source and .ipynb twin."""
-    for page in sorted((built_site / "chapters").glob("*.html")):
-        hrefs = [
-            a["href"]
-            for a in BeautifulSoup(
-                page.read_text(encoding="utf-8"), "html.parser"
-            ).find_all("a", href=True)
-        ]
-        assert any(re.search(r"_sources/.*\.md$", h) for h in hrefs), (
-            f"{page.name}: no .md download"
-        )
-        assert any(h.endswith(".ipynb") for h in hrefs), (
-            f"{page.name}: no .ipynb download"
-        )
