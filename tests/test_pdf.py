@@ -182,6 +182,11 @@ def test_pdfs_are_on_the_sites(built_pdf, built_site, student_site):
     )
 
 
+def test_no_grading_marker_in_the_book(book_text):
+    """The reader's PDF shows answers without the homework edition's markers."""
+    assert "BEGIN SOLUTION" not in book_text and "END SOLUTION" not in book_text
+
+
 def test_leak_search_works_on_pdf_text(book_text):
     """The handout leak test is not blind on PDF text: it finds each chapter's solutions in the book PDF."""
     import test_student_edition as edition

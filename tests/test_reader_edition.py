@@ -2,7 +2,6 @@
 
 import html
 import re
-import subprocess
 import sys
 
 from conftest import ROOT
@@ -45,16 +44,6 @@ def test_no_marker_reaches_the_built_pages(built_site):
         text = page.read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text, page.name
         assert "# TODO" not in text, page.name
-
-
-def test_no_marker_reaches_the_book_pdf(built_pdf):
-    text = subprocess.run(
-        ["pdftotext", str(built_pdf / "book.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
 
 
 def test_the_appendix_shows_every_line_of_the_helper_module(built_site):

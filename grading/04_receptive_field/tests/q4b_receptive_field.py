@@ -27,7 +27,7 @@ _GEOMETRY_ONLY = {
 }
 
 
-def _expected(stack, units=4):
+def _expected_field(stack, units=4):
     """[(first, last)] of units 0..units-1: walk each unit down from the top, layer by layer."""
     intervals = []
     for u in range(units):
@@ -38,8 +38,8 @@ def _expected(stack, units=4):
     return intervals
 
 
-def _compare(field, stack, title):
-    want = _expected(stack)
+def _compare_fields(field, stack, title):
+    want = _expected_field(stack)
     got = [tuple(field.interval(u)) for u in range(len(want))]
     assert got == want, (
         f"{title}: units 0..{len(want) - 1} see {got}, walking down the layers gives {want}: "
@@ -69,7 +69,7 @@ def test_random_stacks_match_a_walk_from_the_top(receptive_field):
             if rng.random() < 0.3:
                 layers.append(nn.ReLU())
         field = dlbook.refusing(receptive_field, layers, **_GEOMETRY_ONLY)
-        _compare(field, stack, f"random stack {stack} (k, s, p, d)")
+        _compare_fields(field, stack, f"random stack {stack} (k, s, p, d)")
         seq = dlbook.refusing(receptive_field, nn.Sequential(*layers), **_GEOMETRY_ONLY)
         assert seq == field, "an nn.Sequential must give the same field"
 
@@ -90,17 +90,17 @@ def test_pooling_dilation_and_both_axes(receptive_field):
     ]
     height = [(3, 1, 1, 1), (3, 2, 1, 2), (2, 2, 1, 1), (5, 3, 2, 1), (1, 1, 0, 1)]
     width = [(5, 2, 2, 2), (3, 2, 1, 2), (4, 3, 2, 1), (1, 1, 0, 1), (3, 2, 0, 1)]
-    _compare(
+    _compare_fields(
         dlbook.refusing(receptive_field, layers, **_GEOMETRY_ONLY),
         height,
         "a pooled, dilated stack along the height (axis 0)",
     )
-    _compare(
+    _compare_fields(
         dlbook.refusing(receptive_field, layers, 0, **_GEOMETRY_ONLY),
         height,
         "the same stack, axis=0",
     )
-    _compare(
+    _compare_fields(
         dlbook.refusing(receptive_field, layers, 1, **_GEOMETRY_ONLY),
         width,
         "the same stack along the width (axis=1): read kernel_size[1], stride[1], ...",
@@ -118,7 +118,7 @@ def test_one_layer_stacks(receptive_field):
         (nn.Conv2d(1, 1, 1, stride=4), (1, 4, 0, 1)),
     ]:
         field = dlbook.refusing(receptive_field, [layer], **_GEOMETRY_ONLY)
-        _compare(field, [geometry], f"the one-layer stack [{layer}]")
+        _compare_fields(field, [geometry], f"the one-layer stack [{layer}]")
 
 
 @test_case(points=None, hidden=True)
