@@ -319,3 +319,45 @@ def refusing(function, *args, refusals, why):
             f"FAILED: {getattr(function, '__name__', 'the answer')} called {error}: "
             + why
         ) from None
+
+
+# --- Refusals, ready-made: for the self-checks and the hidden tests alike -------------
+
+
+def by_hand(function, *args, autograd=True):
+    """function(*args) with PyTorch's log-sum-exp and softmax refused (and autograd
+    too, with autograd=False): the question asks for the computation itself."""
+    return refusing(
+        function,
+        *args,
+        refusals=[no_operators] if autograd else [no_operators, no_autograd],
+        why="the question asks for the computation itself "
+        "(the grader compares with PyTorch's)",
+    )
+
+
+def without_fusion(function, *args):
+    """function(*args) with PyTorch's BN fusion refused, also under any name that the
+    function's globals give it: the question asks for the fold itself."""
+
+    def refusal():
+        return no_fusion(getattr(function, "__globals__", None))
+
+    return refusing(
+        function,
+        *args,
+        refusals=[refusal],
+        why="the question asks for the fold itself, not PyTorch's fusion",
+    )
+
+
+def from_the_geometry(function, *args):
+    """function(*args) with every PyTorch convolution refused: the answer is worked out
+    from the layers' geometry, and convolutions are what it is checked against."""
+    return refusing(
+        function,
+        *args,
+        refusals=[no_convolutions],
+        why="work the answer out from the layers' k, s, p and d, without running a "
+        "convolution: convolutions are the reference it is checked against",
+    )

@@ -1,8 +1,13 @@
-"""Chapter 3: folding batch normalization. Runs the twin once (from an empty folder, so it trains)."""
+"""Chapter 3: folding batch normalization. Runs the twin once (from an empty folder, so it trains), and
+shows in-process that the checks of the chapter's own claims (cells marked `derivation`) stop on a
+plausible mistake."""
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -234,3 +239,153 @@ def test_exercise_checks_pass_and_figure(ch3):
     assert len(images) == 1
     assert ch3.glue["ch3_measured_chapter_seconds"] < ch3.seconds
     assert ch3.glue["ch3_measured_cpu_seconds"] > 0
+
+
+# --- Mistakes in the chapter's own checks, caught in-process -----------------------------------------
+# The answers' mistakes are variant data (grading/03_batchnorm_folding/variants). These are the chapter's
+# own claims: the setup cell, SmallNet's cell and the answers run, then a stand-in for the trained net
+# (random BN statistics) and for the test set (random images), then the cells marked
+# `:derivation: <id>` with one piece of their source made wrong. Seconds: no CIFAR-10, no training.
+# (Chapters 1, 2 and 4 run their marked cells the same way; this helper could serve them all.)
+
+CODE = [
+    c for c in jupytext.read(CHAPTERS / f"{STEM}.md").cells if c.cell_type == "code"
+]
+STAND_IN = """
+net = random_bn_statistics(SmallNet())
+EVAL_BATCH = 100
+test_inputs = torch.randn(5 * EVAL_BATCH, 3, 32, 32)
+
+
+def outputs_by_batch(model, inputs, batch_size=EVAL_BATCH):
+    with torch.inference_mode():
+        return torch.cat([model(batch) for batch in inputs.split(batch_size)])
+
+
+net_outputs = outputs_by_batch(net, test_inputs)
+"""
+
+
+def run_marked(monkeypatch, *derivations, edit=None):
+    """Run the chapter's setup, SmallNet and answer cells and the stand-in, then the cells marked with
+    each of `derivations` in turn; `edit` = (old, new) replaces `old`, found exactly once in them."""
+    monkeypatch.chdir(CHAPTERS)  # the setup cell finds dlbook/ in ..
+    prelude = [CODE[0], *(c for c in CODE if "class SmallNet(" in c.source)]
+    prelude += [c for c in CODE if "answer" in c.metadata]
+    marked = [c for d in derivations for c in CODE if c.metadata.get("derivation") == d]
+    assert all(
+        any(c.metadata.get("derivation") == d for c in marked) for d in derivations
+    )
+    sources = [c.source for c in marked]
+    if edit is not None:
+        old, new = edit
+        assert sum(source.count(old) for source in sources) == 1, old
+        sources = [source.replace(old, new) for source in sources]
+    namespace = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for index, cell in enumerate(prelude):
+            exec(compile(cell.source, f"cell {index}", "exec"), namespace)
+            namespace["glue"] = lambda *args, **kwargs: None
+        exec(compile(STAND_IN, "stand-in", "exec"), namespace)
+        for source in sources:
+            exec(compile(source, "derivation", "exec"), namespace)
+    return namespace
+
+
+ALL_CLAIMS = (
+    "ch3-running-statistics",
+    "ch3-fold-bound",
+    "ch3-scale-free",
+    "ch3-scaling",
+    "ch3-train-mode",
+    "ch3-epsilon",
+    "ch3-variance",
+    "ch3-quantization",
+)
+OPTIMIZER_STEP = """optimizer = torch.optim.SGD(untrained.parameters(), lr=0.1)
+for k in range(N_FORWARD_PASSES):
+    untrained(test_inputs[k * EVAL_BATCH : (k + 1) * EVAL_BATCH]).sum().backward()
+    optimizer.step()
+with torch.no_grad():"""
+FOLDED = ("ch3-fold-bound", "ch3-train-mode")  # the folded net, and x: one test batch
+MISTAKES = {
+    # forward passes in eval mode, which neither uses nor updates batch statistics
+    "eval-mode forward passes": (
+        ("ch3-running-statistics",),
+        ("SmallNet().train()", "SmallNet().eval()"),
+        "the running statistics stayed near (0, 1)",
+        "were the forward passes made in training mode?",
+    ),
+    # "a few training steps" instead of forward passes alone
+    "an optimizer step": (
+        ("ch3-running-statistics",),
+        ("with torch.no_grad():", OPTIMIZER_STEP),
+        "gamma or beta changed without an optimizer step",
+    ),
+    # an absolute error under the name relative_error
+    "relative_error without the norm": (
+        ("ch3-fold-bound", "ch3-scale-free"),
+        (
+            "return ((approx - exact).norm() / exact.norm()).item()",
+            "return (approx - exact).norm().item()",
+        ),
+        "misses the measured",
+        "is relative_error divided by the norm of the exact outputs",
+    ),
+    # "ten times larger logits", a factor float32 cannot apply exactly
+    "a factor 10**k": (
+        ("ch3-fold-bound", "ch3-scale-free", "ch3-scaling"),
+        ("factor = 2**k", "factor = 10**k"),
+        "logits scaled exactly: False",
+        "scale by a power of two",
+    ),
+    # the BN net compared in eval mode: the training-mode error is then no larger
+    "training mode left out": (
+        ("ch3-fold-bound", "ch3-train-mode"),
+        ("copy.deepcopy(net).train()", "copy.deepcopy(net).eval()"),
+        "",
+    ),
+    # no copy, so eps = 0 is set on the reference net's BNs as well
+    "with_eps_zero without a copy": (
+        (*FOLDED, "ch3-epsilon"),
+        ("copied = copy.deepcopy(net)", "copied = net"),
+        "leaving out epsilon made no clear difference",
+        "on a copy of the net",
+    ),
+    # torch.var's default, which divides by N - 1
+    "torch.var's default": (
+        (*FOLDED, "ch3-variance"),
+        ("z.var(dim=dims, correction=0)", "z.var(dim=dims)"),
+        "torch.var divides by N - 1 unless correction=0",
+    ),
+    # N = the batch size, also for BatchNorm2d (where N is batch x height x width)
+    "n = len(z)": (
+        (*FOLDED, "ch3-variance"),
+        ("n = z.numel() // z.shape[1]", "n = len(z)"),
+        "conv1: running_var / biased variance",
+        "does N count every value of a channel (batch x positions)?",
+    ),
+    # the maximum over dim 0: one step per input column instead of per output channel
+    "amax(dim=0)": (
+        ("ch3-fold-bound", "ch3-scale-free", "ch3-quantization"),
+        (
+            "rows.abs().amax(dim=1, keepdim=True)",
+            "rows.abs().amax(dim=0, keepdim=True)",
+        ),
+        "per output channel",
+    ),
+}
+
+
+def test_the_claims_hold_on_the_stand_in(monkeypatch):
+    """Without a mistake every marked check passes on the stand-in net and data."""
+    run_marked(monkeypatch, *ALL_CLAIMS)
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_mistake_in_the_chapters_own_checks_is_caught(monkeypatch, mistake):
+    derivations, edit, *phrases = MISTAKES[mistake]
+    with pytest.raises(AssertionError) as failure:
+        run_marked(monkeypatch, *derivations, edit=edit)
+    for phrase in phrases:
+        assert phrase in str(failure.value), str(failure.value)

@@ -249,3 +249,94 @@ def test_the_fusion_refusal_lets_a_fold_by_hand_through():
     conv, bn = _layers()
     got = dlbook.refusing(fold_by_hand, conv, bn, refusals=[dlbook.no_fusion], why="")
     assert torch.allclose(got, fold_by_reexport(conv, bn), atol=1e-6)
+
+
+# --- The ready-made refusals: each refuses the library call with its reason, lets the
+# computation by hand through.
+
+
+def grad_by_softmax(x):
+    return F.softmax(x, 0)
+
+
+def grad_by_hand(x):
+    e = (x - x.max()).exp()
+    return e / e.sum()
+
+
+@pytest.mark.parametrize(
+    "wrapper, function, keywords, what, why",
+    [
+        (dlbook.by_hand, by_library, {}, "PyTorch's logsumexp", "computation itself"),
+        (dlbook.by_hand, by_autograd, {"autograd": False}, "autograd", "itself"),
+        (dlbook.from_the_geometry, by_convolution, {}, "a convolution", "k, s, p"),
+    ],
+)
+def test_a_ready_made_refusal_names_the_call_and_why(
+    wrapper, function, keywords, what, why
+):
+    x = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(
+        dlbook.CheckFailed,
+        match=re.escape(f"FAILED: {function.__name__} called {what}") + ".*" + why,
+    ):
+        wrapper(function, x, **keywords)
+
+
+def test_by_hand_allows_autograd_unless_told_not_to():
+    x = torch.tensor([1.0, 2.0, 3.0])
+    assert torch.allclose(dlbook.by_hand(by_autograd, x), grad_by_hand(x))
+    with pytest.raises(dlbook.CheckFailed, match="called PyTorch's softmax"):
+        dlbook.by_hand(grad_by_softmax, x)
+
+
+@pytest.mark.parametrize(
+    "wrapper, function",
+    [
+        (dlbook.by_hand, by_hand),
+        (dlbook.by_hand, grad_by_hand),
+        (dlbook.from_the_geometry, by_sums),
+    ],
+)
+def test_a_ready_made_refusal_lets_the_computation_by_hand_through(wrapper, function):
+    x = torch.tensor([1.0, 2.0, 3.0])
+    assert torch.equal(wrapper(function, x), function(x))
+    assert torch.equal(dlbook.by_hand(grad_by_hand, x, autograd=False), grad_by_hand(x))
+
+
+@pytest.mark.parametrize("function", [fold_by_reexport, fold_by_alias])
+def test_without_fusion_refuses_the_fusion_under_any_name(function):
+    conv, bn = _layers()
+    with pytest.raises(
+        dlbook.CheckFailed,
+        match=f"FAILED: {function.__name__} called torch.nn.utils.fusion.fuse_conv_bn"
+        ".*the fold itself",
+    ):
+        dlbook.without_fusion(function, conv, bn)
+    assert fuse_alias.__module__ == "torch.nn.utils.fusion"  # restored
+
+
+def test_without_fusion_lets_a_fold_by_hand_through():
+    conv, bn = _layers()
+    got = dlbook.without_fusion(fold_by_hand, conv, bn)
+    assert torch.allclose(got, fold_by_reexport(conv, bn), atol=1e-6)
+
+
+def test_the_refusals_work_when_the_module_is_loaded_by_path():
+    """As the hidden tests load it: runpy, under a private name, its functions' globals
+    kept alive by the functions themselves."""
+    import runpy
+    from types import SimpleNamespace
+
+    loaded = SimpleNamespace(**runpy.run_path(str(SOURCE)))
+    conv, bn = _layers()
+    with pytest.raises(AssertionError, match="called torch.nn.utils.fusion"):
+        loaded.without_fusion(fold_by_alias, conv, bn)
+    with pytest.raises(loaded.CheckFailed, match="called a convolution"):
+        loaded.from_the_geometry(by_convolution, torch.ones(3))
+    with pytest.raises(loaded.CheckFailed, match="called PyTorch's logsumexp"):
+        loaded.by_hand(by_library, torch.ones(3))
+    assert torch.allclose(
+        loaded.without_fusion(fold_by_hand, conv, bn), fold_by_hand(conv, bn)
+    )
+    assert fuse_alias.__module__ == "torch.nn.utils.fusion"

@@ -1,7 +1,8 @@
 """Hidden tests for q1a_nu: what the notebook's self-check lets through."""
 
-import importlib.util
 import os
+import runpy
+from types import SimpleNamespace
 
 from otter.test_files import test_case
 
@@ -11,17 +12,10 @@ name = "q1a_nu"
 points = 2
 
 
-# The book's helper module from the autograder, never the notebook's own copy.
-_spec = importlib.util.spec_from_file_location(
-    "_dlbook_grader", os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+# The book's helper module from the autograder zip, never the notebook's own copy.
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )
-dlbook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(dlbook)
-
-# PyTorch's log-sum-exp and softmax are refused while the answer
-# runs: they are the references the answer is compared with, not an answer.
-REFUSED = [dlbook.no_operators]
-WHY = "the question asks for the computation itself, not PyTorch's own"
 
 
 @test_case(points=None, hidden=True)
@@ -34,7 +28,7 @@ def test_matches_logsumexp_on_unseen_shapes_and_betas(nu):
         for beta in (0.1, 1.0, 3.0, 25.0):
             want = torch.logsumexp(beta * x, dim=-1) / beta
             got = torch.as_tensor(
-                dlbook.refusing(nu, x, beta, refusals=REFUSED, why=WHY),
+                dlbook.by_hand(nu, x, beta),
                 dtype=torch.float64,
             )
             assert got.shape == want.shape and torch.allclose(got, want, atol=1e-12), (
@@ -50,19 +44,13 @@ def test_negative_beta_and_extreme_values(nu):
     import torch
 
     x = torch.tensor([-1000.0, -1000.0, 5.0], dtype=torch.float64)
-    got = float(dlbook.refusing(nu, x, -1.0, refusals=REFUSED, why=WHY))
+    got = float(dlbook.by_hand(nu, x, -1.0))
     assert math.isclose(got, -1000.0 - math.log(2.0), abs_tol=1e-9), (
         f"nu([-1000, -1000, 5], beta=-1) = {got!r}, expected -1000 - log 2: for beta < 0 "
         "shift by the largest exponent max(beta x), not by beta * max(x)"
     )
     low = float(
-        dlbook.refusing(
-            nu,
-            torch.tensor([-1000.0, -1000.0], dtype=torch.float64),
-            1.0,
-            refusals=REFUSED,
-            why=WHY,
-        )
+        dlbook.by_hand(nu, torch.tensor([-1000.0, -1000.0], dtype=torch.float64), 1.0)
     )
     assert math.isclose(low, -1000.0 + math.log(2.0), abs_tol=1e-9), (
         f"nu([-1000, -1000]) = {low!r}: exp(-1000) underflows to 0; shift first"
@@ -77,16 +65,12 @@ def test_bad_input_is_refused(nu):
 
     for beta in (0.0, math.inf, math.nan):
         try:
-            dlbook.refusing(
-                nu, torch.ones(3, dtype=torch.float64), beta, refusals=REFUSED, why=WHY
-            )
+            dlbook.by_hand(nu, torch.ones(3, dtype=torch.float64), beta)
         except ValueError:
             continue
         raise AssertionError(f"nu(x, beta={beta}) must raise ValueError")
     try:
-        dlbook.refusing(
-            nu, torch.ones(2, 0, dtype=torch.float64), 1.0, refusals=REFUSED, why=WHY
-        )
+        dlbook.by_hand(nu, torch.ones(2, 0, dtype=torch.float64), 1.0)
     except ValueError:
         return
     raise AssertionError("nu of an empty last dimension must raise ValueError")

@@ -1,8 +1,9 @@
 """Hidden tests for q4_ex_spread: random stacks against the spread of path counts measured with PyTorch's
 conv1d, and one-layer stacks."""
 
-import importlib.util
 import os
+import runpy
+from types import SimpleNamespace
 
 from otter.test_files import test_case
 
@@ -11,19 +12,10 @@ OK_FORMAT = False
 name = "q4_ex_spread"
 points = 2
 
-# The book's helper module from the autograder, never the notebook's own copy.
-_spec = importlib.util.spec_from_file_location(
-    "_dlbook_grader", os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+# The book's helper module from the autograder zip, never the notebook's own copy.
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )
-dlbook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(dlbook)
-# Run every answer with PyTorch's convolutions refused: the self-check's reference (a measurement
-# by convolution) is not an answer.
-_GEOMETRY_ONLY = {
-    "refusals": [dlbook.no_convolutions],
-    "why": "the question asks for the answer from the layers' k, s, p and d, without running a "
-    "convolution",
-}
 
 
 def _measured(stack):
@@ -65,7 +57,7 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
         ]
         want, got = (
             _measured(stack),
-            float(dlbook.refusing(path_spread, stack, **_GEOMETRY_ONLY)),
+            float(dlbook.from_the_geometry(path_spread, stack)),
         )
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread({stack}) = {got}, the path counts spread {want} (the standard "
@@ -76,7 +68,7 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
     deep = [Geometry(3, 2)] * 40
     want = math.sqrt((4**40 - 1) // 3 * 8 / 12)
     try:
-        got = float(dlbook.refusing(path_spread, deep, **_GEOMETRY_ONLY))
+        got = float(dlbook.from_the_geometry(path_spread, deep))
     except Exception as error:  # noqa: BLE001 - any failure here has the same cause
         raise AssertionError(
             f"path_spread([Geometry(3, 2)] * 40) raised {type(error).__name__}: 40 "
@@ -94,7 +86,7 @@ def test_one_layer_spreads(path_spread, Geometry):
 
     for g in [Geometry(1), Geometry(2), Geometry(4, 3, 1, 3), Geometry(6, 1, 0, 2)]:
         want = g.d * math.sqrt((g.k**2 - 1) / 12)
-        got = float(dlbook.refusing(path_spread, [g], **_GEOMETRY_ONLY))
+        got = float(dlbook.from_the_geometry(path_spread, [g]))
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread([{g}]) = {got}, expected {want}: one layer's taps are uniform on "
             "k positions d apart"

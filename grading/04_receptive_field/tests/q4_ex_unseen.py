@@ -1,8 +1,9 @@
 """Hidden tests for q4_ex_unseen: random stacks against path counts measured with PyTorch's conv1d, and
 an input that the stack refuses."""
 
-import importlib.util
 import os
+import runpy
+from types import SimpleNamespace
 
 from otter.test_files import test_case
 
@@ -11,19 +12,10 @@ OK_FORMAT = False
 name = "q4_ex_unseen"
 points = 2
 
-# The book's helper module from the autograder, never the notebook's own copy.
-_spec = importlib.util.spec_from_file_location(
-    "_dlbook_grader", os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+# The book's helper module from the autograder zip, never the notebook's own copy.
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )
-dlbook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(dlbook)
-# Run every answer with PyTorch's convolutions refused: the self-check's reference (a measurement
-# by convolution) is not an answer.
-_GEOMETRY_ONLY = {
-    "refusals": [dlbook.no_convolutions],
-    "why": "the question asks for the answer from the layers' k, s, p and d, without running a "
-    "convolution",
-}
 
 
 @test_case(points=None, hidden=True)
@@ -62,7 +54,7 @@ def test_random_stacks_match_path_counts(unseen_pixels, Geometry):
                 y, torch.ones(1, 1, g.k, dtype=torch.float64), None, g.s, g.p, g.d
             )
         want = torch.nonzero(y[:, 0, :].sum(dim=1) == 0).flatten().tolist()
-        got = dlbook.refusing(unseen_pixels, stack, n, **_GEOMETRY_ONLY)
+        got = dlbook.from_the_geometry(unseen_pixels, stack, n)
         assert isinstance(got, list) and got == want, (
             f"unseen_pixels({stack}, n={n}) = {got!r}, PyTorch's path counts give the "
             f"sorted list {want}"
@@ -78,7 +70,7 @@ def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
         ([Geometry(3, 2), Geometry(4, 1, 0, 2)], 12),
     ]:
         try:
-            got = dlbook.refusing(unseen_pixels, stack, n, **_GEOMETRY_ONLY)
+            got = dlbook.from_the_geometry(unseen_pixels, stack, n)
         except ValueError:
             continue
         raise AssertionError(
