@@ -15,27 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests")]
 import grade as grade_tool  # noqa: E402
-
-
-def solution_notebook(stem):
-    """The chapter's solution as a student would hand it in: the twin (no outputs)."""
-    return nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
-
-
-def execute_alone(stem, folder):
-    """Seconds to execute the chapter once in a fresh kernel (as Colab would)."""
-    notebook = solution_notebook(stem)
-    start = time.monotonic()
-    NotebookClient(
-        notebook, timeout=900, resources={"metadata": {"path": str(folder)}}
-    ).execute()
-    return time.monotonic() - start
+from conftest import execute_notebook  # noqa: E402  (as Colab would: alone, a fresh kernel)
 
 
 def grade(stem, submissions, out, jobs):
@@ -68,10 +51,11 @@ def main():
     try:
         submissions = work / "submissions"
         submissions.mkdir()
-        text = nbformat.writes(solution_notebook(args.chapter))
+        twin = ROOT / "chapters" / f"{args.chapter}.ipynb"
+        text = twin.read_text()  # the solution as handed in (no outputs)
         for i in range(args.copies):
             (submissions / f"copy{i:02d}.ipynb").write_text(text)
-        alone = execute_alone(args.chapter, work)
+        alone = execute_notebook(twin, work / "alone").seconds
         one = grade(args.chapter, submissions, work / "jobs1", 1)
         two = grade(args.chapter, submissions, work / "jobs2", 2)
     finally:

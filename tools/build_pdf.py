@@ -19,10 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from make_student import SITE_SRC as STUDENT_SRC
+from make_student import chapter_title
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OUT = ROOT / "_build" / "pdf"
-STUDENT_SRC = ROOT / "_build" / "student_src"
 
 INSTALL_HINT = """\
 make pdf needs XeLaTeX, latexmk and xindy with the LaTeX packages Sphinx uses. Install them with
@@ -100,14 +102,6 @@ def build_book(build_flags):
 
 
 HANDOUT_MARKER = "# --- student handouts (tools/build_pdf.py) ---"
-
-
-def chapter_title(markdown: Path) -> str:
-    """The first '# ' heading of a MyST page (math and markup kept as written)."""
-    for line in markdown.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    raise SystemExit(f"build_pdf: {markdown} has no '# ' title")
 
 
 def build_student_handouts(build_flags):

@@ -56,12 +56,9 @@ import nbformat
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TIMEOUT = (
-    600  # seconds for a whole submission (kernel start and hidden tests included)
-)
-DEFAULT_CELL_TIMEOUT = (
-    60  # seconds per notebook cell; `import torch` under load takes ~7 s
-)
+# Seconds for a whole submission (kernel start and hidden tests included), and per notebook cell
+# (`import torch` under load takes ~7 s).
+DEFAULT_TIMEOUT, DEFAULT_CELL_TIMEOUT = 600, 60
 MAX_RESULT_BYTES = 5_000_000  # a results.json larger than this is not read
 # A written answer: a markdown line `**Answer to <name>** (written, graded by hand)`, then the answer.
 ANSWER_LINE = re.compile(r"^\s*\*\*Answer to (\w+)\*\*.*$", re.M)
@@ -251,8 +248,6 @@ def finish(sub: Submission, questions, timed_out: bool, timeout: float) -> None:
     else:
         read_results(sub, auto)
     shutil.rmtree(sub.workdir, ignore_errors=True)
-    for q in auto:
-        sub.scores.setdefault(q["name"], 0)
 
 
 def read_results(sub: Submission, auto) -> None:

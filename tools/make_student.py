@@ -1,28 +1,18 @@
 """Generate the homework edition from the chapter sources, or with --check report what drifted.
 
-One job: from every chapters/NN_name.md write
+From every chapters/NN_name.md write student/NN_name.ipynb (committed; Colab and Binder open it),
+student/README.md (the notebooks with their launch links, committed) and _build/student_src/ (the student
+site's MyST sources, git-ignored; `make student` builds it). The student edition
 
-* student/NN_name.ipynb -- the student notebook (committed; Colab and Binder open it from the repository);
-* student/README.md      -- the list of student notebooks with their Colab and Binder links (committed);
-* _build/student_src/    -- the MyST sources of the student site (git-ignored; `make student` builds it).
-
-The conventions are nbgrader's (https://nbgrader.readthedocs.io): in code, the answer sits between
-`### BEGIN SOLUTION` and `### END SOLUTION`, right below a `# TODO: ...` comment saying what to implement.
-In prose, the answer sits in a gated sphinx-exercise solution (`{solution-start}` ... `{solution-end}`)
-or a `{solution}` directive. The student edition
-
-* replaces each marked code region by `raise NotImplementedError("<the TODO text>")` at the marker's
-  indentation, so the signature, the TODO comment and the code around the region stay;
-* replaces a cell outside the solutions whose metadata says `answers_question: <question>` (an argument
-  in the book's own text that would answer a written question: its prose, or a check cell that spells it
-  out) by a one-line note, one note for a run of such cells;
-* removes solution prose; a solution's code cells stay (stubbed) when they hold a marked region, and are
-  dropped otherwise (a cell inside a solution without markers is all answer);
-* keeps every other cell, the self-checks included, and stores no outputs;
-* shows glued values and figures as placeholders (`‹ch1_name›`) in the notebooks: they are outputs, and the
-  answers may be among them. The student site shows the values glued before the chapter's first stub by cells
-  it keeps unchanged (read from the book's execution cache, when `make book` has run), and placeholders for
-  the rest. References to labels that were removed (a solution's figures or equations) become plain text.
+* replaces each `### BEGIN SOLUTION` ... `### END SOLUTION` region (nbgrader's markers) by
+  `raise NotImplementedError("TODO: <the # TODO comment right above it>")` at the marker's indentation;
+* removes solution prose (`{solution-start}` ... `{solution-end}`, or `{solution}`); a code cell inside a
+  solution stays (stubbed) when it holds a marked region and is dropped otherwise;
+* turns a `written_answer: <question>` markdown cell into an empty answer cell, and a run of
+  `answers_question: <question>` cells (the book's own argument for a written question) into one note;
+* keeps every other cell, stores no outputs, and shows glued values and figures as placeholders
+  (`‹ch1_name›`); the site shows the values glued before the first stub by unchanged cells (from the
+  book's execution cache). References to removed labels become plain text.
 
 Usage: python tools/make_student.py [--check]
 """
@@ -36,7 +26,6 @@ import re
 import shutil
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupytext
@@ -48,13 +37,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 STUDENT = ROOT / "student"
 SITE_SRC = ROOT / "_build" / "student_src"
-# Pages of the main book that do not belong in the student site.
-INSTRUCTOR_ONLY_PAGES = {"instructors"}
+INSTRUCTOR_ONLY_PAGES = {
+    "instructors"
+}  # pages of the book left out of the student site
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-# Stubs must fit the page like the rest of the code (tests/test_code_style.py).
 LINE_LENGTH = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
+WRITTEN = (
+    "written_answer"  # markdown cell metadata: the model answer to a written question
+)
+ANSWERS = (
+    "answers_question"  # cell metadata: the book's own argument for a written question
+)
 STUDENT_NOTE = (
     "> **Student edition.** The solutions are removed. A code cell with a `# TODO` raises "
     "`NotImplementedError` until you complete it; the self-check cell after each exercise then prints "
@@ -64,34 +59,23 @@ PLACEHOLDER_NOTE = (
     " Numbers that the book computes appear here as placeholders such as `‹{name}›`: the code cell with "
     '`glue("{name}", ...)` computes each one.'
 )
+YOUR_TURN = "**Your turn.** Complete the code below where it says `# TODO`, then run the self-check."
 
 
 class StudentEditionError(ValueError):
-    """A chapter does not follow the solution-marker conventions; the message says where and how to fix it."""
+    """A chapter breaks the marker conventions; the message says where and how to fix it."""
 
 
 # ----------------------------------------------------------------------------------------------------
 # Code: nbgrader-style solution regions
 # ----------------------------------------------------------------------------------------------------
-@dataclass
-class Region:
-    """One `### BEGIN SOLUTION` ... `### END SOLUTION` region of a code cell."""
-
-    cell_index: (
-        int  # index of the code cell in the chapter notebook (as read by jupytext)
-    )
-    begin: int  # line index of the BEGIN marker
-    end: int  # line index of the END marker
-    todo: str  # the TODO text (what to implement)
-    code: list = field(default_factory=list)  # the solution lines between the markers
-    in_solution_prose: bool = (
-        False  # the cell sits inside a {solution-start}..{solution-end} block
-    )
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _todo_text(lines, begin, where):
-    """The `# TODO: ...` comment block right above line `begin` (continuation comment lines included)."""
-    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+    """The `# TODO: ...` comment block right above line `begin` (continuation lines included)."""
+    indent = _indent(lines[begin])
     block = []
     i = begin - 1
     while (
@@ -105,9 +89,9 @@ def _todo_text(lines, begin, where):
         if text.upper().startswith("TODO"):
             todo = " ".join(
                 [re.sub(r"^TODO\s*:?\s*", "", text, flags=re.I)] + block[k + 1 :]
-            ).strip()
-            if todo:
-                return todo
+            )
+            if todo.strip():
+                return todo.strip()
     raise StudentEditionError(
         f"{where}: `{BEGIN}` on line {begin + 1} has no `# TODO: <what to implement>` comment right above "
         "it (same indentation). Add one: the student edition turns it into the stub's message."
@@ -135,7 +119,7 @@ def find_regions(source: str, where: str):
                 )
             regions.append((open_at, i, _todo_text(lines, open_at, where)))
             open_at = None
-        elif stripped.startswith("### BEGIN") or stripped.startswith("### END"):
+        elif stripped.startswith(("### BEGIN", "### END")):
             raise StudentEditionError(
                 f"{where}: line {i + 1} is {stripped!r}; the markers are exactly `{BEGIN}` and `{END}`."
             )
@@ -146,22 +130,17 @@ def find_regions(source: str, where: str):
     return regions
 
 
-def stub_source(source: str, where: str, only=None) -> str:
-    """The cell source with each marked region (or only region number `only`) replaced by a raise."""
+def stub_source(source: str, where: str) -> str:
+    """The cell source with each marked region replaced by a raise."""
     lines = source.split("\n")
-    regions = find_regions(source, where)
-    for number in reversed(range(len(regions))):
-        if only is not None and number != only:
-            continue
-        begin, end, todo = regions[number]
-        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        lines[begin : end + 1] = stub_lines(indent, f"TODO: {todo}")
+    for begin, end, todo in reversed(find_regions(source, where)):
+        lines[begin : end + 1] = stub_lines(_indent(lines[begin]), f"TODO: {todo}")
     return "\n".join(lines)
 
 
 def stub_lines(indent: str, message: str) -> list:
-    """`raise NotImplementedError(message)` as ruff formats it: one line if it fits in
-    LINE_LENGTH, else the message split at spaces into implicitly concatenated strings."""
+    """`raise NotImplementedError(message)` as ruff formats it: one line if it fits in LINE_LENGTH,
+    else the message split at spaces into implicitly concatenated strings."""
     one_line = f"{indent}raise NotImplementedError({_literal(message)})"
     if len(one_line) <= LINE_LENGTH:
         return [one_line]
@@ -199,69 +178,60 @@ LABEL_DEFS = [
     re.compile(r"^\s*:(?:label|name):\s*(?P<label>\S+)\s*$", re.M),  # directive options
     re.compile(r"\$\$\s*\((?P<label>[^()\s]+)\)\s*$", re.M),  # $$ ... $$ (label)
 ]
-GLUE_ROLE = re.compile(r"\{glue(?::\w*)?\}`(?P<body>[^`]+)`")
+GLUE_ROLE = re.compile(r"\{glue(?::(?P<kind>\w*))?\}`(?P<body>[^`]+)`")
 
 
-def _is_close(line, fence):
-    stripped = line.strip()
-    return len(stripped) >= len(fence) and set(stripped) == {fence[0]}
+def _labels(text: str) -> set:
+    return {m.group("label") for pattern in LABEL_DEFS for m in pattern.finditer(text)}
 
 
 def _skip_directive(lines, i, fence):
     """Index of the line after the directive that opens on line i with `fence`."""
-    j = i + 1
-    while j < len(lines) and not _is_close(lines[j], fence):
-        j += 1
-    if j == len(lines):
-        raise StudentEditionError(
-            f"the directive opened by {lines[i].strip()!r} is not closed by {fence}"
-        )
-    return j + 1
+    for j in range(i + 1, len(lines)):
+        stripped = lines[j].strip()
+        if len(stripped) >= len(fence) and set(stripped) == {fence[0]}:
+            return j + 1
+    raise StudentEditionError(
+        f"the directive opened by {lines[i].strip()!r} is not closed by {fence}"
+    )
 
 
 def split_solution_prose(text: str, in_solution: bool):
-    """Remove solution prose from one markdown cell.
-
-    Returns (kept text, removed text, in_solution after this cell, whether a solution ended here)."""
+    """(kept text, removed text, in_solution after this markdown cell)."""
     lines = text.split("\n")
     kept, removed = [], []
     i = 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
         name = match.group("name") if match else None
-        if not in_solution and name in ("solution-start", "solution"):
+        if name == "solution-end" and not in_solution:
+            raise StudentEditionError(
+                "a `{solution-end}` without a `{solution-start}` before it"
+            )
+        if (not in_solution and name in ("solution-start", "solution")) or (
+            in_solution and name == "solution-end"
+        ):
             after = _skip_directive(lines, i, match.group("fence"))
             removed.extend(lines[i:after])
             i = after
             in_solution = name == "solution-start"
             continue
-        if in_solution and name == "solution-end":
-            after = _skip_directive(lines, i, match.group("fence"))
-            removed.extend(lines[i:after])
-            i = after
-            in_solution = False
-            continue
-        if not in_solution and name == "solution-end":
-            raise StudentEditionError(
-                "a `{solution-end}` without a `{solution-start}` before it"
-            )
         (removed if in_solution else kept).append(lines[i])
         i += 1
     return "\n".join(kept).strip("\n"), "\n".join(removed), in_solution
 
 
 def glue_placeholders(text: str, removed_labels: set, values=None):
-    """Replace glue roles and directives by placeholders, or a role by its value when `values` (name ->
-    text/plain) has it. Returns (text, number of placeholders)."""
+    """Glue roles and directives as placeholders, or a role as its value when `values` (name ->
+    text/plain) has it; labels of glue directives are added to removed_labels. (text, placeholders)."""
     count = 0
     values = values or {}
 
     def role(match):
         nonlocal count
-        kind = re.match(r"\{glue(?::(\w*))?\}", match.group(0)).group(1) or ""
         key, _, spec = match.group("body").partition(":")
         name = key.strip()
-        if name in values and kind in ("", "text", "any"):
+        if name in values and (match.group("kind") or "") in ("", "text", "any"):
             try:
                 from myst_nb.core.variables import format_plain_text
 
@@ -275,40 +245,36 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
         count += 1
         return f"`‹{name}›`"
 
-    text = GLUE_ROLE.sub(role, text)
-    lines = text.split("\n")
+    lines = GLUE_ROLE.sub(role, text).split("\n")
     out = []
     i = 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
-        if match and (
+        if not match or not (
             match.group("name") == "glue" or match.group("name").startswith("glue:")
         ):
-            after = _skip_directive(lines, i, match.group("fence"))
-            block = "\n".join(lines[i:after])
-            for pattern in LABEL_DEFS:
-                removed_labels.update(m.group("label") for m in pattern.finditer(block))
-            kind = "figure" if match.group("name") == "glue:figure" else "output"
-            name = match.group("arg").strip()
-            out.append(
-                f"{match.group('indent')}*(The book shows the {kind} `‹{name}›` here: the code cell with "
-                f'`glue("{name}", ...)` makes it.)*'
-            )
-            count += 1
-            i = after
+            out.append(lines[i])
+            i += 1
             continue
-        out.append(lines[i])
-        i += 1
+        after = _skip_directive(lines, i, match.group("fence"))
+        removed_labels.update(_labels("\n".join(lines[i:after])))
+        kind = "figure" if match.group("name") == "glue:figure" else "output"
+        name = match.group("arg").strip()
+        out.append(
+            f"{match.group('indent')}*(The book shows the {kind} `‹{name}›` here: the code cell with "
+            f'`glue("{name}", ...)` makes it.)*'
+        )
+        count += 1
+        i = after
     return "\n".join(out), count
 
 
 def unlink_removed_labels(
     text: str, removed: set, figures=frozenset(), left_out=frozenset()
 ) -> str:
-    """References to labels that the student edition does not have become plain text: "the figure" for
-    the labels in `figures` (a code cell's figure, shown once the cell has run), "a part of the book
-    left out here" for those in `left_out` (defined in an answers_question cell), "the solution" for the
-    rest; capitalised at the start of a sentence."""
+    """References to removed labels as plain text: "the figure" for `figures` (a kept code cell's
+    figure), "a part of the book left out here" for `left_out` (an answers_question cell's), "the
+    solution" otherwise; capitalised at the start of a sentence."""
     if not removed:
         return text
 
@@ -318,150 +284,77 @@ def unlink_removed_labels(
         target = (explicit.group("target") if explicit else body).strip()
         if target not in removed:
             return match.group(0)
-        title = (
-            explicit.group("title").replace("%s", "").replace("{number}", "").strip()
-            if explicit
-            else ""
-        )
-        if title:
+        if explicit and (
+            title := explicit.group("title")
+            .replace("%s", "")
+            .replace("{number}", "")
+            .strip()
+        ):
             return title
-        words = (
-            "the figure"
-            if target in figures
-            else "a part of the book left out here"
-            if target in left_out
-            else "the solution"
-        )
+        if target in figures:
+            words = "the figure"
+        elif target in left_out:
+            words = "a part of the book left out here"
+        else:
+            words = "the solution"
         before = match.string[: match.start()].rstrip()
         return words.capitalize() if not before or before[-1] in ".!?:" else words
 
     text = re.sub(r"\{(?:ref|numref|eq|prf:ref|doc)\}`(?P<body>[^`]+)`", role, text)
-    text = re.sub(
+    return re.sub(
         r"\[(?P<title>[^\]]*)\]\(#(?P<target>[^)\s]+)\)",
         lambda m: m.group("title") if m.group("target") in removed else m.group(0),
         text,
     )
-    return text
 
 
-def removed_labels_of(chapter_texts):
-    """Labels defined in removed prose, or by code cells' figure metadata (no outputs in the student site)."""
-    removed = set()
-    for _, removed_prose, notebook in chapter_texts:
-        for pattern in LABEL_DEFS:
-            removed.update(m.group("label") for m in pattern.finditer(removed_prose))
-        removed.update(code_figure_labels_of([notebook]))
-    return removed
-
-
-def code_figure_labels_of(notebooks):
+def _figure_labels(notebook) -> set:
     """Labels of the figures that code cells make (mystnb figure metadata)."""
-    return {
-        cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
-        for notebook in notebooks
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        and cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
-    }
+    names = (
+        c.metadata.get("mystnb", {}).get("figure", {}).get("name")
+        for c in notebook.cells
+        if c.cell_type == "code"
+    )
+    return {name for name in names if name}
 
 
 # ----------------------------------------------------------------------------------------------------
 # Whole chapters
 # ----------------------------------------------------------------------------------------------------
-def chapter_regions(md_path: Path):
-    """Every marked region of a chapter, in order (for tests: the solution code that must not leak)."""
-    notebook = jupytext.read(md_path)
-    regions = []
-    in_solution = False
-    for index, cell in enumerate(notebook.cells):
-        where = f"{md_path.name}, code cell {index}"
-        if cell.cell_type == "markdown":
-            _, _, in_solution = split_solution_prose(cell.source, in_solution)
-            continue
-        if cell.cell_type != "code":
-            continue
-        lines = cell.source.split("\n")
-        for begin, end, todo in find_regions(cell.source, where):
-            regions.append(
-                Region(index, begin, end, todo, lines[begin + 1 : end], in_solution)
-            )
-    return regions
-
-
-def solution_prose(md_path: Path) -> str:
-    """The prose that the student edition removes (for leak tests)."""
-    notebook = jupytext.read(md_path)
-    in_solution, removed = False, []
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS):
-            removed.append(cell.source)
-        elif cell.cell_type == "markdown":
-            _, gone, in_solution = split_solution_prose(cell.source, in_solution)
-            removed.append(gone)
-    return "\n".join(removed)
-
-
-def _rel(path: Path):
-    """The path relative to the repository (for messages), or as given when it is elsewhere."""
-    try:
-        return path.relative_to(ROOT)
-    except ValueError:
-        return path
-
-
-WRITTEN = "written_answer"  # markdown cell metadata: this cell is the answer to a written question
-# markdown cell metadata: this cell, outside the solutions, argues what a written question asks for
-ANSWERS = "answers_question"
-
-
 def answers_note(question: str) -> str:
-    return (
-        f"*(Here the book argues what question `{question}` asks you to show; the student "
-        "edition leaves it out.)*"
-    )
-
-
-def answer_cell_source(question: str) -> str:
-    """The student's answer cell for a written question: a heading line to write under."""
-    return f"**Answer to {question}** (written, graded by hand)\n\n"
+    return f"*(Here the book argues what question `{question}` asks you to show; the student edition leaves it out.)*"
 
 
 def _transform(md_path: Path):
-    """(student notebook before placeholder/label passes, removed prose, original notebook)."""
+    """(student notebook before the placeholder and label passes, removed prose, original notebook)."""
     original = jupytext.read(md_path)
-    notebook = copy.deepcopy(original)
-    # First pass: which solution blocks hold marked code (those get a "Your turn" line).
+    # First pass: the solution blocks that hold marked code get a "Your turn" line.
     block, in_solution, blocks_with_code = 0, False, set()
-    for index, cell in enumerate(original.cells):
+    for cell in original.cells:
         if cell.cell_type == "markdown":
             _, _, now_in = split_solution_prose(cell.source, in_solution)
             block += now_in and not in_solution
             in_solution = now_in
         elif cell.cell_type == "code" and in_solution and BEGIN in cell.source:
             blocks_with_code.add(block)
-    cells = []
-    removed_prose = []
+    cells, removed_prose = [], []
     block, in_solution = 0, False
     for index, cell in enumerate(original.cells):
-        where = f"{_rel(md_path)}, cell {index}"
+        where = f"{md_path.name}, cell {index}"
+        new = copy.deepcopy(cell)
         if cell.metadata.get(ANSWERS):
-            # An argument answering a written question, in prose or in a check cell: one note
-            # stands for a run of such cells; the code of the run goes too (it shows the argument).
+            # one note stands for a run of such cells, prose and code
             note = answers_note(cell.metadata[ANSWERS])
             if cell.cell_type == "markdown":
                 removed_prose.append(cell.source)
             if not (cells and cells[-1].source == note):
                 cells.append(nbformat.v4.new_markdown_cell(note))
-            continue
-        if cell.cell_type == "markdown" and cell.metadata.get(WRITTEN):
-            # A written answer (a proof, a derivation) becomes an empty answer cell whose first
-            # line the grader looks for (tools/grade.py).
+        elif cell.cell_type == "markdown" and cell.metadata.get(WRITTEN):
+            # an empty answer cell whose first line the grader looks for (tools/grade.py)
             removed_prose.append(cell.source)
-            new = copy.deepcopy(cell)
-            new.source = answer_cell_source(new.metadata.pop(WRITTEN))
+            new.source = f"**Answer to {new.metadata.pop(WRITTEN)}** (written, graded by hand)\n\n"
             cells.append(new)
-            continue
-        if cell.cell_type == "markdown":
+        elif cell.cell_type == "markdown":
             try:
                 kept, gone, now_in = split_solution_prose(cell.source, in_solution)
             except StudentEditionError as error:
@@ -469,31 +362,25 @@ def _transform(md_path: Path):
             removed_prose.append(gone)
             block += now_in and not in_solution
             if now_in and not in_solution and block in blocks_with_code:
-                kept = (kept + "\n\n" if kept else "") + (
-                    "**Your turn.** Complete the code below where it says `# TODO`, then run the self-check."
-                )
+                kept = (kept + "\n\n" if kept else "") + YOUR_TURN
             in_solution = now_in
             if kept.strip():
-                new = copy.deepcopy(cell)
                 new.source = kept
                 cells.append(new)
-            continue
-        if cell.cell_type == "code":
-            has_regions = bool(find_regions(cell.source, where))
-            if in_solution and not has_regions:
+        elif cell.cell_type == "code":
+            if in_solution and not find_regions(cell.source, where):
                 continue  # a code cell inside a solution without markers is all answer
-            new = copy.deepcopy(cell)
             new.source = stub_source(cell.source, where)
             new.outputs = []
             new.execution_count = None
             cells.append(new)
-            continue
-        cells.append(copy.deepcopy(cell))
+        else:
+            cells.append(new)
     if in_solution:
         raise StudentEditionError(
-            f"{_rel(md_path)}: a `{{solution-start}}` is never closed by "
-            "`{solution-end}`."
+            f"{md_path.name}: a `{{solution-start}}` is never closed by `{{solution-end}}`."
         )
+    notebook = copy.deepcopy(original)
     notebook.cells = cells
     return notebook, "\n".join(removed_prose), original
 
@@ -504,65 +391,61 @@ def student_notebooks(md_paths, glue_values=None):
     glue_values: {md_path: {name: text/plain}} of values that may be shown (the student site only)."""
     glue_values = glue_values or {}
     transformed = {path: _transform(path) for path in md_paths}
-    removed = removed_labels_of(transformed.values())
-    # a figure of a kept code cell appears once the student runs it; one of a solution is gone
-    figures = code_figure_labels_of(student for student, _, _ in transformed.values())
-    left_out = {
-        m.group("label")
-        for _, _, original in transformed.values()
-        for cell in original.cells
-        if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS)
-        for pattern in LABEL_DEFS
-        for m in pattern.finditer(cell.source)
-    }
+    removed = (
+        set()
+    )  # labels of removed prose, and of code cells' figures (no outputs here)
+    left_out = set()  # labels defined in answers_question cells
+    figures = set()  # a kept code cell's figure appears once the student runs it
+    for student, removed_prose, original in transformed.values():
+        removed |= _labels(removed_prose) | _figure_labels(original)
+        figures |= _figure_labels(student)
+        left_out |= {
+            label
+            for cell in original.cells
+            if cell.cell_type == "markdown" and cell.metadata.get(ANSWERS)
+            for label in _labels(cell.source)
+        }
     result = {}
     for path, (notebook, _, _) in transformed.items():
-        placeholders = 0
-        first_name = None
-        for cell in notebook.cells:
-            if cell.cell_type != "markdown":
-                continue
+        shown = glue_values.get(path, {})
+        placeholders, first_name = 0, None
+        markdown = [cell for cell in notebook.cells if cell.cell_type == "markdown"]
+        for cell in markdown:
             names = [
                 m.group("body").split(":")[0].strip()
                 for m in GLUE_ROLE.finditer(cell.source)
-                if m.group("body").split(":")[0].strip()
-                not in glue_values.get(path, {})
             ]
-            first_name = first_name or (names[0] if names else None)
+            first_name = first_name or next((n for n in names if n not in shown), None)
             cell.source, count = glue_placeholders(
                 cell.source, removed, glue_values.get(path)
             )
             placeholders += count
-        for cell in notebook.cells:
-            if cell.cell_type == "markdown":
-                cell.source = unlink_removed_labels(
-                    cell.source, removed, figures, left_out
-                )
+        for cell in markdown:
+            cell.source = unlink_removed_labels(cell.source, removed, figures, left_out)
         note = STUDENT_NOTE + (
             PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else ""
         )
-        for cell in notebook.cells:  # the note goes right below the chapter title
-            if cell.cell_type == "markdown" and re.search(r"^# ", cell.source, re.M):
-                cell.source = re.sub(
-                    r"^(# .*)$",
-                    lambda m: m.group(1) + "\n\n" + note,
-                    cell.source,
-                    count=1,
-                    flags=re.M,
-                )
-                break
-        else:
+        title = next(
+            (cell for cell in markdown if re.search(r"^# ", cell.source, re.M)), None
+        )
+        if title is None:
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
+        else:  # the note goes right below the chapter title
+            title.source = re.sub(
+                r"^(# .*)$",
+                lambda m: m.group(1) + "\n\n" + note,
+                title.source,
+                count=1,
+                flags=re.M,
+            )
         result[path] = notebook
     return result
 
 
 def shown_glue_values(md_path: Path, cache_path: Path | None = None):
-    """{name: text/plain} of the glued values that the student site may show, from the book's execution cache.
-
-    Only values glued by cells that the student edition keeps unchanged and that come before the chapter's
-    first stub: they cannot depend on an answer. Empty when the book has not been executed (`make book`)
-    with the chapter as it is now; the site then shows placeholders."""
+    """{name: text/plain} of the glued values the student site may show, from the book's execution cache:
+    those glued by cells the student edition keeps unchanged, before the chapter's first stub (they
+    cannot depend on an answer). Empty when the cache has no execution of the chapter as it is now."""
     if cache_path is None:
         config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
         cache_path = ROOT / (
@@ -579,7 +462,7 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
         elif cell.cell_type == "code":
             if BEGIN in cell.source or in_solution:
                 break
-            if not cell.metadata.get(ANSWERS):  # left out of the student edition
+            if not cell.metadata.get(ANSWERS):
                 allowed.append(cell.source)
     try:
         from jupyter_cache import get_cache
@@ -590,13 +473,14 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
         return {}
     values = {}
     for cell in executed.cells:
-        if cell.cell_type != "code" or cell.source not in allowed:
-            continue
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get("application/papermill.record/text/plain")
-            if name and text is not None:
-                values[name] = text
+        if cell.cell_type == "code" and cell.source in allowed:
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                text = output.get("data", {}).get(
+                    "application/papermill.record/text/plain"
+                )
+                if name and text is not None:
+                    values[name] = text
     return values
 
 
@@ -615,14 +499,14 @@ def chapter_paths():
 
 
 def chapter_title(md_path: Path) -> str:
+    """The page's first '# ' heading (markup kept as written), or its stem."""
     match = re.search(r"^# (.+)$", md_path.read_text(encoding="utf-8"), re.M)
     return match.group(1).strip() if match else md_path.stem
 
 
 def launch_links(stem: str):
-    """(GitHub, Colab, Binder) URLs of student/<stem>.ipynb, from repository.url in _config.yml.
-
-    The Binder URL has the form that the book theme uses for its own launch buttons."""
+    """(GitHub, Colab, Binder) URLs of student/<stem>.ipynb, from repository.url in _config.yml; the
+    Binder URL has the form of the book theme's own launch buttons."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     repository = config.get("repository", {})
     url = repository.get("url", "").rstrip("/")
@@ -634,13 +518,10 @@ def launch_links(stem: str):
             "a GitHub URL such as https://github.com/OWNER/REPO."
         )
     slug = match.group("slug")
-    binder = (
-        config.get("launch_buttons", {})
-        .get("binderhub_url", "https://mybinder.org")
-        .rstrip("/")
-    )
+    buttons = config.get("launch_buttons", {})
+    binder = buttons.get("binderhub_url", "https://mybinder.org").rstrip("/")
     interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(
-        config.get("launch_buttons", {}).get("notebook_interface", "classic"), "tree"
+        buttons.get("notebook_interface", "classic"), "tree"
     )
     path = f"student/{stem}.ipynb"
     return (
@@ -651,8 +532,7 @@ def launch_links(stem: str):
 
 
 def readme_text(md_paths) -> str:
-    """student/README.md: the notebooks with their launch links (GitHub shows it; the instructor page
-    includes the table)."""
+    """student/README.md: the notebooks with their launch links (the instructor page includes the table)."""
     rows = [
         "| Chapter | Student notebook | Open in Colab | Launch on Binder |",
         "| --- | --- | --- | --- |",
@@ -678,7 +558,7 @@ def readme_text(md_paths) -> str:
 
 
 def expected_student_files():
-    """{path under student/: text} for the committed part of the homework edition."""
+    """({path under student/: text} for the committed part of the edition, {md_path: notebook})."""
     paths = chapter_paths()
     notebooks = student_notebooks(paths)
     files = {
@@ -696,29 +576,32 @@ def _rewrite_toc(entries, dropped):
     kept = []
     for entry in entries:
         entry = dict(entry)
-        if "file" in entry:
-            stem = entry["file"]
-            if stem in INSTRUCTOR_ONLY_PAGES:
-                dropped.add(stem)
-                continue
-            if stem.startswith("chapters/"):
-                entry["file"] = "student/" + stem[len("chapters/") :]
-        for key in ("sections", "chapters"):
+        stem = entry.get("file")
+        if stem in INSTRUCTOR_ONLY_PAGES:
+            dropped.add(stem)
+            continue
+        if stem and stem.startswith("chapters/"):
+            entry["file"] = "student/" + stem[len("chapters/") :]
+        for key in ("sections", "chapters", "parts"):
             if key in entry:
                 entry[key] = _rewrite_toc(entry[key], dropped)
-        if "parts" in entry:
-            entry["parts"] = _rewrite_toc(entry["parts"], dropped)
         kept.append(entry)
     return kept
 
 
 def _toc_files(entries):
     for entry in entries:
-        for key in ("root", "file"):
-            if key in entry:
-                yield entry[key]
+        yield from (entry[key] for key in ("root", "file") if key in entry)
         for key in ("sections", "chapters", "parts"):
             yield from _toc_files(entry.get(key, []))
+
+
+def _write_generated(path: Path, source: str, data) -> None:
+    path.write_text(
+        f"# Generated by tools/make_student.py from the book's {source}; do not edit.\n"
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
 
 
 def write_site_sources(notebooks):
@@ -735,20 +618,12 @@ def write_site_sources(notebooks):
     # No execution: a stub would raise, and outputs could give answers away.
     config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}
     config["execute"].pop("cache", None)
-    (SITE_SRC / "_config.yml").write_text(
-        "# Generated by tools/make_student.py from the book's _config.yml; do not edit.\n"
-        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    _write_generated(SITE_SRC / "_config.yml", "_config.yml", config)
     dropped = set()
-    toc = _rewrite_toc([toc], dropped)[0]
-    (SITE_SRC / "_toc.yml").write_text(
-        "# Generated by tools/make_student.py from the book's _toc.yml; do not edit.\n"
-        + yaml.safe_dump(toc, sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
+    toc = _rewrite_toc(
+        [yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))], dropped
+    )[0]
+    _write_generated(SITE_SRC / "_toc.yml", "_toc.yml", toc)
 
     if (ROOT / "assets").exists():
         shutil.copytree(ROOT / "assets", SITE_SRC / "assets")
@@ -772,43 +647,33 @@ def write_site_sources(notebooks):
             (SITE_SRC / top).symlink_to(
                 ROOT / top, target_is_directory=(ROOT / top).is_dir()
             )
-
     # The appendix page shows the helper module (literalinclude): it holds no solution.
     (SITE_SRC / "dlbook").symlink_to(ROOT / "dlbook", target_is_directory=True)
 
     for path, notebook in notebooks.items():
         target = SITE_SRC / "student" / path.name
         jupytext.write(notebook, target, fmt="md:myst")
-        # The theme's launch buttons point at the .ipynb next to a page when there is one: the student
-        # notebook in the repository, never the solution twin.
+        # The theme's launch buttons open the .ipynb next to a page: the student notebook, not the twin.
         shutil.copy(STUDENT / f"{path.stem}.ipynb", target.with_suffix(".ipynb"))
 
     for stem in _toc_files([toc]):
         if stem.startswith("student/"):
             continue
-        source = next(
-            (
-                ROOT / f"{stem}{ext}"
-                for ext in (".md", ".ipynb", ".rst")
-                if (ROOT / f"{stem}{ext}").exists()
-            ),
-            None,
-        )
+        sources = [ROOT / f"{stem}{ext}" for ext in (".md", ".ipynb", ".rst")]
+        source = next((p for p in sources if p.exists()), None)
         if source is None:
             continue
         text = source.read_text(encoding="utf-8")
         if source.suffix == ".md":
             text = re.sub(r"(?<![\w/])chapters/(\d\d_)", r"student/\1", text)
-            for gone in dropped:
+            for gone in map(re.escape, dropped):
                 text = re.sub(
-                    r"\{doc\}`(?:(?P<title>[^`<]*?)\s*<)?/?"
-                    + re.escape(gone)
-                    + r"(?:\.md)?>?`",
+                    r"\{doc\}`(?:(?P<title>[^`<]*?)\s*<)?/?" + gone + r"(?:\.md)?>?`",
                     lambda m: m.group("title") or "the instructor page",
                     text,
                 )
                 text = re.sub(
-                    r"\[(?P<title>[^\]]*)\]\(/?" + re.escape(gone) + r"(?:\.md)?\)",
+                    r"\[(?P<title>[^\]]*)\]\(/?" + gone + r"(?:\.md)?\)",
                     lambda m: m.group("title"),
                     text,
                 )
@@ -828,7 +693,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     try:
-        expected, notebooks = expected_student_files()
+        expected, _ = expected_student_files()
     except StudentEditionError as error:
         print(f"make_student: {error}", file=sys.stderr)
         return 2
