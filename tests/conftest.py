@@ -6,6 +6,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +18,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -21,32 +25,23 @@ CHAPTER_STEMS = sorted(p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.md"))
 SESSION_START = time.monotonic()
 
 
+def _literal(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
 def glued_values(notebook):
     """{name: value} for every myst_nb.glue call in an executed notebook (literal values parsed)."""
-    values = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is None:
-                continue
-            text = output["data"].get("application/papermill.record/text/plain", "")
-            try:
-                values[name] = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                values[name] = text
-    return values
-
-
-def cell_text_outputs(notebook):
-    """All stream and text/plain outputs, joined; for asserting on what a reader sees."""
-    parts = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                parts.append(output.get("text", ""))
-            elif "data" in output and "text/plain" in output["data"]:
-                parts.append(output["data"]["text/plain"])
-    return "\n".join(parts)
+    return {
+        output["metadata"]["scrapbook"]["name"]: _literal(
+            output["data"].get("application/papermill.record/text/plain", "")
+        )
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("metadata", {}).get("scrapbook", {}).get("name") is not None
+    }
 
 
 @dataclass
@@ -58,7 +53,15 @@ class ExecutedChapter:
 
     @property
     def text(self):
-        return cell_text_outputs(self.notebook)
+        """All stream and text/plain outputs, joined: what a reader sees."""
+        return "\n".join(
+            o.get("text", "")
+            if o.get("output_type") == "stream"
+            else o["data"]["text/plain"]
+            for cell in self.notebook.cells
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "stream" or "text/plain" in o.get("data", {})
+        )
 
 
 def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapter:
@@ -79,57 +82,18 @@ def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapte
     return ExecutedChapter(notebook, glued_values(notebook), seconds, workdir)
 
 
-SOLUTION_REGION = re.compile(r"(### BEGIN SOLUTION\n).*?(\n\s*### END SOLUTION)", re.S)
-
-
-def replace_solution(cells, function_name, new_body):
-    """Put new_body between the solution markers of the one code cell among `cells` that defines
-    function_name (the plausible wrong answer a test injects). Edits the cells in place."""
-    replaced = 0
-    for cell in cells:
-        if cell.cell_type == "code" and f"def {function_name}(" in cell.source:
-            cell.source, count = SOLUTION_REGION.subn(
-                lambda m: m.group(1) + new_body + m.group(2), cell.source
-            )
-            replaced += count
-    assert replaced == 1, (
-        f"expected one solution region defining {function_name}, found {replaced}"
-    )
-
-
-def execution_error(notebook, workdir: Path, timeout=600) -> str:
-    """Run notebook top to bottom in a fresh kernel in workdir; it must fail. Returns the error's text
-    (the failing cell, its traceback and the self-check's message)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(
-        nbformat.from_dict(notebook),
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=False,
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    with pytest.raises(CellExecutionError) as failure:
-        client.execute()
-    return str(failure.value)
-
-
 def built_chapter(stem) -> ExecutedChapter:
     """The chapter as the book build executed it (`make book`, cwd chapters/): the notebook myst-nb
     writes to _build/jupyter_execute, its glued values (moved by myst-nb to <stem>.glue.json), and the
     execution time that jupyter-cache recorded (the chapter's own provenance note if there is none)."""
-    executed = ROOT / "_build" / "jupyter_execute" / "chapters"
-    path = executed / f"{stem}.ipynb"
+    path = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
     assert path.is_file(), f"the book build wrote no {path.relative_to(ROOT)}"
     notebook = nbformat.read(path, as_version=4)
     glue = glued_values(notebook)
     glue_file = path.with_suffix(".glue.json")
     if glue_file.is_file():
         for name, output in json.loads(glue_file.read_text(encoding="utf-8")).items():
-            text = output.get("data", {}).get("text/plain", "")
-            try:
-                glue[name] = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                glue[name] = text
+            glue[name] = _literal(output.get("data", {}).get("text/plain", ""))
     seconds = _cached_execution_seconds(stem)
     if seconds is None:
         seconds = glue.get(f"ch{int(stem[:2])}_measured_provenance_wall_s", 0.0)
@@ -140,24 +104,20 @@ def _cached_execution_seconds(stem):
     from jupyter_cache import get_cache
 
     cache = ROOT / "_build" / ".jupyter_cache"
-    if not cache.is_dir():
-        return None
     records = [
         r
-        for r in get_cache(str(cache)).list_cache_records()
+        for r in (get_cache(str(cache)).list_cache_records() if cache.is_dir() else [])
         if Path(r.uri).name == f"{stem}.md"
     ]
-    if not records:
-        return None
-    return max(records, key=lambda r: r.created).data.get("execution_seconds")
+    if records:
+        return max(records, key=lambda r: r.created).data.get("execution_seconds")
 
 
 @pytest.fixture(scope="session")
 def run_chapter(built_site):
     """run_chapter("01_logsumexp"): that chapter as the book build executed it (no second execution).
-    The book's strict build fails on any failing cell, a self-check's CheckFailed included. `workdir`
-    is chapters/ (the build runs there; data it writes is in chapters/data). Only tests/test_twins.py
-    runs a twin again, alone in an empty folder."""
+    The strict build fails on any failing cell, a self-check's CheckFailed included. `workdir` is
+    chapters/. Only tests/test_twins.py runs a twin again, alone in an empty folder."""
     cache = {}
 
     def run(stem):
@@ -190,14 +150,13 @@ def assert_ok(what, result):
 # ------------------------------------------------------------------------------------------------
 # The site pipeline, in the background.
 #
-# The book build, the student site, the PDF and the accessibility audit are a chain of long, mostly
-# single-core jobs. When a session collects tests that need any of them, the chain starts at collection,
-# in a background thread, one step after the other, the book build first. The chapter tests read the
-# book build's executed notebooks (run_chapter), so no chapter runs twice. Tests that need a step run
-# after every test that needs none, in the order of the steps they wait for; everything else (grading,
-# the one twin and the one student notebook run alone) runs meanwhile on the other core.
-# A fixture waits for its step. BOOK_TESTS_SERIAL=1 turns this off: each fixture then runs its step
-# when first needed.
+# The book build, the student site, the PDF and the accessibility audit are a chain of long jobs, the
+# suite's longest path. When a session collects tests that need any of them, the chain starts at
+# collection, in a background thread, one step after the other, and the tests run at a lower priority
+# (os.nice in the main thread only: Linux keeps a nice value per thread, and a child inherits its
+# starting thread's). The chapter tests read the book build's executed notebooks (run_chapter), so no
+# chapter runs twice. Tests that need a step run after every test that needs none, in the order of the
+# steps they wait for. BOOK_TESTS_SERIAL=1 turns this off: a fixture then runs its step when needed.
 # ------------------------------------------------------------------------------------------------
 def tex_available():
     return all(
@@ -206,8 +165,6 @@ def tex_available():
 
 
 def _a11y_command():
-    import sys
-
     return [
         sys.executable,
         str(ROOT / "tools" / "a11y_audit.py"),
@@ -216,23 +173,37 @@ def _a11y_command():
         "--out",
         str(ROOT / "_build" / "a11y.json"),
         "--jobs",
-        "1",
+        "2",
     ]
 
 
+def make_dry_run(target):
+    """What `make -n <target>` would run."""
+    command = ["make", "--no-print-directory", "-n", target]
+    return assert_ok(
+        command, subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    ).stdout
+
+
+BUILD_FLAGS = re.search(
+    r"^BUILD_FLAGS := (.*)$", (ROOT / "Makefile").read_text(), re.M
+)[1]
 # step: (command, fixtures that need it); in the order they run (each needs those before it).
 SITE_STEPS = {
     "book": (lambda: ["make", "--no-print-directory", "book"], {"built_site"}),
     "student": (lambda: ["make", "--no-print-directory", "student"], {"student_site"}),
-    "pdf": (lambda: ["make", "--no-print-directory", "pdf"], {"built_pdf"}),
+    # `make pdf` without its prerequisites `book` and `student` (done by then; they would rebuild
+    # the student site in full).
+    "pdf": (
+        lambda: [sys.executable, "tools/build_pdf.py", "--build-flags", BUILD_FLAGS],
+        {"built_pdf"},
+    ),
     "a11y": (_a11y_command, {"a11y_report"}),
 }
 
 
 class SitePipeline:
     def __init__(self, steps):
-        import threading
-
         self.steps = steps
         self.done = {step: threading.Event() for step in steps}
         self.results = {}
@@ -243,9 +214,6 @@ class SitePipeline:
         self.thread.start()
 
     def _run(self):
-        import subprocess
-        import tempfile
-
         failed = None
         for step in self.steps:
             if failed or self.stopped:
@@ -274,8 +242,7 @@ class SitePipeline:
                     self.results[step] = subprocess.CompletedProcess(
                         self.process.args, code, out.read(), err.read()
                     )
-                if code != 0:
-                    failed = step
+                    failed = step if code != 0 else None
             self.done[step].set()
 
     def result(self, step):
@@ -283,9 +250,6 @@ class SitePipeline:
         return self.results[step]
 
     def stop(self):
-        import os
-        import signal
-
         self.stopped = True
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -308,21 +272,23 @@ def pytest_collection_modifyitems(session, config, items):
     needed = set().union(*(_needs(item) for item in items)) if items else set()
     if not needed:
         return
-    # Tests that need no step first; then the others, in the order of the steps they wait for (stable
-    # otherwise), so a test waits only for the steps it needs.
+    # Tests that need no step first; then the others, in the order of the steps they wait for.
     order = list(SITE_STEPS)
     items.sort(key=lambda item: max((order.index(s) for s in _needs(item)), default=-1))
     if os.environ.get("BOOK_TESTS_SERIAL") == "1" or config.option.collectonly:
         return
     # Every step runs after those before it (the student site reads the book's execution cache).
-    last = max(list(SITE_STEPS).index(step) for step in needed)
+    last = max(order.index(step) for step in needed)
     steps = [
         step
-        for step in list(SITE_STEPS)[: last + 1]
+        for step in order[: last + 1]
         if step != "pdf" or ("pdf" in needed and tex_available())
     ]
     record_student_files_before_the_pipeline()
     _pipeline = SitePipeline(steps)
+    os.nice(
+        10
+    )  # this thread only: the pipeline's thread and its steps keep their priority
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -342,8 +308,6 @@ def pytest_sessionfinish(session, exitstatus):
 
 def site_step(step):
     """The finished process of one pipeline step (run now if there is no pipeline)."""
-    import subprocess
-
     if _pipeline is not None and step in _pipeline.steps:
         return _pipeline.result(step)
     return subprocess.run(
@@ -357,14 +321,12 @@ STUDENT_AT_START = {}
 
 
 def record_student_files_before_the_pipeline():
-    import subprocess
-    import sys
-
     if STUDENT_AT_START:
         return
-    folder = ROOT / "student"
     STUDENT_AT_START["files"] = {
-        p: p.read_text(encoding="utf-8") for p in folder.glob("*") if p.is_file()
+        p: p.read_text(encoding="utf-8")
+        for p in (ROOT / "student").glob("*")
+        if p.is_file()
     }
     STUDENT_AT_START["check"] = subprocess.run(
         [sys.executable, "tools/make_student.py", "--check"],
@@ -403,17 +365,10 @@ def student_site(built_site):
 @pytest.fixture(scope="session")
 def autograders(tmp_path_factory):
     """`tools/make_autograder.py` once per session: the folder of every graded chapter's autograder."""
-    import subprocess
-    import sys
-
     out = tmp_path_factory.mktemp("autograders")
+    command = [sys.executable, "tools/make_autograder.py", "--out", str(out)]
     assert_ok(
         "make_autograder",
-        subprocess.run(
-            [sys.executable, "tools/make_autograder.py", "--out", str(out)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ),
+        subprocess.run(command, cwd=ROOT, capture_output=True, text=True),
     )
     return out

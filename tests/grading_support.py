@@ -1,14 +1,11 @@
-"""What the grading tests share: a chapter's hidden tests run in-process against a namespace, and one
-`tools/grade.py` run over a class of submissions (tests/test_ch01_graded_class.py).
-
-In-process, the hidden tests load the book's helper module from DLBOOK_GRADER (this repository's
-dlbook/__init__.py); a `tools/grade.py` run uses the autograder zip's own copy, as a grader would."""
+"""What the grading tests share: a chapter's hidden tests run in-process against a namespace (they load
+the book's helper module from DLBOOK_GRADER, this repository's dlbook/__init__.py), and one
+`tools/grade.py` run over a folder of submissions."""
 
 import importlib.util
 import os
 import subprocess
 import sys
-import time
 
 from conftest import ROOT
 
@@ -40,34 +37,13 @@ def hidden_failures(stem, question, namespace):
     return failed
 
 
-def grade_class(base, stem, autograders, make_class, *, cell_timeout, timeout, env=()):
-    """make_class(base / "submissions"), then grade it in one run (JOBS=2); returns the grades folder.
-
-    The submissions' temporary folders go under base (TMPDIR), so a test can see none is left."""
-    out = base / "grades"
-    make_class(base / "submissions")
-    start = time.monotonic()
+def grade_run(stem, submissions, tmpdir, unset, **options):
+    """`tools/grade.py` over submissions (grade.command's options), its temporary folders under
+    tmpdir, without the environment variable `unset`; it must succeed."""
+    env = {k: v for k, v in os.environ.items() if k != unset}
     run = subprocess.run(
-        grade.command(
-            stem,
-            base / "submissions",
-            autograder_dir=autograders,
-            out=out,
-            jobs=2,
-            timeout=timeout,
-            cell_timeout=cell_timeout,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3 * timeout + 600,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "DLBOOK_GRADER"},
-            "TMPDIR": str(base),
-            **dict(env),
-        },
-    )
-    seconds = time.monotonic() - start
-    print(f"\n{stem}: the class graded in {seconds:.1f} s\n{run.stdout[-2000:]}")
-    assert run.returncode == 0, run.stderr[-3000:]
-    return out
+        grade.command(stem, submissions, **options), cwd=ROOT, capture_output=True,
+        text=True, timeout=3 * options["timeout"] + 900, env={**env, "TMPDIR": str(tmpdir)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    return run

@@ -7,19 +7,16 @@ violation of any impact, by page, width, mode and rule). There must be no violat
 Tab and open a dropdown with Enter; screen readers get MathJax's assistive MathML.
 """
 
-import importlib.util
 import json
+import sys
 
 import pytest
 from conftest import ROOT, site_step
 
-pytestmark = pytest.mark.slow
+sys.path.insert(0, str(ROOT / "tools"))
+import a11y_audit as a11y  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "a11y_audit", ROOT / "tools" / "a11y_audit.py"
-)
-a11y = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(a11y)
+pytestmark = pytest.mark.slow
 
 REPORT = ROOT / "_build" / "a11y.json"
 

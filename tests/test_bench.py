@@ -1,13 +1,12 @@
 """The benchmark's own logic (tools/bench.py), on small made-up inputs: fast, no build."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import BUILD_FLAGS, ROOT, make_dry_run
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import bench  # noqa: E402
 
@@ -68,20 +67,17 @@ def test_built_glue_reads_the_glue_files_myst_nb_writes(tmp_path):
     executed = tmp_path / "_build" / "jupyter_execute" / "chapters"
     executed.mkdir(parents=True)
     (executed / "01_a.ipynb").write_text("{}")
-    (executed / "02_b.ipynb").write_text(
-        "{}"
-    )  # a chapter that glues nothing has no .glue.json
-    record = lambda text: {"output_type": "display_data", "data": {"text/plain": text}}  # noqa: E731
-    (executed / "01_a.glue.json").write_text(
-        json.dumps(
-            {
-                "ch1_n": record("61100840"),
-                "ch1_x": record("0.25"),
-                "ch1_word": record("'faster'"),
-                "ch1_odd": record("tensor(3.)"),
-            }
-        )
-    )
+    (executed / "02_b.ipynb").write_text("{}")  # it glues nothing: no .glue.json
+    values = {
+        "ch1_n": "61100840",
+        "ch1_x": "0.25",
+        "ch1_word": "'faster'",
+        "ch1_odd": "tensor(3.)",
+    }
+    (executed / "01_a.glue.json").write_text(json.dumps({
+        name: {"output_type": "display_data", "data": {"text/plain": text}}
+        for name, text in values.items()
+    }))  # fmt: skip
     assert bench.built_glue(tmp_path) == {
         "chapters/01_a": {
             "ch1_n": 61100840,
@@ -162,26 +158,13 @@ def test_check_names_each_broken_budget_and_each_redone_piece_of_work():
     )
 
 
-def test_make_bench_runs_the_benchmark_with_the_flags_of_make_book():
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "bench"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    flags = (
-        subprocess.run(
-            ["make", "--no-print-directory", "-n", "book"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.split("jupyter-book build . ")[-1]
-        .splitlines()[0]
-        .strip()
-    )
-    assert f'tools/bench.py --build-flags "{flags}"' in result.stdout, result.stdout
+def test_bench_pdf_and_the_pipeline_build_with_the_flags_of_make_book():
+    flags = make_dry_run("book").split("jupyter-book build . ")[-1].splitlines()[0]
+    assert (
+        flags.strip() == BUILD_FLAGS
+    )  # the site pipeline's PDF step passes BUILD_FLAGS
+    for target, tool in (("bench", "bench.py"), ("pdf", "build_pdf.py")):
+        assert f'tools/{tool} --build-flags "{BUILD_FLAGS}"' in make_dry_run(target)
 
 
 def test_a_cold_build_starts_without_build_folder_and_chapter_caches(tmp_path):

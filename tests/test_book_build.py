@@ -5,12 +5,11 @@ build is the build's configuration (checked below); a second, warm build that ex
 
 import html
 import re
-import subprocess
 
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTER_STEMS, ROOT
+from conftest import CHAPTER_STEMS, ROOT, make_dry_run
 
 
 def toc_files():
@@ -89,14 +88,9 @@ def test_a_failing_cell_fails_the_build():
     """myst-nb stops on an error (allow_errors: false) and `make book` turns warnings into errors."""
     execute = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
     assert execute["allow_errors"] is False and execute["execute_notebooks"] == "cache"
-    dry_run = subprocess.run(
-        ["make", "--no-print-directory", "-n", "book"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert dry_run.returncode == 0, dry_run.stderr
     (command,) = [
-        line for line in dry_run.stdout.splitlines() if "jupyter-book build" in line
+        line
+        for line in make_dry_run("book").splitlines()
+        if "jupyter-book build" in line
     ]
     assert {"-W", "-n", "--keep-going"} <= set(command.split()), command

@@ -22,9 +22,9 @@ import nbformat
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT
+from grading_support import grade_run, hidden_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
-import grading_support  # noqa: E402
 import make_student  # noqa: E402
 
 STEM = "01_logsumexp"
@@ -33,21 +33,16 @@ CHAPTER = CHAPTERS / f"{STEM}.md"
 META = {"POINTS", "SELF_CHECK", "MESSAGE"}  # a variant's data, not its code
 
 
-# ------------------------------------------------------------------------------------------------
-# The data: answer cells, variants, points
-# ------------------------------------------------------------------------------------------------
 def questions():
     """[(name, points or None for a written question)] in questions.yml's order."""
     listed = yaml.safe_load((GRADING / "questions.yml").read_text())["questions"]
     return [
-        (q["name"], None if q.get("written") else hidden_points(q["name"]))
+        (
+            q["name"],
+            None if q.get("written") else hidden_cases(STEM, q["name"])[0].points,
+        )
         for q in listed
     ]
-
-
-def hidden_points(question):
-    module, _ = grading_support.hidden_cases(STEM, question)
-    return module.points
 
 
 def answers(notebook):
@@ -138,9 +133,6 @@ def fits(chosen, book):
     return True
 
 
-# ------------------------------------------------------------------------------------------------
-# The class
-# ------------------------------------------------------------------------------------------------
 def student():
     """The student notebook as `make student` writes it (the helper module inlined first)."""
     (notebook,) = make_student.student_notebooks([CHAPTER]).values()
@@ -184,23 +176,23 @@ def plan():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, autograders, plan):
+    """The class graded in one `tools/grade.py` run (JOBS=2) with the autograder zip's own copy of
+    the helper module (no DLBOOK_GRADER); returns the grades folder."""
     _, book, wrong = plan
-
-    def make_class(folder: Path):
-        folder.mkdir()
-        submissions = {
-            "untouched": student(),
-            "correct": answered(book),
-            "wrong": answered({**book, **{q: v.code for q, v in wrong.items()}}),
-        }
-        for name, notebook in submissions.items():
-            (folder / f"{name}.ipynb").write_text(nbformat.writes(notebook))
-
     base = tmp_path_factory.mktemp("ch1_class")
+    (base / "submissions").mkdir()
+    for name, notebook in {
+        "untouched": student(),
+        "correct": answered(book),
+        "wrong": answered({**book, **{q: v.code for q, v in wrong.items()}}),
+    }.items():
+        (base / "submissions" / f"{name}.ipynb").write_text(nbformat.writes(notebook))
     # The limits only stop a hung run: the slowest cell (the setup's imports) takes ~3 s alone.
-    return grading_support.grade_class(
-        base, STEM, autograders, make_class, cell_timeout=120, timeout=600
-    )
+    grade_run(
+        STEM, base / "submissions", base, "DLBOOK_GRADER", autograder_dir=autograders,
+        out=base / "grades", jobs=2, timeout=600, cell_timeout=120,
+    )  # fmt: skip
+    return base / "grades"
 
 
 def test_the_class_gets_its_exact_points(graded, plan):

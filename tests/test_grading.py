@@ -6,6 +6,7 @@ exactly: every row, every number, the notes, the feedback and the collected writ
 nothing is left running or on disk, and that a submission could not write the gradebook.
 """
 
+import contextlib
 import copy
 import csv
 import io
@@ -22,7 +23,8 @@ import jupytext
 import nbformat
 import psutil
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT  # noqa: E402
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from grading_support import grade_run
 
 FIXTURE = ROOT / "tests" / "grading_fixture"
 CHAPTER = FIXTURE / "chapters" / "00_toy.md"
@@ -219,13 +221,12 @@ def kernels_under(path: Path) -> list:
     """Processes whose working directory or TMPDIR is under path (the graders' kernels)."""
     found = []
     for process in psutil.process_iter():
-        try:
-            if str(path) in process.cwd() or str(path) in process.environ().get(
-                "TMPDIR", ""
+        with contextlib.suppress(psutil.Error):
+            if any(
+                str(path) in p
+                for p in (process.cwd(), process.environ().get("TMPDIR", ""))
             ):
                 found.append(process)
-        except psutil.Error:
-            pass
     return found
 
 
@@ -234,60 +235,19 @@ def kernels_under(path: Path) -> list:
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading")
     built = base / "autograder"
-    start = time.monotonic()
-    subprocess.run(
-        [
-            PYTHON,
-            "tools/make_autograder.py",
-            "--root",
-            str(FIXTURE),
-            "--out",
-            str(built),
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    build_seconds = time.monotonic() - start
+    command = [PYTHON, "tools/make_autograder.py", "--root", FIXTURE, "--out", built]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
     out = base / "grades"
     make_class(base / "submissions", out)
     tmp = base / "tmp"
     tmp.mkdir()
     start = time.monotonic()
-    run = subprocess.run(
-        grade.command(
-            STEM,
-            base / "submissions",
-            root=FIXTURE,
-            autograder_dir=built,
-            out=out,
-            jobs=JOBS,
-            timeout=TIMEOUT,
-            cell_timeout=CELL_TIMEOUT,
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"},
-            "TMPDIR": str(tmp),
-        },
-        timeout=900,
-    )
-    seconds = time.monotonic() - start
-    print(
-        f"\nautograder built in {build_seconds:.1f} s; class graded in {seconds:.1f} s"
-    )
-    print(run.stdout[-3000:], run.stderr[-3000:])
-    assert run.returncode == 0, run.stderr
-    return {
-        "base": base,
-        "built": built,
-        "out": out,
-        "tmp": tmp,
-        "run": run,
-    }
+    run = grade_run(
+        STEM, base / "submissions", tmp, "OMP_NUM_THREADS", root=FIXTURE, autograder_dir=built,
+        out=out, jobs=JOBS, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
+    )  # fmt: skip
+    print(f"\nclass graded in {time.monotonic() - start:.1f} s", run.stdout[-3000:])
+    return {"base": base, "built": built, "out": out, "tmp": tmp, "run": run}
 
 
 def test_gradebook_is_exact(graded):
@@ -383,83 +343,42 @@ def test_zip_holds_the_hidden_tests_and_the_pins(graded):
     assert "test_case" not in student and "hidden" not in student
 
 
-@pytest.mark.parametrize(
-    "plant, message",
-    [
-        (
-            lambda g: (g / "tests" / "q9_extra.py").write_text(
-                (g / "tests" / "q2_conv_params.py")
-                .read_text()
-                .replace('"q2_conv_params"', '"q9_extra"')
-            ),
-            "grading/00_toy/tests/q9_extra.py: no question 'q9_extra' in "
-            "grading/00_toy/questions.yml: add it there",
-        ),
-        (
-            lambda g: (g / "tests" / "q2_conv_params.py").unlink(),
-            "question 'q2_conv_params' has no test file: write "
-            "grading/00_toy/tests/q2_conv_params.py or mark it `written: true`",
-        ),
-        (
-            lambda g: (g / "tests" / "q3_why.py").write_text(
-                (g / "tests" / "q2_conv_params.py")
-                .read_text()
-                .replace('"q2_conv_params"', '"q3_why"')
-            ),
-            "grading/00_toy/tests/q3_why.py: 'q3_why' is a written question",
-        ),
-        (
-            lambda g: (g / "tests" / "q1_smooth_max.py").write_text(
-                (g / "tests" / "q1_smooth_max.py")
-                .read_text()
-                .replace('"q1_smooth_max"', '"q1"')
-            ),
-            "grading/00_toy/tests/q1_smooth_max.py: `name = 'q1'` must equal the file's "
-            'name: write name = "q1_smooth_max"',
-        ),
-        (
-            lambda g: (g / "tests" / "q1_smooth_max.py").write_text(
-                (g / "tests" / "q1_smooth_max.py")
-                .read_text()
-                .replace("points = 2", "points = 0")
-            ),
-            "grading/00_toy/tests/q1_smooth_max.py: `points` must be a number > 0",
-        ),
-        (
-            lambda g: (g / "tests" / "q1_smooth_max.py").write_text(
-                (g / "tests" / "q1_smooth_max.py")
-                .read_text()
-                .replace("points = 2", "points = 3")
-            ),
-            "chapters/00_toy.md: pose question 'q1_smooth_max' exactly once as "
-            '"Question `q1_smooth_max` (autograded, 3 points)" (the points come from its '
-            "test file); found ['(autograded, 2 points)']",
-        ),
-        (
-            lambda g: (g.parent.parent / "chapters" / f"{STEM}.md").write_text(
-                (g.parent.parent / "chapters" / f"{STEM}.md")
-                .read_text()
-                .replace("Question `q3_why` (written, graded by hand). ", "")
-            ),
-            "chapters/00_toy.md: pose question 'q3_why' exactly once as "
-            '"Question `q3_why` (written, graded by hand)" (the points come from its '
-            "test file); not found",
-        ),
-    ],
-    ids=[
-        "extra-test",
-        "missing-test",
-        "written-with-test",
-        "name-mismatch",
-        "zero-points",
-        "points-in-prose-differ",
-        "question-not-posed",
-    ],
-)
-def test_make_autograder_errors_are_clear(tmp_path, capsys, plant, message):
+Q1, Q2, Q3, TOY = ("tests/q1_smooth_max.py", "tests/q2_conv_params.py", "tests/q3_why.py",
+                   f"../../chapters/{STEM}.md")  # fmt: skip
+POSE = "chapters/00_toy.md: pose question '{}' exactly once as \"Question `{}` ({})\" (the "
+MAKE_AUTOGRADER_ERRORS = {  # id: (file under grading/00_toy, from file, old, new; the error)
+    "extra-test": ("tests/q9_extra.py", Q2, '"q2_conv_params"', '"q9_extra"',
+                   "grading/00_toy/tests/q9_extra.py: no question 'q9_extra' in "
+                   "grading/00_toy/questions.yml: add it there"),
+    "missing-test": (Q2, None, None, None,
+                     "question 'q2_conv_params' has no test file: write "
+                     "grading/00_toy/tests/q2_conv_params.py or mark it `written: true`"),
+    "written-with-test": (Q3, Q2, '"q2_conv_params"', '"q3_why"',
+                          "grading/00_toy/tests/q3_why.py: 'q3_why' is a written question"),
+    "name-mismatch": (Q1, Q1, '"q1_smooth_max"', '"q1"',
+                      "grading/00_toy/tests/q1_smooth_max.py: `name = 'q1'` must equal the "
+                      'file\'s name: write name = "q1_smooth_max"'),
+    "zero-points": (Q1, Q1, "points = 2", "points = 0",
+                    "grading/00_toy/tests/q1_smooth_max.py: `points` must be a number > 0"),
+    "points-in-prose-differ": (Q1, Q1, "points = 2", "points = 3",
+        POSE.format("q1_smooth_max", "q1_smooth_max", "autograded, 3 points")
+        + "points come from its test file); found ['(autograded, 2 points)']"),
+    "question-not-posed": (TOY, TOY, "Question `q3_why` (written, graded by hand). ", "",
+        POSE.format("q3_why", "q3_why", "written, graded by hand")
+        + "points come from its test file); not found"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("error", MAKE_AUTOGRADER_ERRORS)
+def test_make_autograder_errors_are_clear(tmp_path, capsys, error):
+    target, source, old, new, message = MAKE_AUTOGRADER_ERRORS[error]
     shutil.copytree(FIXTURE / "grading", tmp_path / "grading")
     shutil.copytree(FIXTURE / "chapters", tmp_path / "chapters")
-    plant(tmp_path / "grading" / STEM)
+    toy = tmp_path / "grading" / STEM
+    if source is None:
+        (toy / target).unlink()
+    else:
+        (toy / target).write_text((toy / source).read_text().replace(old, new))
     assert make_autograder.main(["--root", str(tmp_path)]) == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / "_build").exists()

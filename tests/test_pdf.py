@@ -41,18 +41,13 @@ def built_pdf(built_site, student_site):
 
 
 def pdf_text(path):
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    command = ["pdftotext", "-layout", str(path), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def pdf_pages(path):
-    info = subprocess.run(
-        ["pdfinfo", str(path)], capture_output=True, text=True, check=True
-    ).stdout
+    command = ["pdfinfo", str(path)]
+    info = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
 
 
@@ -86,16 +81,14 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
     # Numbered like the HTML (Theorem 1.1, not the section-numbered 1.2.1; see _config.yml).
     assert "Theorem 1.1 (Sandwich for log-sum-exp)" in text
     assert "Theorem 1.2 (Rate of the gap)" in text
-    glue = json.loads(
-        (
-            ROOT
-            / "_build"
-            / "jupyter_execute"
-            / "chapters"
-            / "02_alexnet_counting.glue.json"
-        ).read_text()
+    glue = (
+        ROOT
+        / "_build"
+        / "jupyter_execute"
+        / "chapters"
+        / "02_alexnet_counting.glue.json"
     )
-    params = int(glue["ch2_total_params"]["data"]["text/plain"])
+    params = int(json.loads(glue.read_text())["ch2_total_params"]["data"]["text/plain"])
     assert f"{params:,}" in text, (
         f"the glued parameter count {params:,} is not in the PDF"
     )
@@ -143,12 +136,9 @@ def test_pdf_has_at_least_as_many_images_as_the_html_has_figures(built_pdf, buil
         page.read_text(encoding="utf-8").count("<figure")
         for page in (built_site / "chapters").glob("*.html")
     )
-    listing = subprocess.run(
-        ["pdfimages", "-list", str(built_pdf / "book.pdf")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()[2:]
+    command = ["pdfimages", "-list", str(built_pdf / "book.pdf")]
+    listing = subprocess.run(command, capture_output=True, text=True, check=True)
+    listing = listing.stdout.splitlines()[2:]
     images = [line for line in listing if line.split()[2] == "image"]
     assert figures > 0 and len(images) >= figures, (len(images), figures)
 

@@ -17,16 +17,8 @@ ALLOWED = Path(__file__).resolve().parent / "prose_numbers"
 
 FENCE = re.compile(r"^(`{3,}|:{3,}).*?^\1\s*$", re.S | re.M)
 DIRECTIVE_START = re.compile(r"^(`{3,}|:{3,})\{([\w:-]+)\}(.*)$")
-STRIPPED_DIRECTIVES = {
-    "code-cell",
-    "math",
-    "code",
-    "code-block",
-    "glue:figure",
-    "glue:math",
-    "raw",
-    "figure",
-}
+STRIPPED_DIRECTIVES = {"code-cell", "math", "code", "code-block", "glue:figure", "glue:math",
+                       "raw", "figure"}  # fmt: skip
 DISPLAY_MATH = re.compile(r"\$\$.*?\$\$(\s*\([\w:-]+\))?", re.S)
 INLINE_MATH = re.compile(
     r"(?<!\\)\$(?:(?!\n\s*\n)[^$])+?(?<!\\)\$"
@@ -73,20 +65,8 @@ def prose(markdown: str) -> str:
         kept.append(lines[i])
         i += 1
     text = "\n".join(kept)
-    for pattern in (
-        COMMENT,
-        DISPLAY_MATH,
-        AMSMATH,
-        INLINE_MATH,
-        ROLE,
-        INLINE_CODE,
-        LINK_TARGET,
-        URL,
-        OPTION_LINE,
-        LABEL_LINE,
-        QUESTION_POINTS,
-        PLACE_NAMES,
-    ):
+    for pattern in (COMMENT, DISPLAY_MATH, AMSMATH, INLINE_MATH, ROLE, INLINE_CODE, LINK_TARGET,
+                    URL, OPTION_LINE, LABEL_LINE, QUESTION_POINTS, PLACE_NAMES):  # fmt: skip
         text = pattern.sub(" ", text)
     return text
 

@@ -1,12 +1,10 @@
 """Publishing: the GitHub Pages workflow and `make publish` deploy the output of the same strict `make book`."""
 
 import re
-import subprocess
-from pathlib import Path
 
 import yaml
+from conftest import ROOT, make_dry_run
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
 
 
@@ -22,21 +20,11 @@ def steps(job):
     return job.get("steps", [])
 
 
-def dry_run(target):
-    """The commands `make <target>` would run (make -n runs nothing)."""
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", target],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, f"make -n {target} failed:\n{result.stderr}"
-    return result.stdout
-
-
 def build_command():
     commands = [
-        line for line in dry_run("book").splitlines() if "jupyter-book build" in line
+        line
+        for line in make_dry_run("book").splitlines()
+        if "jupyter-book build" in line
     ]
     assert len(commands) == 1, (
         f"`make book` should run one jupyter-book build, runs {commands}"
@@ -115,7 +103,7 @@ def test_workflow_actions_are_pinned_to_a_major_version():
 
 
 def test_make_publish_pushes_the_output_of_the_strict_book_build():
-    commands = dry_run("publish").replace("\\\n", " ")  # join continued lines
+    commands = make_dry_run("publish").replace("\\\n", " ")  # join continued lines
     build = build_command()
     assert build in commands, (
         f"`make publish` must run the build of `make book`:\n{commands}"

@@ -43,15 +43,11 @@ def make(*args, env=None):
     )
 
 
-def test_restricted_path_really_lacks_node(tmp_path):
-    path = path_without_node(tmp_path)
+def test_mathjax_step_needs_no_npm_or_node(tmp_path):
+    vendor, path = tmp_path / "vendor", path_without_node(tmp_path)
     assert all(shutil.which(tool, path=path) is None for tool in NODE_TOOLS)
     assert shutil.which("make", path=path) and shutil.which("cp", path=path)
-
-
-def test_mathjax_step_needs_no_npm_or_node(tmp_path):
-    vendor = tmp_path / "vendor"
-    env = {**os.environ, "PATH": path_without_node(tmp_path)}
+    env = {**os.environ, "PATH": path}
     result = make("mathjax", f"VENDOR={vendor}", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "command not found" not in result.stdout + result.stderr
@@ -59,24 +55,16 @@ def test_mathjax_step_needs_no_npm_or_node(tmp_path):
     assert copied.is_file()
     assert '"3.2.2"' in copied.read_text(errors="replace")
     # exactly the pinned package's es5 build, every file of it
-    probe = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "python"),
-            "-c",
-            "import importlib.util; print(importlib.util.find_spec('mathjax').origin)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    es5 = Path(probe.stdout.strip()).parent / "static" / "mathjax" / "es5"
+    probe = "import importlib.util; print(importlib.util.find_spec('mathjax').origin)"
+    origin = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", probe],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    es5 = Path(origin.strip()).parent / "static" / "mathjax" / "es5"
     comparison = filecmp.dircmp(es5, vendor / "mathjax")
     assert not (comparison.left_only or comparison.right_only or comparison.diff_files)
-    for part in (
-        "input/tex/extensions/ams.js",
-        "output/chtml/fonts/tex.js",
-        "a11y/assistive-mml.js",
-    ):
+    for part in ("input/tex/extensions/ams.js", "output/chtml/fonts/tex.js",
+                 "a11y/assistive-mml.js"):  # fmt: skip
         assert (vendor / "mathjax" / part).is_file(), f"{part} is missing from the copy"
     assert list((vendor / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
     # a second run does nothing: make sees the copy as up to date

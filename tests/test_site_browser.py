@@ -1,168 +1,78 @@
 """The reader's experience, checked in a real browser: every page of the built site in headless Chromium.
 
-The strict build (`built_site`, i.e. `make book`) is served over http on a free localhost port and every
-HTML page is opened twice with Debian's `/usr/bin/chromium` driven by Playwright (never a downloaded
-browser): once at desktop width (1280x900), where everything below is measured and a screenshot is taken,
-and once at phone width (390x844, mobile emulation), for a screenshot and a layout check.
-Screenshots go to `_build/screenshots/<page>-desktop.png` and `<page>-phone.png`: look at them.
+The strict build (`built_site`) is served on a free localhost port and every page is opened with
+Debian's Chromium, driven by Playwright (tools/a11y_audit.py's launcher: no downloaded browser, no
+request off the site): at desktop width (1280x900), where everything below is measured, and at phone
+width (390x844, mobile emulation) for the layout. Screenshots of both go to
+`_build/screenshots/<page>-desktop.png` and `<page>-phone.png`: look at them.
 
-Each test below checks one promise to the reader on every page and lists every page that breaks it.
+Each test checks one promise to the reader on every page and lists every page that breaks it.
 """
 
-import functools
-import http.server
 import json
 import re
 import shutil
 import subprocess
-import tempfile
-import threading
+import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import a11y_audit as a11y  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-# Folders of the built site that hold assets, not pages.
-NOT_PAGES = {
-    "_static",
-    "_sources",
-    "_images",
-    "_downloads",
-    "mathjax",
-    "reports",
-    "jupyter_execute",
-}
 # Chromium asks every site for /favicon.ico by itself; no page links it, so its 404 is not the book's.
 BROWSER_OWN_REQUESTS = {"/favicon.ico"}
-MATH_DELIMITER = re.compile(
-    r"(?<!\\)\\[(\[]"
-)  # \( or \[ opening a formula (not the \\[2pt] of a line break)
+MATH_DELIMITER = re.compile(r"(?<!\\)\\[(\[]")  # \( or \[ opens a formula (not \\[2pt])
 RAW_MATH = re.compile(r"(?<!\\)\\[(\[]|\$\$|\$[^\s$][^$\n]{0,200}?\$")
 IMAGE_PATH = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
 STDERR_ERROR = re.compile(r"Traceback|\w*Error\b")
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}", re.MULTILINE)
 
 
-# --------------------------------------------------------------------------------------------------
-# What the book should contain: pages from _toc.yml, the repository from _config.yml.
-
-
 def _toc_files(entries):
     for entry in entries or []:
         if "file" in entry:
             yield entry["file"]
-        yield from _toc_files(entry.get("sections"))
-        yield from _toc_files(entry.get("chapters"))
+        for key in ("sections", "chapters"):
+            yield from _toc_files(entry.get(key))
         for part in entry.get("parts", []):
             yield from _toc_files(part.get("chapters"))
 
 
-def toc_docnames():
-    """The book's pages in reading order: the root, then every file of _toc.yml (without suffix)."""
+def toc_pages():
+    """The book's pages in reading order (`x.html`): the root, then every file of _toc.yml."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]]
-    names += _toc_files(toc.get("chapters"))
-    for part in toc.get("parts", []):
-        names += _toc_files(part.get("chapters"))
-    return [re.sub(r"\.(md|ipynb|rst)$", "", name) for name in names]
-
-
-def repository():
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    repo = config["repository"]
-    owner_name = urlparse(repo["url"]).path.strip("/")
-    return (
-        owner_name,
-        repo.get("branch", "main"),
-        (repo.get("path_to_book") or "").strip("/"),
-    )
+    names = [
+        toc["root"],
+        *_toc_files(toc.get("chapters")),
+        *_toc_files(toc.get("parts")),
+    ]
+    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in names]
 
 
 def tracked_by_git(path):
     if not (ROOT / ".git").exists():
         return path.exists()
-    result = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", str(path.relative_to(ROOT))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return result.returncode == 0
-
-
-def page_docname(path_in_site):
-    """'chapters/01_x.html' -> 'chapters/01_x'."""
-    return re.sub(r"\.html$", "", path_in_site)
-
-
-def static_formula_count(html_file):
-    """How many formulas Sphinx wrote into the page: the \\( and \\[ openers inside its .math elements."""
-    soup = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")
-    return sum(
-        len(MATH_DELIMITER.findall(node.get_text())) for node in soup.select(".math")
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Serving the site and visiting every page.
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+    command = ["git", "ls-files", "--error-unmatch", str(path.relative_to(ROOT))]
+    return subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0
 
 
 @pytest.fixture(scope="module")
 def site_url(built_site):
-    server = _Server(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built_site))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def site_pages(built_site):
-    """Every HTML page of the built site, as paths relative to its root (index.html is only a redirect)."""
-    pages = []
-    for path in sorted(built_site.rglob("*.html")):
-        relative = path.relative_to(built_site)
-        if relative.parts[0] in NOT_PAGES or str(relative) == "index.html":
-            continue
-        pages.append(relative.as_posix())
-    return pages
+    with a11y.served(built_site) as url:
+        yield url
 
 
 @dataclass
 class Visit:
-    page: str
     console_errors: list = field(default_factory=list)
     failed_local: list = field(default_factory=list)
     external: list = field(default_factory=list)
@@ -256,420 +166,291 @@ def _local(url, site_url):
 
 
 def _watch(page, visit, site_url):
-    """Record console errors, uncaught exceptions, failed local requests; refuse any request off the site."""
+    """Record console errors, uncaught exceptions, failed local requests and requests off the site."""
 
     def on_console(message):
-        if message.type != "error":
-            return
         where = (message.location or {}).get("url", "")
-        if urlparse(where).path in BROWSER_OWN_REQUESTS:
-            return
-        visit.console_errors.append(f"{message.text} ({where})")
+        if message.type == "error" and urlparse(where).path not in BROWSER_OWN_REQUESTS:
+            visit.console_errors.append(f"{message.text} ({where})")
 
     def on_response(response):
         path = urlparse(response.url).path
-        if (
-            _local(response.url, site_url)
-            and response.status >= 400
-            and path not in BROWSER_OWN_REQUESTS
-        ):
-            visit.failed_local.append(f"HTTP {response.status} {path}")
+        if _local(response.url, site_url) and response.status >= 400:
+            if path not in BROWSER_OWN_REQUESTS:
+                visit.failed_local.append(f"HTTP {response.status} {path}")
 
     def on_failed(request):
         if _local(request.url, site_url):
             visit.failed_local.append(f"{request.failure} {urlparse(request.url).path}")
 
-    def route(route_):
-        if _local(route_.request.url, site_url) or route_.request.url.startswith(
-            ("data:", "blob:")
-        ):
-            route_.continue_()
-        else:
-            visit.external.append(route_.request.url)
-            route_.abort()
+    def route(
+        route_,
+    ):  # a page's route comes before the launcher's, which aborts off-site
+        url = route_.request.url
+        if _local(url, site_url) or url.startswith(("data:", "blob:")):
+            return route_.continue_()
+        visit.external.append(url)
+        route_.abort()
 
     page.on("console", on_console)
     page.on(
-        "pageerror",
-        lambda error: visit.console_errors.append(f"uncaught exception: {error}"),
+        "pageerror", lambda e: visit.console_errors.append(f"uncaught exception: {e}")
     )
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
     page.route("**/*", route)
 
 
-def _screenshot_name(page_path, width_name):
-    return f"{page_docname(page_path).replace('/', '__')}-{width_name}.png"
+def _screenshot(page_path, width):
+    return (
+        SCREENSHOTS
+        / f"{page_path.removesuffix('.html').replace('/', '__')}-{width}.png"
+    )
 
 
 @pytest.fixture(scope="module")
-def visits(built_site, site_url, site_pages):
+def visits(built_site, site_url):
     """Open every page at desktop and at phone width; {page: Visit}."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: `apt-get install -y chromium chromium-driver` (.ci/run does it)"
-        )
-    from playwright.sync_api import sync_playwright
-
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
-    results = {page_path: Visit(page_path) for page_path in site_pages}
-    with sync_playwright() as playwright:
-        for width_name, viewport, mobile in (
-            ("desktop", DESKTOP, False),
-            ("phone", PHONE, True),
-        ):
-            with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-                context = playwright.chromium.launch_persistent_context(
-                    profile,
-                    executable_path=str(CHROMIUM),
-                    headless=True,
-                    args=CHROMIUM_ARGS,
-                    viewport=viewport,
-                    is_mobile=mobile,
-                    has_touch=mobile,
-                    device_scale_factor=1,
-                )
-                try:
-                    for page_path in site_pages:
-                        visit = results[page_path]
-                        page = context.new_page()
-                        _watch(page, visit, site_url)
-                        page.goto(
-                            site_url + page_path, wait_until="load", timeout=60_000
+    results = {page_path: Visit() for page_path in a11y.pages_of(built_site)}
+    for width, (viewport, mobile) in a11y.VIEWPORTS.items():
+        with a11y.browser(viewport, mobile, "light") as context:
+            for page_path, visit in results.items():
+                page = context.new_page()
+                _watch(page, visit, site_url)
+                page.goto(site_url + page_path, wait_until="load", timeout=60_000)
+                dom = page.evaluate(
+                    COLLECT_JS
+                )  # also waits: images loaded, math typeset
+                if width == "desktop":
+                    visit.dom = dom
+                else:
+                    visit.phone = page.evaluate(PHONE_JS)
+                page.screenshot(path=str(_screenshot(page_path, width)), full_page=True)
+                if width == "desktop" and page_path.startswith("chapters/"):
+                    # What the "Print to PDF" button gives: the print stylesheet as a PDF.
+                    try:
+                        visit.pdf_bytes = len(
+                            page.pdf(format="A4", print_background=True)
                         )
-                        if width_name == "desktop":
-                            visit.dom = page.evaluate(COLLECT_JS)
-                        else:
-                            page.evaluate(
-                                COLLECT_JS
-                            )  # same waits: images loaded, math typeset
-                            visit.phone = page.evaluate(PHONE_JS)
-                        page.screenshot(
-                            path=str(
-                                SCREENSHOTS / _screenshot_name(page_path, width_name)
-                            ),
-                            full_page=True,
-                        )
-                        if width_name == "desktop" and page_path.startswith(
-                            "chapters/"
-                        ):
-                            # What the "Print to PDF" button gives: the print stylesheet rendered to a PDF.
-                            try:
-                                visit.pdf_bytes = len(
-                                    page.pdf(format="A4", print_background=True)
-                                )
-                            except Exception as error:  # noqa: BLE001 - reported by the test below
-                                visit.pdf_error = str(error)
-                        page.close()
-                finally:
-                    context.close()
+                    except Exception as error:  # noqa: BLE001 - reported by a test below
+                        visit.pdf_error = str(error)
+                page.close()
     return results
 
 
-def _report(problems):
-    return "\n".join(f"  {page}: {problem}" for page, problem in problems)
-
-
-# --------------------------------------------------------------------------------------------------
-# The checks.
+def assert_every_page(visits, what, problems_of):
+    """problems_of(page, visit) yields what is wrong with one page; none may be."""
+    problems = [(p, x) for p, visit in visits.items() for x in problems_of(p, visit)]
+    assert not problems, f"{what}:\n" + "\n".join(f"  {p}: {x}" for p, x in problems)
 
 
 def test_index_redirects_to_the_root_page(built_site):
     index = (built_site / "index.html").read_text(encoding="utf-8")
-    assert f"url={toc_docnames()[0]}.html" in index, (
-        f"index.html does not send the reader to the root page:\n{index}"
-    )
+    assert f"url={toc_pages()[0]}" in index, f"index.html is no redirect:\n{index}"
 
 
 def test_no_console_errors_no_failed_or_external_requests(visits):
-    problems = []
-    for page, visit in visits.items():
-        problems += [(page, f"console error: {text}") for text in visit.console_errors]
-        problems += [
-            (page, f"failed local request: {text}") for text in visit.failed_local
-        ]
-        problems += [
-            (page, f"request off the site (the book must work offline): {url}")
-            for url in visit.external
-        ]
-    assert not problems, "JavaScript errors or failed requests:\n" + _report(problems)
+    def problems(page, visit):
+        yield from (f"console error: {text}" for text in visit.console_errors)
+        yield from (f"failed local request: {text}" for text in visit.failed_local)
+        for url in visit.external:
+            yield f"request off the site (the book must work offline): {url}"
+
+    assert_every_page(visits, "JavaScript errors or failed requests", problems)
 
 
 def test_every_formula_is_typeset_by_the_local_mathjax(built_site, site_url, visits):
-    problems = []
-    for page, visit in visits.items():
+    def problems(page, visit):
         dom = visit.dom
-        expected = static_formula_count(built_site / page)
+        soup = BeautifulSoup(
+            (built_site / page).read_text(encoding="utf-8"), "html.parser"
+        )
+        expected = sum(
+            len(MATH_DELIMITER.findall(n.get_text())) for n in soup.select(".math")
+        )
         if expected and not dom["mathjax"]:
-            problems.append((page, f"{expected} formulas but MathJax did not load"))
-            continue
+            yield f"{expected} formulas but MathJax did not load"
+            return
         if dom["mathjax_src"] and not _local(dom["mathjax_src"], site_url):
-            problems.append(
-                (
-                    page,
-                    f"MathJax comes from {dom['mathjax_src']}, not from the site's own copy",
-                )
-            )
+            yield f"MathJax comes from {dom['mathjax_src']}, not the site's own copy"
         if dom["mathjax_error"]:
-            problems.append((page, f"MathJax did not finish: {dom['mathjax_error']}"))
+            yield f"MathJax did not finish: {dom['mathjax_error']}"
         if dom["mjx_containers"] != expected:
-            problems.append(
-                (
-                    page,
-                    f"{expected} formulas in the HTML but {dom['mjx_containers']} typeset",
-                )
+            yield f"{expected} formulas in the HTML but {dom['mjx_containers']} typeset"
+        yield from (f"formula not typeset: {text!r}" for text in dom["untypeset"])
+        yield from (f"TeX error in a formula: {text!r}" for text in dom["mjx_errors"])
+        text = dom["visible_text"]
+        for match in RAW_MATH.finditer(text):
+            near = text[max(0, match.start() - 40) : match.end() + 40].replace(
+                "\n", " "
             )
-        problems += [
-            (page, f"formula not typeset: {text!r}") for text in dom["untypeset"]
-        ]
-        problems += [
-            (page, f"TeX error in a formula: {text!r}") for text in dom["mjx_errors"]
-        ]
-        for match in RAW_MATH.finditer(dom["visible_text"]):
-            context = dom["visible_text"][
-                max(0, match.start() - 40) : match.end() + 40
-            ].replace("\n", " ")
-            problems.append((page, f"raw TeX left in the text: ...{context}..."))
-    assert not problems, "math not rendered:\n" + _report(problems)
+            yield f"raw TeX left in the text: ...{near}..."
 
-
-def _alt_is_real(image):
-    """myst-nb falls back to the file name as alt text; that tells a screen-reader user nothing."""
-    alt = (image["alt"] or "").strip()
-    return bool(alt) and alt != image["src_attr"] and not IMAGE_PATH.search(alt)
+    assert_every_page(visits, "math not rendered", problems)
 
 
 def test_every_image_loads_and_has_alt_text_or_a_caption(visits):
-    problems = []
-    for page, visit in visits.items():
+    def problems(page, visit):
         for image in visit.dom["images"]:
             name = image["src_attr"] or image["src"]
             if image["natural_width"] <= 0:
-                problems.append((page, f"image does not load: {name}"))
-            if not _alt_is_real(image) and not image["caption"]:
-                problems.append(
-                    (
-                        page,
-                        f"image without alt text or caption (give the cell `mystnb: image: alt:` "
-                        f"and `figure: caption:` metadata): {name}",
-                    )
+                yield f"image does not load: {name}"
+            # myst-nb falls back to the file name as alt text: that tells a reader nothing.
+            alt = (image["alt"] or "").strip()
+            real = alt and alt != image["src_attr"] and not IMAGE_PATH.search(alt)
+            if not real and not image["caption"]:
+                yield (
+                    "image without alt text or caption (give the cell `mystnb: image: "
+                    f"alt:` and `figure: caption:` metadata): {name}"
                 )
-    assert not problems, "images:\n" + _report(problems)
+
+    assert_every_page(visits, "images", problems)
 
 
 def test_no_cell_shows_an_error(visits):
-    problems = []
-    for page, visit in visits.items():
+    def problems(page, visit):
         dom = visit.dom
-        problems += [(page, f"error output: {text!r}") for text in dom["error_outputs"]]
-        problems += [
-            (page, f"traceback in an output: {text!r}")
-            for text in dom["traceback_outputs"]
-        ]
-        problems += [
-            (page, f"error on stderr: {text[:300]!r}")
-            for text in dom["stderr_outputs"]
-            if STDERR_ERROR.search(text)
-        ]
-    assert not problems, "cells that show errors:\n" + _report(problems)
+        yield from (f"error output: {text!r}" for text in dom["error_outputs"])
+        yield from (f"traceback in an output: {t!r}" for t in dom["traceback_outputs"])
+        for text in dom["stderr_outputs"]:
+            if STDERR_ERROR.search(text):
+                yield f"error on stderr: {text[:300]!r}"
+
+    assert_every_page(visits, "cells that show errors", problems)
 
 
-def _chapter_pages(visits):
-    return {
-        page: visit for page, visit in visits.items() if page.startswith("chapters/")
-    }
+def _chapters(visits):
+    chapters = {p: v for p, v in visits.items() if p.startswith("chapters/")}
+    assert chapters, "no chapter pages were built"
+    return chapters
 
 
 def test_launch_buttons_open_the_chapter_notebook_of_the_repo(visits):
-    owner_name, branch, book_path = repository()
-    chapters = _chapter_pages(visits)
-    assert chapters, "no chapter pages were built"
-    problems = []
-    for page, visit in chapters.items():
-        notebook = "/".join(filter(None, [book_path, page_docname(page) + ".ipynb"]))
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
+        "repository"
+    ]
+    owner_name = urlparse(repo["url"]).path.strip("/")
+    branch, book_path = (
+        repo.get("branch", "main"),
+        (repo.get("path_to_book") or "").strip("/"),
+    )
+
+    def problems(page, visit):
+        notebook = "/".join(
+            filter(None, [book_path, page.removesuffix(".html") + ".ipynb"])
+        )
         colab = f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}"
         if visit.dom["colab"] != [colab]:
-            problems.append(
-                (page, f"Colab button(s) {visit.dom['colab']}, expected [{colab}]")
-            )
-        binder_ok = False
-        for url in visit.dom["binder"]:
-            parsed = urlparse(url)
-            binder_ok |= parsed.path == f"/v2/gh/{owner_name}/{branch}" and parse_qs(
-                parsed.query
-            ).get("urlpath") == [f"tree/{notebook}"]
-        if not binder_ok:
-            problems.append(
-                (
-                    page,
-                    f"Binder button(s) {visit.dom['binder']} do not open {notebook} "
-                    f"of {owner_name}@{branch}",
-                )
-            )
-        twin = ROOT / notebook
-        if not twin.exists():
-            problems.append(
-                (
-                    page,
-                    f"the buttons open {notebook}, which is not in the repo: run `make sync`",
-                )
-            )
-        elif not tracked_by_git(twin):
-            problems.append(
-                (
-                    page,
-                    f"{notebook} is not committed: Colab and Binder would not find it",
-                )
-            )
-    assert not problems, "launch buttons:\n" + _report(problems)
+            yield f"Colab button(s) {visit.dom['colab']}, expected [{colab}]"
+        binder = [urlparse(url) for url in visit.dom["binder"]]
+        if not any(
+            url.path == f"/v2/gh/{owner_name}/{branch}"
+            and parse_qs(url.query).get("urlpath") == [f"tree/{notebook}"]
+            for url in binder
+        ):
+            yield f"Binder button(s) {visit.dom['binder']} do not open {notebook}"
+        if not (ROOT / notebook).exists():
+            yield f"the buttons open {notebook}, not in the repo: run `make sync`"
+        elif not tracked_by_git(ROOT / notebook):
+            yield f"{notebook} is not committed: Colab and Binder would not find it"
 
-
-def _site_file(url, site_url, built_site):
-    return (
-        built_site / unquote(urlparse(url).path).lstrip("/")
-        if _local(url, site_url)
-        else None
-    )
+    assert_every_page(_chapters(visits), "launch buttons", problems)
 
 
 def test_download_buttons_give_the_chapter_source_and_notebook(
     built_site, site_url, visits
 ):
-    problems = []
-    for page, visit in _chapter_pages(visits).items():
-        dom, stem = visit.dom, page_docname(page)
+    def site_file(url):
+        path = built_site / unquote(urlparse(url).path).lstrip("/")
+        return path if _local(url, site_url) and path.is_file() else None
+
+    def problems(page, visit):
+        dom, source = visit.dom, ROOT / page.replace(".html", ".md")
         if len(dom["download_source"]) != 1 or len(dom["download_notebook"]) != 1:
-            problems.append(
-                (
-                    page,
-                    f"expected one .md and one .ipynb download button, got "
-                    f"{dom['download_source']} and {dom['download_notebook']}",
-                )
+            yield (
+                "expected one .md and one .ipynb download button, got "
+                f"{dom['download_source']} and {dom['download_notebook']}"
             )
-            continue
-        source = _site_file(dom["download_source"][0], site_url, built_site)
-        notebook = _site_file(dom["download_notebook"][0], site_url, built_site)
-        if source is None or not source.is_file():
-            problems.append(
-                (
-                    page,
-                    f"the source download {dom['download_source'][0]} is not a file of the site",
-                )
-            )
-        elif source.read_bytes() != (ROOT / f"{stem}.md").read_bytes():
-            problems.append(
-                (page, f"the source download {source.name} differs from {stem}.md")
-            )
-        if notebook is None or not notebook.is_file():
-            problems.append(
-                (
-                    page,
-                    f"the notebook download {dom['download_notebook'][0]} is not a file of the site",
-                )
-            )
+            return
+        md, notebook = (
+            site_file(dom["download_source"][0]),
+            site_file(dom["download_notebook"][0]),
+        )
+        if md is None or md.read_bytes() != source.read_bytes():
+            yield f"the source download {dom['download_source'][0]} is not {source.name}"
+        if notebook is None:
+            yield f"the notebook download {dom['download_notebook'][0]} is not a file"
         else:
             cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
             code_cells = sum(cell.get("cell_type") == "code" for cell in cells)
-            expected = len(
-                CODE_CELL.findall((ROOT / f"{stem}.md").read_text(encoding="utf-8"))
-            )
+            expected = len(CODE_CELL.findall(source.read_text(encoding="utf-8")))
             if code_cells != expected:
-                problems.append(
-                    (
-                        page,
-                        f"the notebook download {notebook.name} has {code_cells} code cells, "
-                        f"{stem}.md has {expected}",
-                    )
-                )
+                yield f"{notebook.name} has {code_cells} code cells, {source.name} {expected}"
         if dom["print_buttons"] != ["window.print()"]:
-            problems.append(
-                (page, f"no working 'Print to PDF' button: {dom['print_buttons']}")
-            )
+            yield f"no working 'Print to PDF' button: {dom['print_buttons']}"
         if visit.pdf_error or visit.pdf_bytes < 10_000:
-            problems.append(
-                (
-                    page,
-                    f"printing to PDF failed: {visit.pdf_error or f'{visit.pdf_bytes} bytes'}",
-                )
-            )
-    assert not problems, "download buttons:\n" + _report(problems)
+            yield f"printing to PDF failed: {visit.pdf_error or visit.pdf_bytes} (bytes)"
+
+    assert_every_page(_chapters(visits), "download buttons", problems)
 
 
 def _page_of(url, site_url):
-    path = urlparse(url).path
-    return path[len(urlparse(site_url).path) :] if _local(url, site_url) else url
+    return urlparse(url).path.removeprefix("/") if _local(url, site_url) else url
 
 
 def test_previous_next_chain_reads_the_book_in_toc_order(site_url, visits):
-    order = [f"{name}.html" for name in toc_docnames()]
+    order = toc_pages()
     chain, page = [order[0]], order[0]
     while page in visits and visits[page].dom["next"] and len(chain) <= len(visits):
         page = _page_of(visits[page].dom["next"][0], site_url)
         chain.append(page)
     assert chain == order, (
-        f"following 'next' from {order[0]} reads {chain}, expected the toc order {order}"
+        f"following 'next' from {order[0]} reads {chain}, not {order}"
     )
-    problems = []
-    for before, after in zip(order, order[1:]):
-        previous = [_page_of(url, site_url) for url in visits[after].dom["prev"]]
-        if previous != [before]:
-            problems.append(
-                (after, f"'previous' goes to {previous}, expected {before}")
-            )
-    assert not problems, "previous links:\n" + _report(problems)
+    previous = {after: before for before, after in zip(order, order[1:])}
+
+    def problems(page, visit):
+        got = [_page_of(url, site_url) for url in visit.dom["prev"]]
+        if page in previous and got != [previous[page]]:
+            yield f"'previous' goes to {got}, expected {previous[page]}"
+
+    assert_every_page(visits, "previous links", problems)
 
 
 def test_sidebar_table_of_contents_reaches_every_chapter_from_every_page(
     site_url, visits
 ):
-    wanted = {f"{name}.html" for name in toc_docnames()}
-    problems = []
-    for page, visit in visits.items():
+    def problems(page, visit):
         reached = {_page_of(url, site_url) for url in visit.dom["sidebar"]}
-        missing = sorted(wanted - reached - {page})
-        if missing:
-            problems.append((page, f"the sidebar does not link {missing}"))
-        stray = sorted(p for p in reached if p not in visits)
-        if stray:
-            problems.append(
-                (page, f"the sidebar links pages that do not exist: {stray}")
-            )
-    assert not problems, "table of contents:\n" + _report(problems)
+        if missing := sorted(set(toc_pages()) - reached - {page}):
+            yield f"the sidebar does not link {missing}"
+        if stray := sorted(p for p in reached if p not in visits):
+            yield f"the sidebar links pages that do not exist: {stray}"
+
+    assert_every_page(visits, "table of contents", problems)
 
 
 def test_screenshots_are_written_and_the_phone_layout_fits_the_screen(visits):
-    problems = []
-    for page, visit in visits.items():
-        for width_name in ("desktop", "phone"):
-            shot = SCREENSHOTS / _screenshot_name(page, width_name)
+    def problems(page, visit):
+        for width in a11y.VIEWPORTS:
+            shot = _screenshot(page, width)
             if not shot.is_file() or shot.stat().st_size < 2_000:
-                problems.append((page, f"no {width_name} screenshot at {shot}"))
+                yield f"no {width} screenshot at {shot}"
         phone = visit.phone
-        if phone["scroll_width"] > phone["inner_width"] + 1:
-            problems.append(
-                (
-                    page,
-                    f"on a phone the page scrolls sideways ({phone['scroll_width']} px wide for a "
-                    f"{phone['inner_width']} px screen); too wide: {phone['offenders']}",
-                )
+        screen = phone["inner_width"]
+        if phone["scroll_width"] > screen + 1:
+            yield (
+                f"on a phone the page scrolls sideways ({phone['scroll_width']} px for "
+                f"a {screen} px screen); too wide: {phone['offenders']}"
             )
-        if (
-            phone["article_width"] < 0.85 * phone["inner_width"]
-            or phone["article_left"] < 0
-        ):
-            problems.append(
-                (
-                    page,
-                    f"on a phone the text column is {phone['article_width']:.0f} px wide at "
-                    f"x={phone['article_left']:.0f} (screen {phone['inner_width']} px)",
-                )
+        if phone["article_width"] < 0.85 * screen or phone["article_left"] < 0:
+            yield (
+                f"on a phone the text column is {phone['article_width']:.0f} px wide "
+                f"at x={phone['article_left']:.0f} (screen {screen} px)"
             )
         if phone["font_px"] is not None and phone["font_px"] < 14:
-            problems.append(
-                (
-                    page,
-                    f"on a phone the body text is {phone['font_px']} px: too small to read",
-                )
-            )
-    assert not problems, "screenshots and phone layout:\n" + _report(problems)
+            yield f"on a phone the body text is {phone['font_px']} px: too small to read"
+
+    assert_every_page(visits, "screenshots and phone layout", problems)

@@ -9,14 +9,8 @@ from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.slow
 
-LINK_ATTRIBUTES = {
-    "a": "href",
-    "link": "href",
-    "script": "src",
-    "img": "src",
-    "source": "src",
-    "iframe": "src",
-}
+LINK_ATTRIBUTES = {"a": "href", "link": "href", "script": "src", "img": "src", "source": "src",
+                   "iframe": "src"}  # fmt: skip
 # Vendored MathJax and the theme's Jinja macro files in _static are assets, not pages of the book.
 NOT_PAGES = {"mathjax", "_static"}
 
@@ -32,53 +26,44 @@ def _ids(page: Path, cache={}):
 
 def broken_links(site: Path):
     """[(page, link, why)] for every internal link of every page of `site` that does not resolve."""
-    problems = []
+    problems, site = [], site.resolve()
     for page in sorted(site.rglob("*.html")):
-        relative = page.relative_to(site)
-        if relative.parts[0] in NOT_PAGES:
+        relative = str(page.relative_to(site))
+        if page.relative_to(site).parts[0] in NOT_PAGES:
             continue
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         for tag_name, attribute in LINK_ATTRIBUTES.items():
             for tag in soup.find_all(tag_name, attrs={attribute: True}):
                 link = tag[attribute].strip()
                 url = urlparse(link)
-                if (
-                    url.scheme
-                    or url.netloc
-                    or link.startswith(("mailto:", "javascript:", "data:"))
-                    or not link
-                ):
-                    continue
+                if not link or url.scheme or url.netloc or link.startswith("mailto:"):
+                    continue  # (javascript: and data: links have a scheme)
                 target = (
-                    page
-                    if not url.path
-                    else (page.parent / unquote(url.path)).resolve()
+                    (page.parent / unquote(url.path)).resolve() if url.path else page
                 )
                 if url.path.endswith("/") or target.is_dir():
                     target = target / "index.html"
-                if (
-                    site.resolve() not in target.resolve().parents
-                    and target.resolve() != site.resolve()
-                ):
-                    problems.append((str(relative), link, "points outside the site"))
-                    continue
-                if not target.is_file():
-                    problems.append((str(relative), link, "no such file"))
-                    continue
                 fragment = unquote(url.fragment)
-                if (
+                if site not in target.resolve().parents and target.resolve() != site:
+                    problems.append((relative, link, "points outside the site"))
+                elif not target.is_file():
+                    problems.append((relative, link, "no such file"))
+                elif (
                     fragment
                     and target.suffix == ".html"
                     and fragment not in _ids(target)
                 ):
                     problems.append(
-                        (str(relative), link, f"no element with id '{fragment}'")
+                        (relative, link, f"no element with id '{fragment}'")
                     )
     return problems
 
 
-def _report(problems):
-    return "\n".join(f"  {page}: {link} ({why})" for page, link, why in problems[:60])
+def assert_no_broken_link(site, name):
+    problems = broken_links(site)
+    assert not problems, f"{len(problems)} broken links in the {name}:\n" + "\n".join(
+        f"  {page}: {link} ({why})" for page, link, why in problems[:60]
+    )
 
 
 def test_the_checker_finds_a_missing_page_a_missing_anchor_and_a_missing_download(
@@ -103,14 +88,8 @@ def test_the_checker_finds_a_missing_page_a_missing_anchor_and_a_missing_downloa
 
 
 def test_reader_site_has_no_broken_internal_link(built_site):
-    problems = broken_links(built_site)
-    assert not problems, (
-        f"{len(problems)} broken links in the reader's site:\n" + _report(problems)
-    )
+    assert_no_broken_link(built_site, "reader's site")
 
 
 def test_student_site_has_no_broken_internal_link(student_site):
-    problems = broken_links(student_site)
-    assert not problems, (
-        f"{len(problems)} broken links in the student site:\n" + _report(problems)
-    )
+    assert_no_broken_link(student_site, "student site")
