@@ -25,18 +25,6 @@ def hidden_cases(stem, question):
     return module, [v for v in vars(module).values() if isinstance(v, OtterTestCase)]
 
 
-def hidden_failures(stem, question, namespace):
-    """{test name: message} of the question's hidden cases that fail against the names in namespace."""
-    _, cases = hidden_cases(stem, question)
-    failed = {}
-    for case in cases:
-        try:
-            case.call_func(namespace)
-        except Exception as error:  # noqa: BLE001 - any exception fails a test, as in otter
-            failed[case.test_func.__name__] = f"{type(error).__name__}: {error}"
-    return failed
-
-
 def grade_run(stem, submissions, tmpdir, unset, **options):
     """`tools/grade.py` over submissions (grade.command's options), its temporary folders under
     tmpdir, without the environment variable `unset`; it must succeed."""

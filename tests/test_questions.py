@@ -1,0 +1,99 @@
+"""Each graded chapter's questions agree in every place they live, and the book's answers get full marks
+from the real autograder, end to end (one `tools/grade.py` run per chapter; chapter 1's is its class).
+
+questions.yml lists them in the problem's order; the prose poses each once, with the points of its hidden
+tests; an autograded question has its answer cells (marked `answer`, with the solution markers), hidden
+self-check cells (marked `check`), a hidden-test file and a folder of answer variants; a written one has its
+model answer cell. Wrong and other correct answers are data, graded by tests/test_variants.py."""
+
+import csv
+import sys
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+from conftest import CHAPTERS, ROOT
+from grading_support import grade_run, hidden_cases
+
+sys.path.insert(0, str(ROOT / "tools"))
+import sync_twins  # noqa: E402
+
+STEMS = sorted(p.name for p in (ROOT / "grading").iterdir() if p.is_dir())
+
+
+def questions(stem):
+    return yaml.safe_load((ROOT / "grading" / stem / "questions.yml").read_text())[
+        "questions"
+    ]
+
+
+def disagreements(stem, source):
+    """What is wrong between questions.yml, the hidden tests and the chapter's source (the .md text)."""
+    chapter = jupytext.reads(source, fmt="md:myst")
+    cells = [c for c in chapter.cells if c.cell_type == "code"]
+    autograded = [q["name"] for q in questions(stem) if not q.get("written")]
+    tests = sorted(p.stem for p in (ROOT / "grading" / stem / "tests").glob("*.py"))
+    wrong = [] if tests == sorted(autograded) else [f"test files {tests}"]
+    posed = []
+    for question in questions(stem):
+        name = question["name"]
+        if question.get("written"):
+            phrase = f"Question `{name}` (written, graded by hand)"
+            if f'"written_answer": "{name}"' not in source:
+                wrong.append(f"{name}: no model answer cell")
+        else:
+            module, cases = hidden_cases(stem, name)
+            unit = "point" if module.points == 1 else "points"
+            phrase = f"Question `{name}` (autograded, {module.points:g} {unit})"
+            answers = [c for c in cells if c.metadata.get("answer") == name]
+            checks = [c for c in cells if c.metadata.get("check") == name]
+            if len(cases) < 2 or not all(case.hidden for case in cases):
+                wrong.append(f"{name}: fewer than two hidden test cases")
+            if not answers or any(
+                "### BEGIN SOLUTION" not in c.source for c in answers
+            ):
+                wrong.append(f"{name}: no answer cell with the solution markers")
+            if not checks or any(
+                "hide-input" not in c.metadata.get("tags", []) for c in checks
+            ):
+                wrong.append(f"{name}: no hidden self-check cell")
+            if not (ROOT / "grading" / stem / "variants" / name).is_dir():
+                wrong.append(f"{name}: no variants folder")
+        if source.count(phrase) != 1:
+            wrong.append(f"the chapter does not pose {phrase} once")
+        posed.append(source.find(phrase))
+    return wrong + ([] if posed == sorted(posed) else ["questions posed out of order"])
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_the_questions_agree_everywhere(stem):
+    assert disagreements(stem, (CHAPTERS / f"{stem}.md").read_text()) == []
+
+
+def test_the_agreement_check_can_fail():
+    stem = "04_receptive_field"
+    source = (CHAPTERS / f"{stem}.md").read_text()
+    wrong_points = source.replace("(autograded, 3 points)", "(autograded, 2 points)", 1)
+    unmarked = source.replace(":check: q4b_receptive_field", "", 1)
+    assert disagreements(stem, wrong_points) and disagreements(stem, unmarked)
+
+
+@pytest.mark.parametrize("stem", [s for s in STEMS if s != "01_logsumexp"])
+def test_the_books_answers_get_full_marks_from_the_autograder(
+    stem, autograders, tmp_path
+):
+    """The solved twin, as a student would submit it, through make_autograder's zip and tools/grade.py."""
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    notebook = nbformat.reads(
+        sync_twins.twin_text(CHAPTERS / f"{stem}.md"), as_version=4
+    )
+    nbformat.write(notebook, submissions / "solved.ipynb")
+    out = tmp_path / "grades"
+    grade_run(
+        stem, submissions, tmp_path, "DLBOOK_GRADER", autograder_dir=autograders,
+        out=out, jobs=1, timeout=900, cell_timeout=600,
+    )  # fmt: skip
+    (row,) = csv.DictReader((out / f"{stem}.csv").open())
+    assert row["total"] == row["possible"] and float(row["possible"]) > 0, row
