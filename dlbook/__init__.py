@@ -48,6 +48,34 @@ def check(passed, success, failure):
     print("PASSED: " + success)
 
 
+def must_raise(error_type, function, *args, what, instead="not return", **kwargs):
+    """function(*args, **kwargs) must raise error_type (a class, or a tuple of them):
+    returns that error; else an AssertionError says that `what` must raise it, and
+    what it did: raised another error (named, with its message), or `instead`."""
+    types = error_type if isinstance(error_type, tuple) else (error_type,)
+    wanted = " or ".join(t.__name__ for t in types)
+    try:
+        function(*args, **kwargs)
+    except types as error:
+        return error
+    except Exception as error:  # noqa: BLE001 - the wrong error is the mistake
+        raise AssertionError(
+            f"{what} must raise {wanted}, got {type(error).__name__}: {error}"
+        ) from None
+    raise AssertionError(f"{what} must raise {wanted}, {instead}")
+
+
+def relative_gap(got, want, wrong_shape=None):
+    """The largest difference between tensors got and want, relative to want's largest
+    entry (a float); an AssertionError (`wrong_shape`, else the two shapes) if got does
+    not have want's shape."""
+    if tuple(got.shape) != tuple(want.shape):
+        raise AssertionError(
+            wrong_shape or f"shape {tuple(got.shape)}, expected {tuple(want.shape)}"
+        )
+    return ((got - want).abs().max() / want.abs().max()).item()
+
+
 try:
     from myst_nb import glue  # stores a value for the book's prose
 except ImportError:  # outside the book (Colab, Binder): just show the value
@@ -361,3 +389,15 @@ def from_the_geometry(function, *args):
         why="work the answer out from the layers' k, s, p and d, without running a "
         "convolution: convolutions are the reference it is checked against",
     )
+
+
+# --- Random inputs for the hidden tests -----------------------------------------------
+
+
+def random_layers(rng, layer, depth, *ranges):
+    """1 to `depth` layers, each `layer(*values)` with one value drawn by `rng` (a
+    random.Random) from each (low, high) of `ranges`, both ends included."""
+    return [
+        layer(*(rng.randint(*bounds) for bounds in ranges))
+        for _ in range(rng.randint(1, depth))
+    ]

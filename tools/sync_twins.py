@@ -80,12 +80,11 @@ def main() -> int:
     if drifted:
         print(
             "These .ipynb twins differ from their .md source; run `make sync`:",
+            *(f"  {path}" for path in drifted),
+            sep="\n",
             file=sys.stderr,
         )
-        for path in drifted:
-            print(f"  {path}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if drifted else 0
 
 
 if __name__ == "__main__":

@@ -26,6 +26,53 @@ def test_check_prints_on_success_and_names_the_mistake_on_failure(capsys):
         dlbook.check(False, "never shown", "the bias is wrong")
 
 
+def test_must_raise_returns_the_error_and_names_what_else_happened():
+    def divide(a, b=1):
+        return a / b
+
+    error = dlbook.must_raise(ZeroDivisionError, divide, 1, b=0, what="divide(1, 0)")
+    assert isinstance(error, ZeroDivisionError)
+    assert isinstance(
+        dlbook.must_raise((TypeError, ValueError), divide, "1", what="divide('1')"),
+        TypeError,
+    )
+    with pytest.raises(
+        AssertionError, match=r"^divide\(1\) must raise ValueError, not return$"
+    ):
+        dlbook.must_raise(ValueError, divide, 1, what="divide(1)")
+    with pytest.raises(AssertionError, match=r"must raise ValueError, not divide$"):
+        dlbook.must_raise(ValueError, divide, 1, what="divide(1)", instead="not divide")
+    with pytest.raises(
+        AssertionError,
+        match=r"^divide\(1, 0\) must raise ValueError or TypeError, got "
+        r"ZeroDivisionError: division by zero$",
+    ):
+        dlbook.must_raise((ValueError, TypeError), divide, 1, 0, what="divide(1, 0)")
+
+
+def test_relative_gap_is_relative_to_the_largest_entry_and_checks_the_shape():
+    want = torch.tensor([[4.0, -8.0]])
+    assert dlbook.relative_gap(want + torch.tensor([[0.0, 2.0]]), want) == 0.25
+    with pytest.raises(AssertionError, match=r"^shape \(2,\), expected \(1, 2\)$"):
+        dlbook.relative_gap(torch.zeros(2), want)
+    with pytest.raises(AssertionError, match="^wrong map$"):
+        dlbook.relative_gap(torch.zeros(2, 1), want, "wrong map")
+
+
+def test_random_layers_draws_each_value_in_its_range_in_order():
+    import random
+
+    rng = random.Random(5)
+    layer = lambda *values: values  # noqa: E731
+    stacks = [dlbook.random_layers(rng, layer, 3, (1, 2), (0, 0)) for _ in range(50)]
+    assert {len(stack) for stack in stacks} == {1, 2, 3}
+    assert {layer for stack in stacks for layer in stack} == {(1, 0), (2, 0)}
+    again = random.Random(5)  # the depth first, then the values layer by layer
+    depth = again.randint(1, 3)
+    layers = [(again.randint(1, 2), again.randint(0, 0)) for _ in range(depth)]
+    assert stacks[0] == layers
+
+
 def test_glue_outside_the_book_shows_the_value(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # as in Colab: no myst_nb
     spec = importlib.util.spec_from_file_location("dlbook_in_colab", SOURCE)

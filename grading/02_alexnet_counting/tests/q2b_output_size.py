@@ -1,6 +1,10 @@
 """Hidden tests for q2b_output_size: sizes, strides, paddings and dilations beyond the self-check's grid,
 sizes too large for floats, and every kind of bad input."""
 
+import os
+import runpy
+from types import SimpleNamespace
+
 from otter.test_files import test_case
 
 OK_FORMAT = False
@@ -59,20 +63,22 @@ def test_bad_input_is_refused(output_size):
         "a window wider than the padded input": (2, 7, 1, 2, 1),
     }
     for what, args in bad.items():
-        try:
-            output_size(*args)
-        except ValueError:
-            continue
-        except Exception as error:  # noqa: BLE001 - the wrong exception is the mistake
-            raise AssertionError(
-                f"output_size{args} ({what}) must raise ValueError, got "
-                f"{type(error).__name__}: {error}"
-            ) from None
-        raise AssertionError(
-            f"output_size{args} ({what}) must raise ValueError, not return a size"
+        dlbook.must_raise(
+            ValueError,
+            output_size,
+            *args,
+            what=f"output_size{args} ({what})",
+            instead="not return a size",
         )
     got = output_size(5, 3, 1, 0, 2)
     assert got == 1, (
         f"output_size(5, 3, 1, 0, 2) = {got!r}: a dilated window that just fits (d(k - 1) + 1 = "
         "n + 2p) has exactly one position"
     )
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy (the
+# tests above use it when otter runs them, after it has read this whole file).
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)

@@ -14,12 +14,6 @@ name = "q3a_fold_bn"
 points = 3
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
-
-
 @test_case(points=None, hidden=True)
 def test_the_layer_and_the_bn_are_left_as_they_were(fold_bn):
     import torch
@@ -232,3 +226,10 @@ def test_bad_input_is_refused(fold_bn):
         raise AssertionError(
             f"fold_bn accepted {what}: it must raise {expected.__name__}"
         )
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy (the
+# tests above use it when otter runs them, after it has read this whole file).
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)

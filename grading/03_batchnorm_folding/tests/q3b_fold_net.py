@@ -14,12 +14,6 @@ name = "q3b_fold_net"
 points = 2
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
-
-
 @test_case(points=None, hidden=True)
 def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     import torch
@@ -145,3 +139,10 @@ def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
         ) from None
     else:
         raise AssertionError("fold_net(nn.Linear(3, 3)) must raise TypeError")
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy (the
+# tests above use it when otter runs them, after it has read this whole file).
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)

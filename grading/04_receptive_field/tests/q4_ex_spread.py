@@ -12,11 +12,6 @@ OK_FORMAT = False
 name = "q4_ex_spread"
 points = 2
 
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
-
 
 def _measured(stack):
     """Standard deviation of the normalised path counts of an interior unit, by convolution."""
@@ -46,15 +41,8 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
 
     rng = random.Random(46)
     for _ in range(40):
-        stack = [
-            Geometry(
-                rng.randint(1, 5),
-                rng.randint(1, 3),
-                rng.randint(0, 2),
-                rng.randint(1, 3),
-            )
-            for _ in range(rng.randint(1, 5))
-        ]
+        # 1 to 5 layers: k in 1..5, s in 1..3, p in 0..2, d in 1..3
+        stack = dlbook.random_layers(rng, Geometry, 5, (1, 5), (1, 3), (0, 2), (1, 3))
         want, got = (
             _measured(stack),
             float(dlbook.from_the_geometry(path_spread, stack)),
@@ -91,3 +79,10 @@ def test_one_layer_spreads(path_spread, Geometry):
             f"path_spread([{g}]) = {got}, expected {want}: one layer's taps are uniform on "
             "k positions d apart"
         )
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy (the
+# tests above use it when otter runs them, after it has read this whole file).
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)

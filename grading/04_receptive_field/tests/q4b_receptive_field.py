@@ -13,11 +13,6 @@ OK_FORMAT = False
 name = "q4b_receptive_field"
 points = 4
 
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
-
 
 def _expected_field(stack, units=4):
     """[(first, last)] of units 0..units-1: walk each unit down from the top, layer by layer."""
@@ -127,3 +122,10 @@ def test_an_empty_stack_is_refused(receptive_field):
             f"receptive_field({empty!r}) = {got}: a stack without any layer has no receptive "
             "field to compute; raise ValueError saying what to pass"
         )
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy (the
+# tests above use it when otter runs them, after it has read this whole file).
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)

@@ -1,6 +1,10 @@
 """Hidden tests for q5_ex_coarse: the coarse twin of a network the chapter never shows (its classifier
 starts with Dropout), its scores and its exact multiply-adds counted here; stride 1 and bad strides."""
 
+import os
+import runpy
+from types import SimpleNamespace
+
 from otter.test_files import test_case
 
 OK_FORMAT = False
@@ -80,12 +84,13 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     twin = coarse_twin(net, 3)
     with torch.no_grad():
         got = twin(x)
-    assert tuple(got.shape) == tuple(want.shape) == (1, 7, 3, 5), (
+    gap = dlbook.relative_gap(
+        got,
+        want,  # 1 × 7 classes × 3 × 5 windows
         f"coarse_twin(net, 3) on a 40×45 image gave shape {tuple(got.shape)}, "
         f"expected {tuple(want.shape)}, for a net whose classifier starts with "
-        "Dropout: give the stride to the first classifier convolution, wherever it is"
+        "Dropout: give the stride to the first classifier convolution, wherever it is",
     )
-    gap = (got - want).abs().max() / want.abs().max()
     assert gap < 1e-5, (
         f"coarse_twin(net, 3) differs from the net on the windows at multiples of 3 "
         f"by {gap:.2e} (relative)"
@@ -126,3 +131,10 @@ def test_stride_one_and_bad_strides(coarse_twin):
             f"coarse_twin(net, {stride!r}) returned a twin: refuse a stride that is "
             "not a positive integer with a ValueError"
         )
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy (the
+# tests above use it when otter runs them, after it has read this whole file).
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)
