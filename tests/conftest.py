@@ -372,3 +372,76 @@ def autograders(tmp_path_factory):
         subprocess.run(command, cwd=ROOT, capture_output=True, text=True),
     )
     return out
+
+
+def run_cells(
+    stem,
+    *derivations,
+    upto=False,
+    answers=(),
+    sources=(),
+    extra="",
+    wrong=None,
+    edit=None,
+    namespace=None,
+):
+    """Run chapter `stem`'s code cells in-process (in chapters/, quiet, `glue` a no-op); return
+    their namespace. First the setup cell and either every cell before `derivations` (`upto`; timing
+    cells aside) or the `:answer:` cells of the questions `answers` and the cells containing one of
+    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then the
+    source `extra`; then `wrong`, {name: function of the namespace giving its wrong value}; last the
+    `:derivation:` cells of each of `derivations`. `edit` = (old, new) replaces `old`, found exactly
+    once in the cells run. The tests show with it that a derivation's check stops a mistake."""
+    import contextlib
+    import io
+
+    import jupytext
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures drawn, never shown
+    code = [
+        c for c in jupytext.read(CHAPTERS / f"{stem}.md").cells if c.cell_type == "code"
+    ]
+    marked = [c for d in derivations for c in code if c.metadata.get("derivation") == d]
+    # LookupError, not AssertionError: a test that expects a check to fail must not pass on it
+    if {c.metadata["derivation"] for c in marked} != set(derivations):
+        raise LookupError(f"{stem}: one of {derivations} marks no cell")
+    restore = namespace is not None  # an earlier run's namespace, left as it was
+    if restore:
+        prelude = []
+    elif upto:
+        prelude = [
+            c for c in code[: code.index(marked[0])] if "timing" not in c.metadata
+        ]
+    else:
+        prelude = [code[0]] + [
+            c
+            for c in code[1:]
+            if c.metadata.get("answer") in answers
+            or any(piece in c.source for piece in sources)
+        ]
+    namespace = namespace if restore else {"__name__": "__main__"}
+    saved = dict(namespace)
+    prelude, checked = [c.source for c in prelude], [c.source for c in marked]
+    if edit is not None:
+        old, new = edit
+        if sum(source.count(old) for source in prelude + checked) != 1:
+            raise LookupError(f"{old!r} is not found exactly once in the cells run")
+        prelude, checked = (
+            [source.replace(old, new) for source in part] for part in (prelude, checked)
+        )
+    try:
+        with contextlib.chdir(CHAPTERS), contextlib.redirect_stdout(io.StringIO()):
+            for source in [*prelude, extra]:
+                exec(compile(source, stem, "exec"), namespace)
+                namespace["glue"] = lambda *args, **kwargs: None
+            namespace.update(
+                {name: make(namespace) for name, make in (wrong or {}).items()}
+            )
+            for source in checked:
+                exec(compile(source, "derivation", "exec"), namespace)
+    finally:
+        if restore:
+            namespace.clear()
+            namespace.update(saved)
+    return namespace

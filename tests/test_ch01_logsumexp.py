@@ -1,14 +1,11 @@
 """Chapter 1's glued values, as the executed chapter gives them (`run_chapter`), and the mistakes its
 derivation checks catch, shown in-process."""
 
-import contextlib
-import io
 import math
+import re
 
-import jupytext
-import mpmath
 import pytest
-from conftest import CHAPTERS
+from conftest import run_cells
 
 STEM = "01_logsumexp"
 
@@ -125,70 +122,8 @@ def test_self_checks_pass_and_bad_input_is_refused(chapter):
     assert "ValueError: beta must be a finite nonzero number" in chapter.text
 
 
-# A mistake in a derivation's check is caught in-process: the chapter's setup cell and its nu, then
-# the check's cells (marked `:derivation: <label>`) with one definition made wrong.
-CODE = [
-    cell
-    for cell in jupytext.read(CHAPTERS / f"{STEM}.md").cells
-    if cell.cell_type == "code"
-]
-
-
-def run_check(label, **wrong):
-    """Run the setup cell and nu's cell, then the cells of derivation `label` with the names in
-    `wrong` defined as given (a function of the namespace, so a wrong definition can wrap a right one)."""
-    namespace = {}
-    answer = [c.source for c in CODE if c.metadata.get("answer") == "q1a_nu"]
-    checks = [c.source for c in CODE if c.metadata.get("derivation") == label]
-    assert len(answer) == 1 and checks, label
-    with contextlib.redirect_stdout(io.StringIO()):
-        for source in [CODE[0].source, *answer]:
-            exec(compile(source, "chapter", "exec"), namespace)
-        namespace.update({name: make(namespace) for name, make in wrong.items()})
-        for source in checks:
-            exec(compile(source, label, "exec"), namespace)
-
-
-def rate_without_log_k(namespace):
-    """The rate theorem's bounds with the log k of tied maxima left out (the unique-maximum rate)."""
-
-    def bounds_hold(vector, b):
-        with mpmath.workdps(60 + int(b * (max(vector) - min(vector)))):
-            values, b = [mpmath.mpf(v) for v in vector], mpmath.mpf(b)
-            top = max(values)
-            below = [v for v in values if v < top]
-            k, delta = len(values) - len(below), top - max(below)
-            c = sum(1 for v in below if v == top - delta)
-            excess = (
-                mpmath.log(mpmath.fsum(mpmath.exp(b * v) for v in values)) - b * top
-            )
-            low = mpmath.mpf(c) / k * mpmath.exp(-b * delta)
-            high = mpmath.mpf(len(values) - k) / k * mpmath.exp(-b * delta)
-            return low / (1 + high) <= excess <= high
-
-    return bounds_hold
-
-
-def test_rate_check_catches_a_missing_log_k():
-    with pytest.raises(AssertionError, match="check the log k term of the tied maxima"):
-        run_check("ch1-thm-rate", rate_bounds_hold=rate_without_log_k)
-
-
-def hessian_without_beta(namespace):
-    torch = namespace["torch"]
-
-    def formula(x, beta):
-        p = torch.softmax(beta * x, dim=-1)
-        return torch.diag(p) - torch.outer(p, p)
-
-    return formula
-
-
-def test_hessian_check_catches_a_missing_beta():
-    with pytest.raises(
-        AssertionError, match="is the factor beta from the chain rule missing"
-    ):
-        run_check("ch1-thm-hessian", hessian_formula=hessian_without_beta)
+# A mistake in a derivation's check is caught in-process: the chapter's setup cell, its nu and the
+# check's cells (marked `:derivation: <label>`), with one definition or piece of source made wrong.
 
 
 def nu_in_float32(namespace):
@@ -196,8 +131,30 @@ def nu_in_float32(namespace):
     return lambda x, b: nu(x.float(), b).to(x.dtype)
 
 
-def test_ulp_check_catches_a_float32_implementation():
-    with pytest.raises(
-        AssertionError, match="ulp off on the 'moderate' inputs in torch.float64"
-    ):
-        run_check("ch1-ulp", nu=nu_in_float32)
+MISTAKES = {
+    # the rate theorem's bounds with the log k of tied maxima left out (the unique-maximum rate)
+    "missing log k": (
+        "ch1-thm-rate",
+        {"sources": ["def rate_bounds_hold("], "edit": (" - mpmath.log(k)", "")},
+        "check the log k term of the tied maxima",
+    ),
+    # the Hessian without the factor beta of the chain rule
+    "missing beta": (
+        "ch1-thm-hessian",
+        {"sources": ["def hessian_formula("], "edit": ("return beta * (", "return (")},
+        "is the factor beta from the chain rule missing",
+    ),
+    # nu computed in float32 whatever its input
+    "float32 nu": (
+        "ch1-ulp",
+        {"wrong": {"nu": nu_in_float32}},
+        "ulp off on the 'moderate' inputs in torch.float64",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_derivation_check_catches_a_mistake(mistake):
+    label, change, message = MISTAKES[mistake]
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        run_cells(STEM, label, answers=("q1a_nu",), **change)

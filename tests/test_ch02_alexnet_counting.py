@@ -1,20 +1,15 @@
 """Chapter 2: counting AlexNet's parameters, multiplications and additions."""
 
-import contextlib
-import io
 import re
 import sys
-from pathlib import Path
 
-import jupytext
-import matplotlib
 import pytest
+from conftest import ROOT, run_cells
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(ROOT))
 from dlbook import CheckFailed  # noqa: E402
 
-CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 STEM = "02_alexnet_counting"
 BUDGET_SECONDS = 60
 
@@ -232,27 +227,15 @@ def test_timing_glued_and_words_follow_numbers(ch):
         assert g[f"ch2_measured_linear_time_ratio_b{b}"] == pytest.approx(
             lin / g["ch2_linear_mult_share"]
         )
-    assert g["ch2_measured_linear_b1_vs_conv"] == (
-        "slower"
-        if g["ch2_measured_linear_gmacs_b1"] < g["ch2_measured_conv_gmacs_b1"]
-        else "faster"
-    )
-    assert g["ch2_measured_linear_b1_vs_b64"] == (
-        "higher"
-        if g["ch2_measured_linear_time_share_b1"]
-        > g["ch2_measured_linear_time_share_b64"]
-        else "lower"
-    )
-    assert g["ch2_measured_linear_b1_vs_arith"] == (
-        "larger"
-        if g["ch2_measured_linear_time_share_b1"] > g["ch2_linear_mult_share"]
-        else "smaller"
-    )
-    assert g["ch2_measured_linear_b64_vs_b1_rate"] == (
-        "faster"
-        if g["ch2_measured_linear_gmacs_b64"] > g["ch2_measured_linear_gmacs_b1"]
-        else "slower"
-    )
+    t = {k.removeprefix("ch2_measured_linear_"): v for k, v in g.items()}
+    share, gmacs = t["time_share_b1"], t["gmacs_b1"]
+    for name, more, less, a, b in (  # the word for a > b, and for a <= b
+        ("b1_vs_conv", "slower", "faster", g["ch2_measured_conv_gmacs_b1"], gmacs),
+        ("b1_vs_b64", "higher", "lower", share, t["time_share_b64"]),
+        ("b1_vs_arith", "larger", "smaller", share, g["ch2_linear_mult_share"]),
+        ("b64_vs_b1_rate", "faster", "slower", t["gmacs_b64"], gmacs),
+    ):
+        assert t[name] == (more if a > b else less), name
     assert g["ch2_measured_linear_vs_read"] == pytest.approx(
         g["ch2_measured_linear_ms_b1"] / g["ch2_measured_weight_read_ms"]
     )
@@ -290,87 +273,65 @@ def test_exercises_pass(ch):
 # each check cell (taken by its `derivation` metadata) runs again with one wrong definition.
 
 
-@pytest.fixture(scope="module")
-def chapter_namespace():
-    matplotlib.use("Agg")
-    cells = [
-        c for c in jupytext.read(CHAPTERS / f"{STEM}.md").cells if c.cell_type == "code"
-    ]
-    namespace = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for index, cell in enumerate(cells):
-            if cell.metadata.get("timing"):
-                continue
-            exec(compile(cell.source, f"cell {index}", "exec"), namespace)
-            if index == 0:
-                namespace["glue"] = lambda *args, **kwargs: None
-    return namespace, {
-        c.metadata["derivation"]: c.source for c in cells if "derivation" in c.metadata
-    }
-
-
-def _original_conv3_grouped(namespace):
+def original_conv3_grouped(namespace):
     class Conv3Grouped(namespace["OriginalAlexNet"]):
         def __init__(self):
             super().__init__()
             self.features[6] = nn.Conv2d(256, 384, kernel_size=3, padding=1, groups=2)
 
-    return {"OriginalAlexNet": Conv3Grouped}
+    return Conv3Grouped
 
 
-def _linear_ignores_the_batch(namespace):
+def linear_ignores_the_batch(namespace):
     rules = dict(namespace["OP_RULES"])
     rules[nn.Linear] = lambda m, i, o: (
         m.in_features * m.out_features,
         m.out_features * (m.in_features - 1 + (m.bias is not None)),
     )
-    return {"OP_RULES": rules}
+    return rules
 
 
 WRONG_TOOLS = {
     # a linear layer "costs in * out" whatever the batch (right at batch 1)
     "linear counter ignores the batch": (
         "reuse",
-        _linear_ignores_the_batch,
+        {"OP_RULES": linear_ignores_the_batch},
         "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, "
         "FlopCounterMode 64",
     ),
     # activation memory counting the in-place ReLU outputs as new memory
     "in-place outputs counted": (
         "activation-memory",
-        lambda ns: {
-            "activation_elements": lambda records: sum(o.numel() for _, o, _ in records)
+        {
+            "activation_elements": lambda ns: (
+                lambda records: sum(o.numel() for _, o, _ in records)
+            )
         },
         "count an in-place output (ReLU) once",
     ),
     # "the backward pass costs exactly twice the forward", even when the input needs none
     "backward exactly 2x": (
         "backward",
-        lambda ns: {"predicted_backward": lambda fwd, conv1: 2 * fwd},
+        {"predicted_backward": lambda ns: lambda fwd, conv1: 2 * fwd},
         "the first layer's input gradient is computed only when",
     ),
     # the original with conv3 grouped too
     "original conv3 grouped": (
         "original-alexnet",
-        _original_conv3_grouped,
+        {"OriginalAlexNet": original_conv3_grouped},
         "check the original's widths and groups",
     ),
 }
 
 
+@pytest.fixture(scope="module")
+def checked_chapter():
+    """The cells up to the last claim's check cell: every check passes with the right definitions."""
+    return run_cells(STEM, "original-alexnet", upto=True)
+
+
 @pytest.mark.parametrize("mistake", list(WRONG_TOOLS))
-def test_a_mistake_in_the_chapters_tools_is_caught(chapter_namespace, mistake):
-    namespace, checks = chapter_namespace
+def test_a_mistake_in_the_chapters_tools_is_caught(checked_chapter, mistake):
     claim, wrong, expected = WRONG_TOOLS[mistake]
-    saved = dict(namespace)
-    namespace.update(wrong(namespace))
-    try:
-        with pytest.raises(CheckFailed, match=re.escape(expected)):
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(checks[claim], claim, "exec"), namespace)
-    finally:
-        namespace.clear()
-        namespace.update(saved)
-    # the right definitions pass the same check
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(checks[claim], claim, "exec"), namespace)
+    with pytest.raises(CheckFailed, match=re.escape(expected)):
+        run_cells(STEM, claim, wrong=wrong, namespace=checked_chapter)

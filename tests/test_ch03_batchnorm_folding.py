@@ -2,17 +2,12 @@
 shows in-process that the checks of the chapter's own claims (cells marked `derivation`) stop on a
 plausible mistake."""
 
-import contextlib
-import io
 import re
-from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
+from conftest import CHAPTERS, run_cells
 from nbclient import NotebookClient
-
-CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 STEM = "03_batchnorm_folding"
 FLOAT32_EPS = 2.0**-23
@@ -246,11 +241,6 @@ def test_exercise_checks_pass_and_figure(ch3):
 # own claims: the setup cell, SmallNet's cell and the answers run, then a stand-in for the trained net
 # (random BN statistics) and for the test set (random images), then the cells marked
 # `:derivation: <id>` with one piece of their source made wrong. Seconds: no CIFAR-10, no training.
-# (Chapters 1, 2 and 4 run their marked cells the same way; this helper could serve them all.)
-
-CODE = [
-    c for c in jupytext.read(CHAPTERS / f"{STEM}.md").cells if c.cell_type == "code"
-]
 STAND_IN = """
 net = random_bn_statistics(SmallNet())
 EVAL_BATCH = 100
@@ -264,32 +254,11 @@ def outputs_by_batch(model, inputs, batch_size=EVAL_BATCH):
 
 net_outputs = outputs_by_batch(net, test_inputs)
 """
-
-
-def run_marked(monkeypatch, *derivations, edit=None):
-    """Run the chapter's setup, SmallNet and answer cells and the stand-in, then the cells marked with
-    each of `derivations` in turn; `edit` = (old, new) replaces `old`, found exactly once in them."""
-    monkeypatch.chdir(CHAPTERS)  # the setup cell finds dlbook/ in ..
-    prelude = [CODE[0], *(c for c in CODE if "class SmallNet(" in c.source)]
-    prelude += [c for c in CODE if "answer" in c.metadata]
-    marked = [c for d in derivations for c in CODE if c.metadata.get("derivation") == d]
-    assert all(
-        any(c.metadata.get("derivation") == d for c in marked) for d in derivations
-    )
-    sources = [c.source for c in marked]
-    if edit is not None:
-        old, new = edit
-        assert sum(source.count(old) for source in sources) == 1, old
-        sources = [source.replace(old, new) for source in sources]
-    namespace = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for index, cell in enumerate(prelude):
-            exec(compile(cell.source, f"cell {index}", "exec"), namespace)
-            namespace["glue"] = lambda *args, **kwargs: None
-        exec(compile(STAND_IN, "stand-in", "exec"), namespace)
-        for source in sources:
-            exec(compile(source, "derivation", "exec"), namespace)
-    return namespace
+ON_THE_STAND_IN = {
+    "answers": ("q3a_fold_bn", "q3b_fold_net"),
+    "sources": ["class SmallNet("],
+    "extra": STAND_IN,
+}
 
 
 ALL_CLAIMS = (
@@ -319,7 +288,7 @@ MISTAKES = {
     # "a few training steps" instead of forward passes alone
     "an optimizer step": (
         ("ch3-running-statistics",),
-        ("with torch.no_grad():", OPTIMIZER_STEP),
+        (".train()\nwith torch.no_grad():", ".train()\n" + OPTIMIZER_STEP),
         "gamma or beta changed without an optimizer step",
     ),
     # an absolute error under the name relative_error
@@ -377,15 +346,15 @@ MISTAKES = {
 }
 
 
-def test_the_claims_hold_on_the_stand_in(monkeypatch):
+def test_the_claims_hold_on_the_stand_in():
     """Without a mistake every marked check passes on the stand-in net and data."""
-    run_marked(monkeypatch, *ALL_CLAIMS)
+    run_cells(STEM, *ALL_CLAIMS, **ON_THE_STAND_IN)
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_a_mistake_in_the_chapters_own_checks_is_caught(monkeypatch, mistake):
+def test_a_mistake_in_the_chapters_own_checks_is_caught(mistake):
     derivations, edit, *phrases = MISTAKES[mistake]
     with pytest.raises(AssertionError) as failure:
-        run_marked(monkeypatch, *derivations, edit=edit)
+        run_cells(STEM, *derivations, edit=edit, **ON_THE_STAND_IN)
     for phrase in phrases:
         assert phrase in str(failure.value), str(failure.value)

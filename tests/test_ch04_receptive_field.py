@@ -2,13 +2,10 @@
 shows in-process that the checks of the derivations (cells marked `derivation`) stop on a plausible
 mistake. The wrong answers to the graded questions are variants: grading/04_receptive_field/variants/."""
 
-import contextlib
-import io
 import math
 
-import jupytext
 import pytest
-from conftest import CHAPTERS
+from conftest import run_cells
 
 STEM = "04_receptive_field"
 
@@ -145,80 +142,63 @@ def test_exercises(ch4):
     assert ch4.text.count("PASSED:") == 4
 
 
-def run_until(derivation, monkeypatch, patch=lambda namespace: None, edit=("", "")):
-    """Run the chapter's code cells in-process up to the one marked `derivation`; then patch(namespace)
-    puts a wrong definition in place (or `edit` replaces a piece of that cell's source), and the cell
-    runs: returns the message of the AssertionError it must raise."""
-    monkeypatch.chdir(CHAPTERS)  # the setup cell finds dlbook/ in ..
-    namespace = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell in jupytext.read(CHAPTERS / f"{STEM}.md").cells:
-            if cell.cell_type != "code":
-                continue
-            if cell.metadata.get("derivation") != derivation:
-                exec(compile(cell.source, "cell", "exec"), namespace)
-                continue
-            patch(namespace)
-            old, new = edit
-            assert cell.source.count(old) >= 1
-            with pytest.raises(AssertionError) as failure:
-                exec(
-                    compile(cell.source.replace(old, new), derivation, "exec"),
-                    namespace,
-                )
-            return str(failure.value)
-    raise AssertionError(f"no cell marked derivation: {derivation}")
+# --- Mistakes in the derivations' checks, caught in-process: the chapter's cells up to a check cell
+# (taken by its `derivation` metadata), then that cell with one definition or piece of source wrong.
 
 
-def test_old_stack_sentence_fails_the_brute_force(monkeypatch):
-    # The earlier page: "exactly J consecutive input sizes give each output size", without its condition.
-    def old_sentence(namespace):
-        namespace["inputs_by_theorem"] = namespace["inputs_old_sentence"]
-
-    message = run_until("ch4-thm-stack", monkeypatch, patch=old_sentence)
-    assert (
-        "output size 1 of [Geometry(k=4, s=1, p=1, d=2), Geometry(k=3, s=3, p=3, d=2)]: the theorem "
-        "predicts inputs [3, 4, 5], but tracing the stack gives [5]"
-    ) in message
-
-
-def test_interval_without_effective_padding_fails_the_autograd_check(monkeypatch):
-    # A plausible slip in the field's interval: forgetting the effective padding P.
-    def no_padding(namespace):
-        interval = lambda self, u: (u * self.J, u * self.J + self.r - 1)  # noqa: E731
-        monkeypatch.setattr(namespace["Field"], "interval", interval)
-
-    message = run_until("rf-autograd-1d", monkeypatch, patch=no_padding)
-    assert "autograd" in message and "theorem (0, " in message
+def field_without_p(method):
+    """Field's `method` forgetting the effective padding P (a subclass in the chapter's Field's place)."""
+    wrong = {
+        "interval": lambda self, u: (u * self.J, u * self.J + self.r - 1),
+        "centre": lambda self, u: u * self.J + (self.r - 1) / 2,
+    }[method]
+    return {
+        "wrong": {"Field": lambda ns: type("Field", (ns["Field"],), {method: wrong})}
+    }
 
 
-def test_centre_without_effective_padding_fails_the_2d_check(monkeypatch):
-    # The interval right but the centre formula without -P: the 2-D check on the real net catches it.
-    def no_padding(namespace):
-        centre = lambda self, u: u * self.J + (self.r - 1) / 2  # noqa: E731
-        monkeypatch.setattr(namespace["Field"], "centre", centre)
-
-    message = run_until("rf-autograd-2d", monkeypatch, patch=no_padding)
-    assert "the theorem centres unit 4 at 27.5, autograd's square at 17.5" in message
-
-
-@pytest.mark.parametrize(
-    "old,new",
-    [
-        ("(k_[l] - 1) * before[l]", "(k_[l] - 1) * before[l] * s_[l]"),
-        ("p_[l] * before[l]", "p_[l] * before[l] * s_[l]"),
-    ],
-    ids=["r-with-the-jump-after", "P-with-the-jump-after"],
-)
-def test_the_sympy_check_of_the_sums_fails_on_a_wrong_sum(old, new, monkeypatch):
-    # The theorem's sums with J_l where J_(l-1) belongs: the recurrences no longer hold.
-    run_until("rf-sums", monkeypatch, edit=(old, new))
-
-
-def test_the_nested_floor_lemma_check_fails_on_a_wrong_identity(monkeypatch):
-    # The lemma with the shift b outside the numerator's scale: the brute force finds a counterexample.
-    run_until(
+MISTAKES = {
+    # the earlier page: "exactly J consecutive input sizes give each output size", unconditionally
+    "old stack sentence": (
+        "ch4-thm-stack",
+        {"wrong": {"inputs_by_theorem": lambda ns: ns["inputs_old_sentence"]}},
+        "output size 1 of [Geometry(k=4, s=1, p=1, d=2), Geometry(k=3, s=3, p=3, d=2)]: the "
+        "theorem predicts inputs [3, 4, 5], but tracing the stack gives [5]",
+    ),
+    # the field's interval without the effective padding P
+    "interval without P": (
+        "rf-autograd-1d",
+        field_without_p("interval"),
+        "autograd",
+        "theorem (0, ",
+    ),
+    # the interval right, the centre without -P: the 2-D check on the real net catches it
+    "centre without P": (
+        "rf-autograd-2d",
+        field_without_p("centre"),
+        "the theorem centres unit 4 at 27.5, autograd's square at 17.5",
+    ),
+    # the theorem's sums with J_l where J_(l-1) belongs: the recurrences no longer hold
+    "r with the jump after": (
+        "rf-sums",
+        {"edit": ("(k_[l] - 1) * before[l]", "(k_[l] - 1) * before[l] * s_[l]")},
+    ),
+    "P with the jump after": (
+        "rf-sums",
+        {"edit": ("p_[l] * before[l]", "p_[l] * before[l] * s_[l]")},
+    ),
+    # the nested floor lemma with the shift b outside the numerator's scale: a counterexample
+    "floor lemma, b unscaled": (
         "ch4-lem-floor",
-        monkeypatch,
-        edit=("(x + a * b) // (a * c)", "(x + b) // (a * c)"),
-    )
+        {"edit": ("(x + a * b) // (a * c)", "(x + b) // (a * c)")},
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_derivations_check_catches_a_mistake(mistake):
+    derivation, change, *phrases = MISTAKES[mistake]
+    with pytest.raises(AssertionError) as failure:
+        run_cells(STEM, derivation, upto=True, **change)
+    for phrase in phrases:
+        assert phrase in str(failure.value), str(failure.value)

@@ -2,15 +2,14 @@
 
 import sys
 from fractions import Fraction
-from pathlib import Path
 
-import jupytext
 import pytest
-import torch
+from conftest import ROOT, run_cells
+
+sys.path.insert(0, str(ROOT))
+from dlbook import CheckFailed  # noqa: E402
 
 STEM = "05_fully_convolutional"
-ROOT = Path(__file__).resolve().parent.parent
-MD = ROOT / "chapters" / f"{STEM}.md"
 
 # Independent of the chapter: Net1's layers as (C_in, C_out, k) and its classifier as (n_in, n_out).
 CONVS = [(3, 64, 7), (64, 192, 3), (192, 384, 3), (384, 256, 3), (256, 256, 3)]
@@ -34,34 +33,28 @@ def net2_macs(h, w):
     return total + sum(n_in * n_out for n_in, n_out in LINEARS) * (h - 31) * (w - 31)
 
 
+def times_faster(ratio):
+    return (
+        f"{ratio:.2f} times faster" if ratio >= 1 else f"{1 / ratio:.2f} times slower"
+    )
+
+
 @pytest.fixture(scope="module")
 def chapter(run_chapter):
     return run_chapter(STEM)
+
+
+TIMING_WORDS = (
+    "loop batched fcn kernel gmacs peak init matmul lowering share_pct verdict net2_way chapter_s "
+    "cpu_s"
+).split()
 
 
 def test_timing_glue_names_are_marked_measured(chapter):
     """Timings and values computed from them carry `_measured` (tests/test_determinism.py skips only those)."""
     g = chapter.glue
     for name in g:
-        if any(
-            word in name
-            for word in (
-                "loop",
-                "batched",
-                "fcn",
-                "kernel",
-                "gmacs",
-                "peak",
-                "init",
-                "matmul",
-                "lowering",
-                "share_pct",
-                "verdict",
-                "net2_way",
-                "chapter_s",
-                "cpu_s",
-            )
-        ):
+        if any(word in name for word in TIMING_WORDS):
             assert "_measured" in name, (
                 f"{name} depends on a timing or on memory use but lacks `_measured`"
             )
@@ -160,9 +153,7 @@ def test_im2col_lowering(chapter):
     ratio = (
         g["ch5_measured_matmul_gmacs"] / g["ch5_measured_conv_gmacs"]
     )  # = t_conv / t_matmul
-    assert g["ch5_measured_lowering"] == (
-        f"{ratio:.2f} times faster" if ratio >= 1 else f"{1 / ratio:.2f} times slower"
-    )
+    assert g["ch5_measured_lowering"] == times_faster(ratio)
     assert g["ch5_measured_net2_way"].startswith(
         "with its 18×18 convolution as im2col" if ratio > 1 else "with PyTorch's"
     )
@@ -177,31 +168,19 @@ def test_timing_table(chapter):
         assert g[f"ch5_mac_ratio_{k}"] == pytest.approx(
             n * net1_macs_per_window() / net2_macs(h, w)
         )
-        for key in ("batched", "fcn"):
-            assert g[f"ch5_measured_{key}_{k}"] > 0
-        assert g[f"ch5_measured_speedup_batched_{k}"] == pytest.approx(
-            g[f"ch5_measured_batched_{k}"] / g[f"ch5_measured_fcn_{k}"]
-        )
-        ratio = g[f"ch5_measured_speedup_batched_{k}"]
-        assert g[f"ch5_measured_vs_batched_{k}"] == (
-            f"{ratio:.2f} times faster"
-            if ratio >= 1
-            else f"{1 / ratio:.2f} times slower"
-        )
+        assert g[f"ch5_measured_fcn_{k}"] > 0
         assert g[f"ch5_measured_gmacs_fcn_{k}"] == pytest.approx(
             net2_macs(h, w) / g[f"ch5_measured_fcn_{k}"] / 1e9
         )
-    for k in range(2):  # the loop runs on the two small images only
-        assert g[f"ch5_measured_loop_{k}"] > 0
-        assert g[f"ch5_measured_speedup_loop_{k}"] == pytest.approx(
-            g[f"ch5_measured_loop_{k}"] / g[f"ch5_measured_fcn_{k}"]
-        )
-        ratio = g[f"ch5_measured_speedup_loop_{k}"]
-        assert g[f"ch5_measured_vs_loop_{k}"] == (
-            f"{ratio:.2f} times faster"
-            if ratio >= 1
-            else f"{1 / ratio:.2f} times slower"
-        )
+    # the loop runs on the two small images only
+    for way, sizes in (("batched", 3), ("loop", 2)):
+        for k in range(sizes):
+            assert g[f"ch5_measured_{way}_{k}"] > 0
+            ratio = g[f"ch5_measured_speedup_{way}_{k}"]
+            assert ratio == pytest.approx(
+                g[f"ch5_measured_{way}_{k}"] / g[f"ch5_measured_fcn_{k}"]
+            )
+            assert g[f"ch5_measured_vs_{way}_{k}"] == times_faster(ratio)
     assert "ch5_measured_loop_2" not in g
     # What holds on any machine: one fully convolutional pass beats the window-by-window loop.
     assert all(g[f"ch5_measured_speedup_loop_{k}"] > 1 for k in range(2))
@@ -251,26 +230,11 @@ def test_exercise_self_checks_pass(chapter):
 
 def test_the_im2col_check_names_channels_last_windows():
     """The lemma's check cell (taken by its metadata) fails, naming the order, when conv_as_matmul
-    flattens each window channels-last: run in-process after the setup cell."""
-    cells = [c for c in jupytext.read(MD).cells if c.cell_type == "code"]
-    (check_cell,) = [
-        c for c in cells if c.metadata.get("derivation") == "ch5-lem-im2col"
-    ]
-    sys.path.insert(0, str(ROOT))
-    namespace = {}
-    exec(cells[0].source, namespace)  # the setup cell
-
-    def conv_as_matmul(conv, x):  # each window flattened (kh, kw, C)
-        n, channels, height, width = x.shape
-        kh, kw = conv.kernel_size
-        windows = x.unfold(2, kh, 1).unfold(3, kw, 1)
-        rows = windows.permute(0, 2, 3, 4, 5, 1).reshape(-1, channels * kh * kw)
-        out = torch.nn.functional.linear(rows, conv.weight.flatten(1), conv.bias)
-        out = out.view(n, height - kh + 1, width - kw + 1, conv.out_channels)
-        return out.permute(0, 3, 1, 2)
-
-    namespace["conv_as_matmul"] = conv_as_matmul
-    import dlbook
-
-    with pytest.raises(dlbook.CheckFailed, match=r"channel-major \(C, kh, kw\)"):
-        exec(check_cell.source, namespace)
+    flattens each window channels-last (kh, kw, C): run in-process after the setup cell."""
+    with pytest.raises(CheckFailed, match=r"channel-major \(C, kh, kw\)"):
+        run_cells(
+            STEM,
+            "ch5-lem-im2col",
+            sources=["def conv_as_matmul("],
+            edit=("permute(0, 2, 3, 1, 4, 5)", "permute(0, 2, 3, 4, 5, 1)"),
+        )
