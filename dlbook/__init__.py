@@ -230,9 +230,7 @@ def _dispatch_mode():
     """PyTorch's TorchDispatchMode: private API, so say plainly if it has moved."""
     try:
         from torch.utils._python_dispatch import TorchDispatchMode
-    except (
-        ImportError
-    ) as error:  # pragma: no cover - only on a PyTorch the book does not pin
+    except ImportError as error:  # only on a PyTorch the book does not pin
         raise RuntimeError(
             "this PyTorch has no torch.utils._python_dispatch.TorchDispatchMode, "
             "which the checks use to refuse library calls; install the torch version "
@@ -246,9 +244,8 @@ def _dispatch_mode():
 LOGSUMEXP_OPERATORS = frozenset(
     {"logsumexp", "logcumsumexp", "_softmax", "_log_softmax"}
 )
-AUTOGRAD_FUNCTIONS = frozenset(
-    {"grad", "backward"}
-)  # autograd.grad, func.grad, Tensor.backward
+# autograd.grad, func.grad, Tensor.backward
+AUTOGRAD_FUNCTIONS = frozenset({"grad", "backward"})
 FUSION_FUNCTIONS = (
     "fuse_conv_bn_eval",
     "fuse_conv_bn_weights",
@@ -320,9 +317,7 @@ def no_fusion(namespace=None):
     places += [namespace] if namespace is not None else []
     for place in places:
         for key, value in list(place.items()):
-            if id(value) in stand_ins and value is originals.get(
-                getattr(value, "__name__", "")
-            ):
+            if id(value) in stand_ins:  # the originals are alive: their ids are theirs
                 patched.append((place, key, value))
                 place[key] = stand_ins[id(value)]
     try:
