@@ -48,6 +48,61 @@ def check(passed, success, failure):
     print("PASSED: " + success)
 
 
+def public_cases(question):
+    """The public cases of `question`: the functions that grading/<stem>/tests/<question>.py
+    marks `@test_case(..., hidden=False)`, without their decorator, so that neither otter
+    nor the hidden cases are needed. In the book they are read from that file; `make sync`
+    and `make student` write them into the generated notebooks instead."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "grading"
+    paths = sorted(root.glob(f"*/tests/{question}.py"))
+    if len(paths) != 1:
+        raise LookupError(f"{question}: expected one question file, found {paths}")
+    source = paths[0].read_text(encoding="utf-8")
+    namespace = {"dlbook": sys.modules[__name__]}
+    cases = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and _is_public(node)
+    ]
+    for node in cases:
+        node.decorator_list = []
+    exec(compile(ast.Module(cases, []), str(paths[0]), "exec"), namespace)
+    return [namespace[node.name] for node in cases]
+
+
+def _is_public(node):
+    """Whether a test function is decorated @test_case(..., hidden=False)."""
+    return any(
+        keyword.arg == "hidden" and getattr(keyword.value, "value", True) is False
+        for decorator in node.decorator_list
+        for keyword in getattr(decorator, "keywords", [])
+    )
+
+
+def self_check(question, *cases, namespace=None):
+    """Run `question`'s public cases (public_cases, or the `cases` given) on the
+    notebook's names: each case's parameters are looked up among the caller's globals,
+    the way otter passes them. Prints a line per case, or stops with CheckFailed."""
+    import inspect
+
+    namespace = sys._getframe(1).f_globals if namespace is None else namespace
+    for case in cases or public_cases(question):
+        names = list(inspect.signature(case).parameters)
+        missing = [name for name in names if name not in namespace]
+        if missing:
+            raise CheckFailed(
+                f"FAILED ({question}): define {', '.join(missing)} first: "
+                "run the answer's cell above"
+            )
+        try:
+            case(*(namespace[name] for name in names))
+        except AssertionError as error:
+            raise CheckFailed(f"FAILED ({question}): {error}") from None
+        print(f"PASSED ({question}): {(case.__doc__ or case.__name__).strip()}")
+
+
 def must_raise(error_type, function, *args, what, instead="not return", **kwargs):
     """function(*args, **kwargs) must raise error_type (a class, or a tuple of them):
     returns that error; else an AssertionError says that `what` must raise it, and

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 import grade  # noqa: E402
 
 
-def hidden_cases(stem, question):
-    """(module, [test cases]) of grading/<stem>/tests/<question>.py."""
+def question_cases(stem, question):
+    """(module, [test cases, public and hidden]) of grading/<stem>/tests/<question>.py."""
     path = ROOT / "grading" / stem / "tests" / f"{question}.py"
     spec = importlib.util.spec_from_file_location(f"hidden_{stem}_{question}", path)
     module = importlib.util.module_from_spec(spec)

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT
-from grading_support import grade_run, hidden_cases
+from grading_support import grade_run, question_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student  # noqa: E402
@@ -39,7 +39,7 @@ def questions():
     return [
         (
             q["name"],
-            None if q.get("written") else hidden_cases(STEM, q["name"])[0].points,
+            None if q.get("written") else question_cases(STEM, q["name"])[0].points,
         )
         for q in listed
     ]

@@ -2,9 +2,9 @@
 from the real autograder, end to end (one `tools/grade.py` run per chapter; chapter 1's is its class).
 
 questions.yml lists them in the problem's order; the prose poses each once, with the points of its hidden
-tests; an autograded question has its answer cells (marked `answer`, with the solution markers), hidden
-self-check cells (marked `check`), a hidden-test file and a folder of answer variants; a written one has its
-model answer cell. Wrong and other correct answers are data, graded by tests/test_variants.py."""
+tests; an autograded question has its answer cells (marked `answer`, with the solution markers), a one-line
+self-check cell (marked `check`) that runs the public cases of its file (which also holds its points and
+at least two hidden cases), and a folder of answer variants; a written one has its model answer cell. Wrong and other correct answers are data, graded by tests/test_variants.py."""
 
 import csv
 import sys
@@ -14,7 +14,7 @@ import nbformat
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT
-from grading_support import grade_run, hidden_cases
+from grading_support import grade_run, question_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
 import sync_twins  # noqa: E402
@@ -43,21 +43,25 @@ def disagreements(stem, source):
             if f'"written_answer": "{name}"' not in source:
                 wrong.append(f"{name}: no model answer cell")
         else:
-            module, cases = hidden_cases(stem, name)
+            module, cases = question_cases(stem, name)
             unit = "point" if module.points == 1 else "points"
             phrase = f"Question `{name}` (autograded, {module.points:g} {unit})"
             answers = [c for c in cells if c.metadata.get("answer") == name]
             checks = [c for c in cells if c.metadata.get("check") == name]
-            if len(cases) < 2 or not all(case.hidden for case in cases):
+            if sum(case.hidden for case in cases) < 2:
                 wrong.append(f"{name}: fewer than two hidden test cases")
+            if all(case.hidden for case in cases):
+                wrong.append(
+                    f"{name}: no public case (hidden=False) for the self-check"
+                )
             if not answers or any(
                 "### BEGIN SOLUTION" not in c.source for c in answers
             ):
                 wrong.append(f"{name}: no answer cell with the solution markers")
-            if not checks or any(
-                "hide-input" not in c.metadata.get("tags", []) for c in checks
-            ):
-                wrong.append(f"{name}: no hidden self-check cell")
+            if [c.source.strip() for c in checks] != [f'self_check("{name}")']:
+                wrong.append(
+                    f'{name}: no one-line self-check cell, self_check("{name}")'
+                )
             if not (ROOT / "grading" / stem / "variants" / name).is_dir():
                 wrong.append(f"{name}: no variants folder")
         if source.count(phrase) != 1:

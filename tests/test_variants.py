@@ -2,8 +2,8 @@
 
 The data are files `grading/<stem>/variants/<question>/<name>.py`: a docstring saying what the answer does,
 `POINTS` (what the question's hidden tests must give it), optionally `SELF_CHECK` ("passes" or "fails": the
-verdict of the chapter's cells marked `check: <question>`) and `MESSAGE` (a phrase a failure message
-contains), then the answer's code. Correct answers written differently from the book's must get full
+verdict of the question's public cases, the chapter's self-check) and `MESSAGE` (a phrase a failure message
+contains), then the answer's code. The variant runs after the chapter's setup cell, as in a notebook. Correct answers written differently from the book's must get full
 points; plausible wrong ones must lose points or be stopped by the self-check. Everything runs in-process:
 one end-to-end grading run per chapter is `make grade`'s job (tests/test_ch01_graded_class.py)."""
 
@@ -22,7 +22,6 @@ from conftest import CHAPTERS, ROOT
 from otter.test_files.exception_test import ExceptionTestFile
 
 sys.path.insert(0, str(ROOT))
-import dlbook  # noqa: E402
 
 GRADING = ROOT / "grading"
 VARIANTS = sorted(GRADING.glob("*/variants/*/*.py"))
@@ -40,9 +39,10 @@ def autograded_questions():
     ]
 
 
-def run_variant(path: Path) -> dict:
-    """The namespace the variant's code leaves, as a notebook's globals would be."""
-    namespace = {"__name__": f"variant_{path.stem}"}
+def run_variant(path: Path, stem: str) -> dict:
+    """The namespace the chapter's setup cell and then the variant's code leave, as a notebook's
+    globals would be."""
+    namespace = setup_namespace(stem)
     exec(compile(path.read_text(), str(path), "exec"), namespace)
     return namespace
 
@@ -60,15 +60,18 @@ def declared(path: Path) -> dict:
     }
 
 
-def hidden_result(stem, question, namespace):
-    """(score, possible, failure messages) of the question's hidden tests, scored by otter."""
+def graded(stem, question, namespace):
+    """(score, possible, whether the public cases passed, failure messages) of the question's file,
+    run and scored by otter (public cases count 0 points)."""
     test_file = ExceptionTestFile.from_file(
         str(GRADING / stem / "tests" / f"{question}.py")
     )
     with contextlib.redirect_stdout(io.StringIO()):
         test_file.run(namespace)
-    messages = [r.message for r in test_file.test_case_results if not r.passed]
-    return test_file.score, test_file.possible, messages
+    results = test_file.test_case_results
+    public = all(r.passed for r in results if not r.test_case.hidden)
+    messages = [r.message for r in results if not r.passed]
+    return test_file.score, test_file.possible, public, messages
 
 
 _SETUPS = {}
@@ -89,27 +92,6 @@ def setup_namespace(stem):
     return dict(_SETUPS[stem])
 
 
-def self_check(stem, question, path):
-    """(passed, message) of the chapter's `check: <question>` cells run after the variant."""
-    cells = [
-        c
-        for c in chapter_cells(stem)
-        if c.cell_type == "code" and c.metadata.get("check") == question
-    ]
-    assert cells, f"{stem} has no cell marked `:check: {question}`"
-    namespace = setup_namespace(stem)
-    exec(compile(path.read_text(), str(path), "exec"), namespace)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            for cell in cells:
-                exec(
-                    compile(cell.source, f"{stem} check {question}", "exec"), namespace
-                )
-    except dlbook.CheckFailed as error:
-        return False, str(error)
-    return True, ""
-
-
 @pytest.fixture(autouse=True)
 def free_the_variants_models():
     """Chapter 5's variants build 1.4 GB nets that reference cycles keep: free them at once."""
@@ -127,26 +109,24 @@ def test_the_variant_gets_its_points(path):
     assert "POINTS" in declared(path), (
         f"{path}: say POINTS = <what the hidden tests give>"
     )
-    namespace = run_variant(path)
+    namespace = run_variant(path, stem)
     assert declared(path) == {
         k: namespace[k] for k in ("POINTS", "SELF_CHECK", "MESSAGE") if k in namespace
     }, f"{path}: POINTS, SELF_CHECK and MESSAGE are set once, at the top level"
-    score, possible, messages = hidden_result(stem, question, namespace)
+    score, possible, public, messages = graded(stem, question, namespace)
     assert score == pytest.approx(namespace["POINTS"]), (
         f"{path.name}: {score} of {possible} points, expected {namespace['POINTS']}\n"
         + "\n".join(messages)
     )
     verdict = namespace.get("SELF_CHECK")
-    check_message = ""
     if verdict is not None:
         assert verdict in {"passes", "fails"}, f"{path}: SELF_CHECK is passes or fails"
-        passed, check_message = self_check(stem, question, path)
-        assert passed == (verdict == "passes"), (
-            f"{path.name}: the self-check {'passed' if passed else 'failed'}, "
-            f"expected it {verdict}. {check_message}"
+        assert public == (verdict == "passes"), (
+            f"{path.name}: the self-check {'passed' if public else 'failed'}, "
+            f"expected it {verdict}. {messages}"
         )
     if "MESSAGE" in namespace:
-        assert any(namespace["MESSAGE"] in m for m in messages + [check_message]), (
+        assert any(namespace["MESSAGE"] in m for m in messages), (
             f"{path.name}: no failure message says {namespace['MESSAGE']!r}: {messages}"
         )
 
@@ -181,5 +161,5 @@ def test_a_variant_that_misstates_its_points_fails(tmp_path):
     folder.mkdir(parents=True)
     path = folder / "claims_too_much.py"
     path.write_text("POINTS = 2\n\n\ndef nu(x, beta):\n    return x.max()\n")
-    score, possible, _ = hidden_result(stem, question, run_variant(path))
+    score, possible, _, _ = graded(stem, question, run_variant(path, stem))
     assert possible == 2 and score < 2

@@ -5,10 +5,13 @@ chapters/NN_name.ipynb generated from it. The .md is the only source that is edi
 
 A notebook must run alone (Colab has no copy of this repository), so every generated notebook, twin or
 student edition, starts with a hidden cell that writes the book's helper module `dlbook` next to it
-(`helper_cell`): the chapter's own `from dlbook import ...` then finds it.
+(`helper_cell`): the chapter's own `from dlbook import ...` then finds it. And a question's one-line
+self-check, `self_check("<question>")`, which in the book reads the question's public cases from
+grading/<stem>/tests/<question>.py, becomes a hidden cell holding those cases (`inlined_check`).
 """
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 
@@ -18,6 +21,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 HELPER = ROOT / "dlbook" / "__init__.py"
+sys.path.insert(0, str(ROOT))
+from dlbook import _is_public  # noqa: E402
 
 
 def helper_cell():
@@ -42,8 +47,34 @@ def helper_cell():
     return cell
 
 
+def inlined_check(question):
+    """A self-check cell's source in a generated notebook: the question's public cases, copied
+    from its file without their decorator (never a hidden case), then the call that runs them."""
+    (path,) = ROOT.glob(f"grading/*/tests/{question}.py")
+    source = path.read_text(encoding="utf-8")
+    cases = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and _is_public(node)
+    ]
+    if not cases:
+        raise ValueError(f"{path.relative_to(ROOT)}: no public case (hidden=False)")
+    names = ", ".join(node.name for node in cases)
+    return "\n\n\n".join(
+        [f"# @title Self-check: {question}'s public cases\nimport dlbook"]
+        + [ast.get_source_segment(source, node) for node in cases]
+        + [f'dlbook.self_check("{question}", {names})']
+    )
+
+
 def with_helper(notebook):
-    """The notebook with helper_cell() first (the notebook is changed in place and returned)."""
+    """The notebook, changed in place and returned, to run alone: helper_cell() first, and each
+    cell marked `check` holding its question's public cases (inlined_check), hidden."""
+    for cell in notebook.cells:
+        if "check" in cell.metadata:
+            cell.source = inlined_check(cell.metadata["check"])
+            cell.metadata["cellView"] = "form"
+            cell.metadata["jupyter"] = {"source_hidden": True}
     notebook.cells.insert(0, helper_cell())
     return notebook
 

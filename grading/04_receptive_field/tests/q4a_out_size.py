@@ -1,5 +1,6 @@
-"""Hidden tests for q4a_out_size: dilation, strides that do not divide, padding, inputs the dilated
-kernel does not fit, and arguments that are not integers."""
+"""q4a_out_size: the public case (the chapter's self-check) and the hidden tests: dilation, strides
+that do not divide, padding, inputs the dilated kernel does not fit, and arguments that are not
+integers."""
 
 from otter.test_files import test_case
 
@@ -7,6 +8,34 @@ OK_FORMAT = False
 
 name = "q4a_out_size"
 points = 3
+
+
+@test_case(points=0, hidden=False)
+def test_a_few_layers_against_pytorch(out_size):
+    """out_size agrees with PyTorch's conv1d on four layers and refuses n < k"""
+    import torch
+
+    for n, k, s, p, d in [
+        (227, 11, 4, 0, 1),
+        (32, 7, 1, 0, 1),
+        (13, 3, 2, 0, 1),
+        (8, 3, 1, 1, 1),
+    ]:
+        x, kernel = torch.zeros(1, 1, n), torch.zeros(1, 1, k)
+        want = torch.nn.functional.conv1d(x, kernel, None, s, p, d).shape[-1]
+        got = out_size(n, k, s, p, d)
+        assert isinstance(got, int) and got == want, (
+            f"out_size({n}, {k}, {s}, {p}, {d}) = {got!r}, PyTorch: {want}: the formula is "
+            "floor((n + 2p - d(k-1) - 1) / s) + 1, an int (integer division, then + 1)"
+        )
+    try:
+        too_small = out_size(5, 7)
+    except ValueError:
+        return
+    raise AssertionError(
+        f"out_size(5, k=7) = {too_small!r}: a kernel of 7 does not fit an input of 5; "
+        "raise ValueError instead of returning a size"
+    )
 
 
 @test_case(points=None, hidden=True)
