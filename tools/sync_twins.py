@@ -69,8 +69,11 @@ def inlined_check(question):
 
 def with_helper(notebook):
     """The notebook, changed in place and returned, to run alone: helper_cell() first, and each
-    cell marked `check` holding its question's public cases (inlined_check), hidden."""
+    cell marked `check` holding its question's public cases (inlined_check), hidden. A cell marked
+    `timing` (it only times or draws) gets otter's `otter_ignore` tag: grading skips it."""
     for cell in notebook.cells:
+        if cell.metadata.get("timing"):
+            cell.metadata["tags"] = cell.metadata.get("tags", []) + ["otter_ignore"]
         if "check" in cell.metadata:
             cell.source = inlined_check(cell.metadata["check"])
             cell.metadata["cellView"] = "form"
