@@ -13,10 +13,11 @@ import jupytext
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, glued_values
 from grading_support import grade_run, question_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
+import bench  # noqa: E402
 import sync_twins  # noqa: E402
 
 STEMS = sorted(p.name for p in (ROOT / "grading").iterdir() if p.is_dir())
@@ -84,12 +85,14 @@ def test_the_agreement_check_can_fail():
 
 
 @pytest.mark.parametrize("stem", [s for s in STEMS if s != "01_logsumexp"])
-def test_the_books_answers_get_full_marks_from_the_autograder(
-    stem, autograders, built_site, tmp_path, monkeypatch
+def test_the_books_answers_get_full_marks_and_glue_the_builds_values(
+    stem, autograders, run_chapter, tmp_path, monkeypatch
 ):
     """The solved twin, as a student would submit it, through make_autograder's zip and tools/grade.py.
     Its data folder is the book build's (DL_BOOK_DATA): chapter 3 loads the net the build trained
-    instead of training it again (the hidden tests grade the fold, not the training)."""
+    instead of training it again (the hidden tests grade the fold, not the training).
+    Determinism: that fresh kernel glues every value the build glued, equal (timings aside), except
+    in the cells grading skips (`timing`); chapter 1's twin is compared in tests/test_determinism.py."""
     monkeypatch.setenv("DL_BOOK_DATA", str(CHAPTERS / "data"))
     submissions = tmp_path / "submissions"
     submissions.mkdir()
@@ -104,3 +107,10 @@ def test_the_books_answers_get_full_marks_from_the_autograder(
     )  # fmt: skip
     (row,) = csv.DictReader((out / f"{stem}.csv").open())
     assert row["total"] == row["possible"] and float(row["possible"]) > 0, row
+    graded = glued_values(nbformat.read(out / stem / "executed" / "solved.ipynb", 4))
+    built = run_chapter(stem).glue
+    skipped = "".join(c.source for c in notebook.cells if c.metadata.get("timing"))
+    built = {k: v for k, v in built.items() if k in graded or f'"{k}"' not in skipped}
+    assert bench.glue_differences(built, graded) == {}, (
+        "fix the seed, or name it _measured"
+    )

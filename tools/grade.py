@@ -8,7 +8,8 @@ folder and write the gradebook:
   not be graded, or timed out);
 * _build/grades/<stem>/feedback/<submission>.md -- per question the points and, when not full, the
   failing tests' messages (the exception line only: the hidden tests' code is not shown);
-* _build/grades/<stem>/written/<question>.md -- every submission's answer to a written question.
+* _build/grades/<stem>/written/<question>.md -- every submission's answer to a written question;
+* _build/grades/<stem>/executed/<submission>.ipynb -- the notebook as the grader ran it, with its outputs.
 
 How a submission runs (see instructors.md for what this isolates and what it does not):
 
@@ -59,7 +60,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Seconds for a whole submission (kernel start and hidden tests included), and per notebook cell
 # (`import torch` under load takes ~7 s).
 DEFAULT_TIMEOUT, DEFAULT_CELL_TIMEOUT = 600, 60
-MAX_RESULT_BYTES = 5_000_000  # a results.json larger than this is not read
+MAX_RESULT_BYTES = (
+    5_000_000  # a results.json or executed notebook larger than this is not read
+)
 # A written answer: a markdown line `**Answer to <name>** (written, graded by hand)`, then the answer.
 ANSWER_LINE = re.compile(r"^\s*\*\*Answer to (\w+)\*\*.*$", re.M)
 # otter's last cell runs the hidden tests (otter/execute/preprocessor.py, EXPORT_CELL_SOURCE).
@@ -81,6 +84,7 @@ class Submission:
     # {question: [failing tests' messages]}
     messages: dict = field(default_factory=dict)
     seconds: float | None = None
+    executed: bytes | None = None  # the notebook as otter ran it (for the instructor)
     # while it runs
     pid: int | None = None
     workdir: Path | None = None
@@ -196,6 +200,8 @@ def _child(workdir: Path, autograder: Path) -> None:
             for output in cell.get("outputs", [])
         )
         (out / "interrupted.txt").write_text(str(interrupted))
+        if getattr(results, "notebook", None) is not None:
+            nbformat.write(results.notebook, str(out / "executed.ipynb"))
         code = 0
     except BaseException:
         traceback.print_exc()
@@ -247,6 +253,10 @@ def finish(sub: Submission, questions, timed_out: bool, timeout: float) -> None:
         )
     else:
         read_results(sub, auto)
+        executed = sub.workdir / "out" / "executed.ipynb"
+        if executed.is_file() and not executed.is_symlink():
+            if executed.stat().st_size <= MAX_RESULT_BYTES:
+                sub.executed = executed.read_bytes()
     shutil.rmtree(sub.workdir, ignore_errors=True)
 
 
@@ -453,10 +463,13 @@ def write_gradebook(out: Path, stem: str, subs, questions) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "feedback").mkdir(parents=True)
     (folder / "written").mkdir()
+    (folder / "executed").mkdir()
     for sub in subs:
         (folder / "feedback" / f"{sub.name}.md").write_text(
             feedback_text(sub, questions, stem)
         )
+        if sub.executed is not None:  # what the tests saw, outputs included
+            (folder / "executed" / f"{sub.name}.ipynb").write_bytes(sub.executed)
     for q in questions:
         if q["points"] is None:
             (folder / "written" / f"{q['name']}.md").write_text(written_text(q, subs))
