@@ -4,10 +4,12 @@ From every chapters/NN_name.md write student/NN_name.ipynb (committed; Colab and
 student/README.md (the notebooks with their launch links, committed) and _build/student_src/ (the student
 site's MyST sources, git-ignored; `make student` builds it). The student edition
 
-* replaces each `### BEGIN SOLUTION` ... `### END SOLUTION` region (nbgrader's markers) by
+* in each answer cell (metadata `answer: <question>`, and only there) replaces each `### BEGIN SOLUTION`
+  ... `### END SOLUTION` region (nbgrader's markers) by
   `raise NotImplementedError("TODO: <the # TODO comment right above it>")` at the marker's indentation;
+* copies each question's public cases into its self-check cell (`sync_twins.with_helper`);
 * removes solution prose (`{solution-start}` ... `{solution-end}`, or `{solution}`); a code cell inside a
-  solution stays (stubbed) when it holds a marked region and is dropped otherwise;
+  solution stays (stubbed) when it is an answer cell and is dropped otherwise;
 * turns a `written_answer: <question>` markdown cell into an empty answer cell, and a run of
   `answers_question: <question>` cells (the book's own argument for a written question) into one note;
 * keeps every other cell, stores no outputs, and shows glued values and figures as placeholders
@@ -335,7 +337,7 @@ def _transform(md_path: Path):
             _, _, now_in = split_solution_prose(cell.source, in_solution)
             block += now_in and not in_solution
             in_solution = now_in
-        elif cell.cell_type == "code" and in_solution and BEGIN in cell.source:
+        elif cell.cell_type == "code" and in_solution and "answer" in cell.metadata:
             blocks_with_code.add(block)
     cells, removed_prose = [], []
     block, in_solution = 0, False
@@ -368,8 +370,18 @@ def _transform(md_path: Path):
                 new.source = kept
                 cells.append(new)
         elif cell.cell_type == "code":
-            if in_solution and not find_regions(cell.source, where):
-                continue  # a code cell inside a solution without markers is all answer
+            # the student edition stubs the cells marked `answer`, and only those
+            answer = cell.metadata.get("answer")
+            if bool(answer) != bool(find_regions(cell.source, where)):
+                raise StudentEditionError(
+                    f"{where}: an answer cell (`:answer: {answer}`) needs `{BEGIN}` ... `{END}` "
+                    "around its answer"
+                    if answer
+                    else f"{where}: solution markers in a cell that is not an answer "
+                    "cell: mark it `:answer: <question>`"
+                )
+            if in_solution and not answer:
+                continue  # a code cell inside a solution that is not an answer is all answer
             new.source = stub_source(cell.source, where)
             new.outputs = []
             new.execution_count = None
