@@ -55,8 +55,9 @@ def public_cases(question):
     and `make student` write them into the generated notebooks instead."""
     import ast
 
-    root = Path(__file__).resolve().parent.parent / "grading"
-    paths = sorted(root.glob(f"*/tests/{question}.py"))
+    root = Path(__file__).resolve().parent.parent
+    paths = sorted(root.glob(f"grading/*/tests/{question}.py"))
+    paths += sorted(root.glob(f"templates/{question}.py"))  # the template chapter's
     if len(paths) != 1:
         raise LookupError(f"{question}: expected one question file, found {paths}")
     source = paths[0].read_text(encoding="utf-8")

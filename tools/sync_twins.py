@@ -50,7 +50,11 @@ def helper_cell():
 def inlined_check(question):
     """A self-check cell's source in a generated notebook: the question's public cases, copied
     from its file without their decorator (never a hidden case), then the call that runs them."""
-    (path,) = ROOT.glob(f"grading/*/tests/{question}.py")
+    # the question's file; the template chapter's is in templates/
+    (path,) = [
+        *ROOT.glob(f"grading/*/tests/{question}.py"),
+        *ROOT.glob(f"templates/{question}.py"),
+    ]
     source = path.read_text(encoding="utf-8")
     cases = [
         node
