@@ -1,6 +1,4 @@
-"""q4_ex_spread: the public case (the chapter's self-check), then the hidden tests: random
-stacks against the spread of path counts measured with PyTorch's conv1d, a stack too deep
-to count pixels of, and one-layer stacks."""
+"""q4_ex_spread: its public case (the self-check), then its hidden tests."""
 
 import os
 import runpy
@@ -21,9 +19,8 @@ def test_four_stacks_against_path_counts(path_spread, Geometry):
 
     def measured(stack):  # the middle unit's path counts, by convolution
         y = torch.eye(1000, dtype=torch.float64).unsqueeze(1)
-        for g in stack:
-            ones = torch.ones(1, 1, g.k, dtype=torch.float64)
-            y = torch.nn.functional.conv1d(y, ones, None, g.s, g.p, g.d)
+        for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
+            y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
         share = y[:, 0, y.shape[-1] // 2] / y[:, 0, y.shape[-1] // 2].sum()
         x = torch.arange(1000, dtype=torch.float64)
         return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())
@@ -45,23 +42,20 @@ def test_four_stacks_against_path_counts(path_spread, Geometry):
         if close(got := spread(stack), stack):
             continue
         head = f"{title}: got {got:.4f} pixels, the path counts {measured(stack):.4f}: "
-        for what, twin in [
-            ("stride", [G(g.k, 1, g.p, g.d) for g in stack]),
-            ("dilation", [G(g.k, g.s, g.p) for g in stack]),
-        ]:
+        for what, s, d in [("stride", 1, None), ("dilation", None, 1)]:
+            twin = [G(g.k, s or g.s, g.p, d or g.d) for g in stack]
             assert not close(got, twin), (
-                head + f"that is the spread of the same stack with every {what} 1"
+                f"{head}that is the spread of the same stack with every {what} 1"
             )
-        depth = next(i for i in range(1, 99) if not close(spread(stack[:i]), stack[:i]))
+        depth = 1  # the first layers where it goes wrong
+        while close(spread(stack[:depth]), stack[:depth]):
+            depth += 1
         raise AssertionError(
-            head + f"it already goes wrong on the first {depth} layer(s) "
-            f"{stack[:depth]}: you give {spread(stack[:depth]):.4f}, the path counts "
-            f"{measured(stack[:depth]):.4f}"
+            f"{head}it already goes wrong on the first {depth} layer(s) {stack[:depth]}"
         )
 
 
-def _measured(stack):
-    """Standard deviation of an interior unit's normalised path counts, by convolution."""
+def _measured(stack):  # the spread of an interior unit's path counts, by convolution
     import torch
 
     r, jump, P = 1, 1, 0
@@ -70,8 +64,7 @@ def _measured(stack):
     n = r + 2 * P + 2 * jump
     y = torch.eye(n, dtype=torch.float64).unsqueeze(1)
     for g in stack:
-        ones = torch.ones(1, 1, g.k, dtype=torch.float64)
-        y = torch.nn.functional.conv1d(y, ones, None, g.s, g.p, g.d)
+        y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, g.k), None, g.s, g.p, g.d)
     u = -(-P // jump)  # the first unit whose field starts inside the image
     share = y[:, 0, u] / y[:, 0, u].sum()
     x = torch.arange(n, dtype=torch.float64)
@@ -87,10 +80,8 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
     for _ in range(40):
         # 1 to 5 layers: k in 1..5, s in 1..3, p in 0..2, d in 1..3
         stack = dlbook.random_layers(rng, Geometry, 5, (1, 5), (1, 3), (0, 2), (1, 3))
-        got, want = (
-            float(dlbook.from_the_geometry(path_spread, stack)),
-            _measured(stack),
-        )
+        got = float(dlbook.from_the_geometry(path_spread, stack))
+        want = _measured(stack)
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread({stack}) = {got}, the path counts spread {want} (the standard "
             "deviation of an interior unit's normalised path counts)"
@@ -102,13 +93,10 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
         got = float(dlbook.from_the_geometry(path_spread, deep))
     except Exception as error:  # noqa: BLE001 - any failure here has the same cause
         raise AssertionError(
-            f"path_spread([Geometry(3, 2)] * 40) raised {type(error).__name__}: 40 "
-            "stride-2 layers have a field of about 2^41 pixels; compute the spread from "
-            "the layers' numbers, not from pixels"
+            f"path_spread({deep[:1]} * 40) raised {type(error).__name__}: a field of "
+            "about 2^41 pixels; compute the spread from the layers' numbers, not pixels"
         ) from None
-    assert math.isclose(got, want, rel_tol=1e-9), (
-        f"path_spread([Geometry(3, 2)] * 40) = {got}, expected {want}"
-    )
+    assert math.isclose(got, want, rel_tol=1e-9), f"{deep[:1]} * 40: {got}, not {want}"
 
 
 @test_case(points=None, hidden=True)
@@ -124,8 +112,6 @@ def test_one_layer_spreads(path_spread, Geometry):
         )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# dlbook from the autograder zip, never the notebook's copy; the tests run after this
+_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

@@ -1,5 +1,4 @@
-"""q4_ex_unseen: the public case (the chapter's self-check), then the hidden tests: random
-stacks against path counts measured with PyTorch's conv1d, and inputs the stack refuses."""
+"""q4_ex_unseen: its public case (the self-check), then its hidden tests."""
 
 import os
 import runpy
@@ -20,10 +19,7 @@ def test_six_stacks_against_path_counts(unseen_pixels, Geometry):
 
     G = Geometry
     alexnet = [G(11, 4), G(3, 2), G(5, 1, 2), G(3, 2)] + [G(3, 1, 1)] * 3 + [G(3, 2)]
-    wrong, shortcut = (
-        [],
-        True,
-    )  # shortcut: only the pixels past the last unit's interval
+    wrong, shortcut = [], True  # shortcut: only pixels past the last unit's interval
     for title, stack, n in [
         ("AlexNet (paper) at 224", alexnet, 224),
         ("AlexNet (paper) at 227", alexnet, 227),
@@ -33,9 +29,8 @@ def test_six_stacks_against_path_counts(unseen_pixels, Geometry):
         ("dilated", [G(3, 1, 0, 2), G(2, 2, 1, 3)], 17),
     ]:
         y = torch.eye(n, dtype=torch.float64).unsqueeze(1)  # paths to every unit
-        for g in stack:
-            ones = torch.ones(1, 1, g.k, dtype=torch.float64)
-            y = torch.nn.functional.conv1d(y, ones, None, g.s, g.p, g.d)
+        for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
+            y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
         want = torch.nonzero(y[:, 0].sum(dim=1) == 0).flatten().tolist()
         got = list(dlbook.from_the_geometry(unseen_pixels, stack, n))
         last = y.shape[-1] - 1  # the last unit's last tap, walking down the layers
@@ -49,9 +44,8 @@ def test_six_stacks_against_path_counts(unseen_pixels, Geometry):
             f"{title}: got {len(got)} unseen pixels {got[:6]}..., expected "
             f"{len(want)} {want[:6]}...: "
             + (
-                "you kept only the pixels beyond the last unit's field interval; but "
-                "that interval includes padding units (which see nothing) and hides "
-                "the gaps of kernels narrower than their stride"
+                "you kept only the pixels beyond the last unit's field interval, which "
+                "includes padding units and hides the gaps of strided kernels"
                 if shortcut
                 else f"you count pixels {sorted(set(want) - set(got))[:6]} as seen, "
                 "but no path from them reaches an output unit"
@@ -74,16 +68,14 @@ def test_random_stacks_match_path_counts(unseen_pixels, Geometry):
         n = rng.randint(1, 40)
         y = torch.eye(n, dtype=torch.float64).unsqueeze(1)
         try:  # conv1d refuses an input exactly when the stack does
-            for g in stack:
-                ones = torch.ones(1, 1, g.k, dtype=torch.float64)
-                y = torch.nn.functional.conv1d(y, ones, None, g.s, g.p, g.d)
+            for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
+                y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
         except RuntimeError:
             continue
         want = torch.nonzero(y[:, 0].sum(dim=1) == 0).flatten().tolist()
         got = dlbook.from_the_geometry(unseen_pixels, stack, n)
         assert isinstance(got, list) and got == want, (
-            f"unseen_pixels({stack}, n={n}) = {got!r}, PyTorch's path counts give the "
-            f"sorted list {want}"
+            f"unseen_pixels({stack}, n={n}) = {got!r}, the path counts give {want}"
         )
         checked += 1
 
@@ -102,8 +94,6 @@ def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
         )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# dlbook from the autograder zip, never the notebook's copy; the tests run after this
+_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

@@ -1,6 +1,4 @@
-"""q4b_receptive_field: the public case (the chapter's self-check), then the hidden tests:
-random stacks against a walk from the top, pooling, dilation and non-square layers along
-both axes, one-layer stacks, and an empty stack that must be refused."""
+"""q4b_receptive_field: its public case (the self-check), then its hidden tests."""
 
 import os
 import runpy
@@ -21,12 +19,11 @@ def test_three_stacks_against_path_counts(receptive_field):
     from torch import nn
 
     def measured(layers, dilation=None):  # r, J, P of two middle units' pixels
-        y = torch.eye(257, dtype=torch.float64).unsqueeze(1)  # all-ones kernels
+        y = torch.eye(257).double().unsqueeze(1)  # one-hot pixels, all-ones kernels
         for m in (m for m in layers if hasattr(m, "stride")):
             numbers = (m.kernel_size, m.stride, m.padding, dilation or m.dilation)
             k, s, p, d = (v if isinstance(v, int) else v[0] for v in numbers)
-            ones = torch.ones(1, 1, k, dtype=torch.float64)
-            y = torch.nn.functional.conv1d(y, ones, None, s, p, d)
+            y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
         u = y.shape[-1] // 2
         a, b = (y[:, 0, v].nonzero().flatten().tolist() for v in (u, u + 1))
         return a[-1] - a[0] + 1, b[0] - a[0], u * (b[0] - a[0]) - a[0]
@@ -34,17 +31,14 @@ def test_three_stacks_against_path_counts(receptive_field):
     conv, c3 = nn.Conv2d, nn.Conv2d(1, 1, 3, padding=1)
     small = [c3, nn.BatchNorm2d(1), nn.ReLU(), c3, nn.MaxPool2d(2)] * 2 + [c3]
     dilated = [conv(1, 1, 3, dilation=2), conv(1, 1, 5, 2), conv(1, 1, 2, dilation=3)]
-    for title, layers in [
-        ("SmallConvNet's layers", small),
-        ("Net1's convolutions", [conv(1, 1, 7)] + [conv(1, 1, 3)] * 4),
-        ("dilated", dilated),
-    ]:
+    net1 = [conv(1, 1, 7)] + [conv(1, 1, 3)] * 4
+    stacks = {"SmallConvNet": small, "Net1": net1, "dilated": dilated}
+    for title, layers in stacks.items():
         f, want = dlbook.from_the_geometry(receptive_field, layers), measured(layers)
         assert (f.r, f.J, f.P) == want, f"{title}: got {f}, measured {want}: " + (
             "the jump J is the product of all the strides"
             if f.J != want[1]
-            else "your r is the field of the same stack with every dilation 1; a "
-            "dilated kernel spans d(k-1)+1 positions"
+            else "r ignores the dilation: a dilated kernel spans d(k-1)+1 positions"
             if f.r == measured(layers, 1)[0] != want[0]
             else "layer l adds d_l (k_l - 1) J_(l-1) to r, with J_(l-1) the "
             "product of the strides of the layers *before* it"
@@ -53,8 +47,7 @@ def test_three_stacks_against_path_counts(receptive_field):
         )
 
 
-def _compare_fields(field, stack, title):
-    """Units 0..3 of `field` against a walk of each unit down the layers (k, s, p, d)."""
+def _compare_fields(field, stack, title):  # units 0..3 against walks down the layers
     want = []
     for u in range(4):
         first = last = u
@@ -112,14 +105,11 @@ def test_pooling_dilation_and_both_axes(receptive_field):
 def test_one_layer_stacks(receptive_field):
     from torch import nn
 
-    for layer, geometry in [
-        (nn.Conv2d(2, 2, 7, stride=3, padding=2, dilation=2), (7, 3, 2, 2)),
-        (nn.MaxPool2d(2), (2, 2, 0, 1)),
-        (nn.AvgPool2d(3, stride=1, padding=1), (3, 1, 1, 1)),
-        (nn.Conv2d(1, 1, 1, stride=4), (1, 4, 0, 1)),
-    ]:
-        field = dlbook.from_the_geometry(receptive_field, [layer])
-        _compare_fields(field, [geometry], f"the one-layer stack [{layer}]")
+    layers = [nn.Conv2d(2, 2, 7, 3, 2, 2), nn.MaxPool2d(2), nn.AvgPool2d(3, 1, 1)]
+    layers += [nn.Conv2d(1, 1, 1, 4)]
+    for m, g in zip(layers, [(7, 3, 2, 2), (2, 2, 0, 1), (3, 1, 1, 1), (1, 4, 0, 1)]):
+        field = dlbook.from_the_geometry(receptive_field, [m])
+        _compare_fields(field, [g], f"the one-layer stack [{m}]")
 
 
 @test_case(points=None, hidden=True)
@@ -138,8 +128,6 @@ def test_an_empty_stack_is_refused(receptive_field):
         )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# dlbook from the autograder zip, never the notebook's copy; the tests run after this
+_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_HELPER))
