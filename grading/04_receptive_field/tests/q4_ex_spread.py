@@ -17,7 +17,7 @@ def test_four_stacks_against_path_counts(path_spread, Geometry):
     """path_spread matches the spread of the path counts measured on four stacks"""
     import torch
 
-    def measured(stack):  # the middle unit's path counts, by convolution
+    def measured(stack):  # the spread of the middle unit's path counts, by convolution
         y = torch.eye(1000, dtype=torch.float64).unsqueeze(1)
         for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
             y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
