@@ -1,5 +1,4 @@
-"""Hidden tests for q4_ex_spread: random stacks against the spread of path counts measured with PyTorch's
-conv1d, and one-layer stacks."""
+"""q4_ex_spread: its public case (the self-check), then its hidden tests."""
 
 import os
 import runpy
@@ -13,8 +12,50 @@ name = "q4_ex_spread"
 points = 2
 
 
-def _measured(stack):
-    """Standard deviation of the normalised path counts of an interior unit, by convolution."""
+@test_case(points=0, hidden=False)
+def test_four_stacks_against_path_counts(path_spread, Geometry):
+    """path_spread matches the spread of the path counts measured on four stacks"""
+    import torch
+
+    def measured(stack):  # the spread of the middle unit's path counts, by convolution
+        y = torch.eye(1000, dtype=torch.float64).unsqueeze(1)
+        for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
+            y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
+        share = y[:, 0, y.shape[-1] // 2] / y[:, 0, y.shape[-1] // 2].sum()
+        x = torch.arange(1000, dtype=torch.float64)
+        return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())
+
+    def spread(stack):
+        return float(dlbook.from_the_geometry(path_spread, stack))
+
+    def close(got, stack):  # to the measured spread of stack
+        return abs(got - measured(stack)) <= 1e-9 * max(1.0, measured(stack))
+
+    G = Geometry
+    alexnet = [G(11, 4), G(3, 2), G(5, 1, 2), G(3, 2)] + [G(3, 1, 1)] * 3 + [G(3, 2)]
+    for title, stack in [
+        ("Net1 features", [G(7)] + [G(3)] * 4),
+        ("SmallConvNet", ([G(3, 1, 1)] * 2 + [G(2, 2)]) * 2 + [G(3, 1, 1)]),
+        ("AlexNet (paper)", alexnet),
+        ("dilated", [G(3, 1, 0, 2), G(5, 2, 0, 1), G(2, 1, 0, 3)]),
+    ]:
+        if close(got := spread(stack), stack):
+            continue
+        head = f"{title}: got {got:.4f} pixels, the path counts {measured(stack):.4f}: "
+        for what, s, d in [("stride", 1, None), ("dilation", None, 1)]:
+            twin = [G(g.k, s or g.s, g.p, d or g.d) for g in stack]
+            assert not close(got, twin), (
+                f"{head}that is the spread of the same stack with every {what} 1"
+            )
+        depth = 1  # the first layers where it goes wrong
+        while close(spread(stack[:depth]), stack[:depth]):
+            depth += 1
+        raise AssertionError(
+            f"{head}it already goes wrong on the first {depth} layer(s) {stack[:depth]}"
+        )
+
+
+def _measured(stack):  # the spread of an interior unit's path counts, by convolution
     import torch
 
     r, jump, P = 1, 1, 0
@@ -23,15 +64,11 @@ def _measured(stack):
     n = r + 2 * P + 2 * jump
     y = torch.eye(n, dtype=torch.float64).unsqueeze(1)
     for g in stack:
-        y = torch.nn.functional.conv1d(
-            y, torch.ones(1, 1, g.k, dtype=torch.float64), None, g.s, g.p, g.d
-        )
-    counts = y[:, 0, :]
-    u = next(u for u in range(counts.shape[1]) if u * jump - P >= 0)
-    share = counts[:, u] / counts[:, u].sum()
+        y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, g.k), None, g.s, g.p, g.d)
+    u = -(-P // jump)  # the first unit whose field starts inside the image
+    share = y[:, 0, u] / y[:, 0, u].sum()
     x = torch.arange(n, dtype=torch.float64)
-    mean = (share * x).sum()
-    return float((share * (x - mean) ** 2).sum().sqrt())
+    return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())
 
 
 @test_case(points=None, hidden=True)
@@ -43,29 +80,23 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
     for _ in range(40):
         # 1 to 5 layers: k in 1..5, s in 1..3, p in 0..2, d in 1..3
         stack = dlbook.random_layers(rng, Geometry, 5, (1, 5), (1, 3), (0, 2), (1, 3))
-        want, got = (
-            _measured(stack),
-            float(dlbook.from_the_geometry(path_spread, stack)),
-        )
+        got = float(dlbook.from_the_geometry(path_spread, stack))
+        want = _measured(stack)
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
             f"path_spread({stack}) = {got}, the path counts spread {want} (the standard "
             "deviation of an interior unit's normalised path counts)"
         )
     # 40 stride-2 layers: a field of about 2^41 pixels, beyond any convolution; a formula
     # is instant. Its exact variance: the sum of 4^l (3^2 - 1) / 12 over the layers.
-    deep = [Geometry(3, 2)] * 40
-    want = math.sqrt((4**40 - 1) // 3 * 8 / 12)
+    deep, want = [Geometry(3, 2)] * 40, math.sqrt((4**40 - 1) // 3 * 8 / 12)
     try:
         got = float(dlbook.from_the_geometry(path_spread, deep))
     except Exception as error:  # noqa: BLE001 - any failure here has the same cause
         raise AssertionError(
-            f"path_spread([Geometry(3, 2)] * 40) raised {type(error).__name__}: 40 "
-            "stride-2 layers have a field of about 2^41 pixels; compute the spread from "
-            "the layers' numbers, not from pixels"
+            f"path_spread({deep[:1]} * 40) raised {type(error).__name__}: a field of "
+            "about 2^41 pixels; compute the spread from the layers' numbers, not pixels"
         ) from None
-    assert math.isclose(got, want, rel_tol=1e-9), (
-        f"path_spread([Geometry(3, 2)] * 40) = {got}, expected {want}"
-    )
+    assert math.isclose(got, want, rel_tol=1e-9), f"{deep[:1]} * 40: {got}, not {want}"
 
 
 @test_case(points=None, hidden=True)
@@ -81,8 +112,6 @@ def test_one_layer_spreads(path_spread, Geometry):
         )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# dlbook from the autograder zip, never the notebook's copy; the tests run after this
+_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

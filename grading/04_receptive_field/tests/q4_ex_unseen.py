@@ -1,5 +1,4 @@
-"""Hidden tests for q4_ex_unseen: random stacks against path counts measured with PyTorch's conv1d, and
-an input that the stack refuses."""
+"""q4_ex_unseen: its public case (the self-check), then its hidden tests."""
 
 import os
 import runpy
@@ -13,50 +12,78 @@ name = "q4_ex_unseen"
 points = 2
 
 
+@test_case(points=0, hidden=False)
+def test_six_stacks_against_path_counts(unseen_pixels, Geometry):
+    """unseen_pixels agrees with the path counts of PyTorch's conv1d on six stacks"""
+    import torch
+
+    G = Geometry
+    alexnet = [G(11, 4), G(3, 2), G(5, 1, 2), G(3, 2)] + [G(3, 1, 1)] * 3 + [G(3, 2)]
+    wrong, shortcut = [], True  # shortcut: only pixels past the last unit's interval
+    for title, stack, n in [
+        ("AlexNet (paper) at 224", alexnet, 224),
+        ("AlexNet (paper) at 227", alexnet, 227),
+        ("AlexNet (torchvision) at 224", [G(11, 4, 2)] + alexnet[1:], 224),
+        ("stride above kernel", [G(2, 3), G(3, 1, 1)], 20),
+        ("padded, floored", [G(2, 2), G(3, 1, 1)], 5),
+        ("dilated", [G(3, 1, 0, 2), G(2, 2, 1, 3)], 17),
+    ]:
+        y = torch.eye(n, dtype=torch.float64).unsqueeze(1)  # paths to every unit
+        for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
+            y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
+        want = torch.nonzero(y[:, 0].sum(dim=1) == 0).flatten().tolist()
+        got = list(dlbook.from_the_geometry(unseen_pixels, stack, n))
+        last = y.shape[-1] - 1  # the last unit's last tap, walking down the layers
+        for g in reversed(stack):
+            last = last * g.s - g.p + g.d * (g.k - 1)
+        shortcut &= got == list(range(min(last + 1, n), n))
+        wrong += [(title, got, want)] if got != want else []
+    if wrong:
+        title, got, want = wrong[0]
+        raise AssertionError(
+            f"{title}: got {len(got)} unseen pixels {got[:6]}..., expected "
+            f"{len(want)} {want[:6]}...: "
+            + (
+                "you kept only the pixels beyond the last unit's field interval, which "
+                "includes padding units and hides the gaps of strided kernels"
+                if shortcut
+                else f"you count pixels {sorted(set(want) - set(got))[:6]} as seen, "
+                "but no path from them reaches an output unit"
+                if set(got) < set(want)
+                else "you report pixels that some unit does read"
+            )
+        )
+
+
 @test_case(points=None, hidden=True)
 def test_random_stacks_match_path_counts(unseen_pixels, Geometry):
     import random
 
     import torch
 
-    def lengths(stack, n):
-        sizes = [n]
-        for g in stack:
-            span = g.d * (g.k - 1) + 1
-            if sizes[-1] + 2 * g.p < span:
-                return None
-            sizes.append((sizes[-1] + 2 * g.p - span) // g.s + 1)
-        return sizes
-
-    rng = random.Random(45)
-    checked = 0
+    rng, checked = random.Random(45), 0
     while checked < 80:
         # 1 to 4 layers: k in 1..4, s in 1..4, p in 0..2, d in 1..3
         stack = dlbook.random_layers(rng, Geometry, 4, (1, 4), (1, 4), (0, 2), (1, 3))
         n = rng.randint(1, 40)
-        if lengths(stack, n) is None:
-            continue
         y = torch.eye(n, dtype=torch.float64).unsqueeze(1)
-        for g in stack:
-            y = torch.nn.functional.conv1d(
-                y, torch.ones(1, 1, g.k, dtype=torch.float64), None, g.s, g.p, g.d
-            )
-        want = torch.nonzero(y[:, 0, :].sum(dim=1) == 0).flatten().tolist()
+        try:  # conv1d refuses an input exactly when the stack does
+            for k, s, p, d in ((g.k, g.s, g.p, g.d) for g in stack):
+                y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
+        except RuntimeError:
+            continue
+        want = torch.nonzero(y[:, 0].sum(dim=1) == 0).flatten().tolist()
         got = dlbook.from_the_geometry(unseen_pixels, stack, n)
         assert isinstance(got, list) and got == want, (
-            f"unseen_pixels({stack}, n={n}) = {got!r}, PyTorch's path counts give the "
-            f"sorted list {want}"
+            f"unseen_pixels({stack}, n={n}) = {got!r}, the path counts give {want}"
         )
         checked += 1
 
 
 @test_case(points=None, hidden=True)
 def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
-    for stack, n in [
-        ([Geometry(5)], 3),
-        ([Geometry(3, 1, 0, 3)], 6),
-        ([Geometry(3, 2), Geometry(4, 1, 0, 2)], 12),
-    ]:
+    G = Geometry
+    for stack, n in [([G(5)], 3), ([G(3, 1, 0, 3)], 6), ([G(3, 2), G(4, 1, 0, 2)], 12)]:
         try:
             got = dlbook.from_the_geometry(unseen_pixels, stack, n)
         except ValueError:
@@ -67,8 +94,6 @@ def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
         )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# dlbook from the autograder zip, never the notebook's copy; the tests run after this
+_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

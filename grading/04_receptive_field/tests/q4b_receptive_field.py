@@ -1,6 +1,4 @@
-"""Hidden tests for q4b_receptive_field: random stacks against an independent walk from the top, PyTorch
-layers with pooling, dilation and non-square geometry along both axes, one-layer stacks, and an empty stack
-that must be refused."""
+"""q4b_receptive_field: its public case (the self-check), then its hidden tests."""
 
 import os
 import runpy
@@ -14,29 +12,54 @@ name = "q4b_receptive_field"
 points = 4
 
 
-def _expected_field(stack, units=4):
-    """[(first, last)] of units 0..units-1: walk each unit down from the top, layer by layer."""
-    intervals = []
-    for u in range(units):
+@test_case(points=0, hidden=False)
+def test_three_stacks_against_path_counts(receptive_field):
+    """receptive_field matches the fields PyTorch's conv1d measures on three stacks"""
+    import torch
+    from torch import nn
+
+    def measured(layers, dilation=None):  # r, J, P of two middle units' pixels
+        y = torch.eye(257).double().unsqueeze(1)  # one-hot pixels, all-ones kernels
+        for m in (m for m in layers if hasattr(m, "stride")):
+            numbers = (m.kernel_size, m.stride, m.padding, dilation or m.dilation)
+            k, s, p, d = (v if isinstance(v, int) else v[0] for v in numbers)
+            y = torch.nn.functional.conv1d(y, y.new_ones(1, 1, k), None, s, p, d)
+        u = y.shape[-1] // 2
+        a, b = (y[:, 0, v].nonzero().flatten().tolist() for v in (u, u + 1))
+        return a[-1] - a[0] + 1, b[0] - a[0], u * (b[0] - a[0]) - a[0]
+
+    conv, c3 = nn.Conv2d, nn.Conv2d(1, 1, 3, padding=1)
+    small = [c3, nn.BatchNorm2d(1), nn.ReLU(), c3, nn.MaxPool2d(2)] * 2 + [c3]
+    dilated = [conv(1, 1, 3, dilation=2), conv(1, 1, 5, 2), conv(1, 1, 2, dilation=3)]
+    net1 = [conv(1, 1, 7)] + [conv(1, 1, 3)] * 4
+    stacks = {"SmallConvNet": small, "Net1": net1, "dilated": dilated}
+    for title, layers in stacks.items():
+        f, want = dlbook.from_the_geometry(receptive_field, layers), measured(layers)
+        assert (f.r, f.J, f.P) == want, f"{title}: got {f}, measured {want}: " + (
+            "the jump J is the product of all the strides"
+            if f.J != want[1]
+            else "r ignores the dilation: a dilated kernel spans d(k-1)+1 positions"
+            if f.r == measured(layers, 1)[0] != want[0]
+            else "layer l adds d_l (k_l - 1) J_(l-1) to r, with J_(l-1) the "
+            "product of the strides of the layers *before* it"
+            if f.r != want[0]
+            else "P adds p_l J_(l-1) per layer, with the jump before the layer"
+        )
+
+
+def _compare_fields(field, stack, title):  # units 0..3 against walks down the layers
+    want = []
+    for u in range(4):
         first = last = u
         for k, s, p, d in reversed(stack):
             first, last = first * s - p, last * s - p + d * (k - 1)
-        intervals.append((first, last))
-    return intervals
-
-
-def _compare_fields(field, stack, title):
-    want = _expected_field(stack)
-    got = [tuple(field.interval(u)) for u in range(len(want))]
+        want.append((first, last, (first + last) / 2))
+    got = [(*field.interval(u), field.centre(u)) for u in range(4)]
     assert got == want, (
-        f"{title}: units 0..{len(want) - 1} see {got}, walking down the layers gives {want}: "
-        "r grows by d_l (k_l - 1) J_(l-1) and P by p_l J_(l-1), where J_(l-1) is the product "
-        "of the strides *before* layer l"
+        f"{title}: units 0..3 see (first, last, centre) {got}, walking down the layers "
+        f"gives {want}: r grows by d_l (k_l - 1) J_(l-1) and P by p_l J_(l-1), where "
+        "J_(l-1) is the product of the strides *before* layer l"
     )
-    for u, (first, last) in enumerate(want):
-        assert field.centre(u) == (first + last) / 2, (
-            f"{title}: unit {u} is centred at {field.centre(u)}, expected {(first + last) / 2}"
-        )
 
 
 @test_case(points=None, hidden=True)
@@ -46,15 +69,13 @@ def test_random_stacks_match_a_walk_from_the_top(receptive_field):
     from torch import nn
 
     rng = random.Random(44)
-    for trial in range(60):
+    for _ in range(60):
         stack, layers = [], []
         for _ in range(rng.randint(1, 6)):
             k, s, d = rng.randint(1, 5), rng.randint(1, 3), rng.randint(1, 3)
-            p = rng.randint(0, 3)
-            stack.append((k, s, p, d))
+            stack.append((k, s, p := rng.randint(0, 3), d))
             layers.append(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d))
-            if rng.random() < 0.3:
-                layers.append(nn.ReLU())
+            layers += [nn.ReLU()] if rng.random() < 0.3 else []
         field = dlbook.from_the_geometry(receptive_field, layers)
         _compare_fields(field, stack, f"random stack {stack} (k, s, p, d)")
         seq = dlbook.from_the_geometry(receptive_field, nn.Sequential(*layers))
@@ -65,47 +86,30 @@ def test_random_stacks_match_a_walk_from_the_top(receptive_field):
 def test_pooling_dilation_and_both_axes(receptive_field):
     from torch import nn
 
-    layers = [
-        nn.Conv2d(3, 4, (3, 5), stride=(1, 2), padding=(1, 2), dilation=(1, 2)),
-        nn.BatchNorm2d(4),
-        nn.LeakyReLU(),
-        nn.MaxPool2d(3, stride=2, padding=1, dilation=2),
-        nn.Dropout(0.1),
-        nn.AvgPool2d((2, 4), stride=(2, 3), padding=(1, 2)),
-        nn.Conv2d(4, 4, (5, 1), stride=(3, 1), padding=(2, 0)),
-        nn.MaxPool2d((1, 3), stride=(1, 2)),
-    ]
+    layers = [nn.Conv2d(3, 4, (3, 5), (1, 2), (1, 2), (1, 2)), nn.BatchNorm2d(4)]
+    layers += [nn.LeakyReLU(), nn.MaxPool2d(3, 2, 1, dilation=2), nn.Dropout(0.1)]
+    layers += [nn.AvgPool2d((2, 4), (2, 3), (1, 2))]
+    layers += [nn.Conv2d(4, 4, (5, 1), (3, 1), (2, 0)), nn.MaxPool2d((1, 3), (1, 2))]
     height = [(3, 1, 1, 1), (3, 2, 1, 2), (2, 2, 1, 1), (5, 3, 2, 1), (1, 1, 0, 1)]
     width = [(5, 2, 2, 2), (3, 2, 1, 2), (4, 3, 2, 1), (1, 1, 0, 1), (3, 2, 0, 1)]
-    _compare_fields(
-        dlbook.from_the_geometry(receptive_field, layers),
-        height,
-        "a pooled, dilated stack along the height (axis 0)",
-    )
-    _compare_fields(
-        dlbook.from_the_geometry(receptive_field, layers, 0),
-        height,
-        "the same stack, axis=0",
-    )
-    _compare_fields(
-        dlbook.from_the_geometry(receptive_field, layers, 1),
-        width,
-        "the same stack along the width (axis=1): read kernel_size[1], stride[1], ...",
-    )
+    for axis, stack, title in [
+        ((), height, "a pooled, dilated stack along the height (axis 0)"),
+        ((0,), height, "the same stack, axis=0"),
+        ((1,), width, "the stack along the width (axis=1): read kernel_size[1], ..."),
+    ]:
+        field = dlbook.from_the_geometry(receptive_field, layers, *axis)
+        _compare_fields(field, stack, title)
 
 
 @test_case(points=None, hidden=True)
 def test_one_layer_stacks(receptive_field):
     from torch import nn
 
-    for layer, geometry in [
-        (nn.Conv2d(2, 2, 7, stride=3, padding=2, dilation=2), (7, 3, 2, 2)),
-        (nn.MaxPool2d(2), (2, 2, 0, 1)),
-        (nn.AvgPool2d(3, stride=1, padding=1), (3, 1, 1, 1)),
-        (nn.Conv2d(1, 1, 1, stride=4), (1, 4, 0, 1)),
-    ]:
-        field = dlbook.from_the_geometry(receptive_field, [layer])
-        _compare_fields(field, [geometry], f"the one-layer stack [{layer}]")
+    layers = [nn.Conv2d(2, 2, 7, 3, 2, 2), nn.MaxPool2d(2), nn.AvgPool2d(3, 1, 1)]
+    layers += [nn.Conv2d(1, 1, 1, 4)]
+    for m, g in zip(layers, [(7, 3, 2, 2), (2, 2, 0, 1), (3, 1, 1, 1), (1, 4, 0, 1)]):
+        field = dlbook.from_the_geometry(receptive_field, [m])
+        _compare_fields(field, [g], f"the one-layer stack [{m}]")
 
 
 @test_case(points=None, hidden=True)
@@ -119,13 +123,11 @@ def test_an_empty_stack_is_refused(receptive_field):
             assert str(error).strip(), "the ValueError must say what is wrong"
             continue
         raise AssertionError(
-            f"receptive_field({empty!r}) = {got}: a stack without any layer has no receptive "
-            "field to compute; raise ValueError saying what to pass"
+            f"receptive_field({empty!r}) = {got}: a stack without any layer has no "
+            "receptive field to compute; raise ValueError saying what to pass"
         )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# dlbook from the autograder zip, never the notebook's copy; the tests run after this
+_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

@@ -3,7 +3,7 @@ self-check's input of 5 for a kernel of 7 shows it."""
 
 POINTS = 1
 SELF_CHECK = "fails"
-MESSAGE = "raise ValueError instead of returning a size"
+MESSAGE = "must raise ValueError, not return a size"
 
 
 def out_size(n, k, s=1, p=0, d=1):
