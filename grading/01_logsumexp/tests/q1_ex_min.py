@@ -1,20 +1,39 @@
-"""Hidden tests for q1_ex_min: the smooth minimum on unseen shapes and extreme values."""
+"""q1_ex_min: its self-check (public) and hidden tests (unseen shapes, extremes)."""
 
+import math
+
+import torch
 from otter.test_files import test_case
 
 OK_FORMAT = False
-
 name = "q1_ex_min"
 points = 1
 
 
-@test_case(points=None, hidden=True)
-def test_extreme_values(smooth_min):
+@test_case(points=0, hidden=False)
+def test_the_sandwich_on_random_vectors(smooth_min):
+    """min x - log(n)/beta <= smooth_min(x, beta) <= min x, and < min x at beta = 1"""
     import math
 
     import torch
 
-    got = float(smooth_min(torch.tensor([1000.0, 1000.0], dtype=torch.float64), 1.0))
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(200, 6, generator=generator, dtype=torch.float64)
+    for beta in (1.0, 10.0, 1000.0):
+        gap = torch.as_tensor(smooth_min(x, beta), dtype=torch.float64) - x.amin(dim=1)
+        assert ((gap <= 1e-12) & (gap >= -math.log(6) / beta - 1e-12)).all(), (
+            "smooth_min(x, beta) is outside [min x - log(n)/beta, min x] "
+            f"(beta = {beta}, largest |gap|*beta = {float(gap.abs().max() * beta):.3g})"
+        )
+        assert beta > 1 or (gap < -1e-9).all(), (
+            "smooth_min(x, 1) equals min x on some of the 200 vectors of 6 entries: a "
+            "smooth minimum lies strictly below it (the hard minimum is its limit)"
+        )
+
+
+@test_case(points=None, hidden=True)
+def test_extreme_values(smooth_min):
+    got = float(smooth_min(torch.tensor([1e3, 1e3], dtype=torch.float64), 1.0))
     assert math.isclose(got, 1000.0 - math.log(2.0), abs_tol=1e-9), (
         f"smooth_min([1000, 1000]) = {got!r}, expected 1000 - log 2"
     )
@@ -22,8 +41,6 @@ def test_extreme_values(smooth_min):
 
 @test_case(points=None, hidden=True)
 def test_matches_minus_logsumexp_of_minus_x(smooth_min):
-    import torch
-
     generator = torch.Generator().manual_seed(4)
     for shape in [(1,), (5,), (3, 4)]:
         x = 3 * torch.randn(*shape, generator=generator, dtype=torch.float64)
