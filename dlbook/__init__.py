@@ -99,8 +99,9 @@ def self_check(question, *cases, namespace=None):
             )
         try:
             case(*(namespace[name] for name in names))
-        except AssertionError as error:
-            raise CheckFailed(f"FAILED ({question}): {error}") from None
+        except AssertionError as error:  # a refusal's CheckFailed says FAILED already
+            message = str(error).removeprefix("FAILED: ")
+            raise CheckFailed(f"FAILED ({question}): {message}") from None
         print(f"PASSED ({question}): {(case.__doc__ or case.__name__).strip()}")
 
 
