@@ -1,7 +1,5 @@
-"""q2_ex_conv_counts: the public case (the chapter's self-check: AlexNet's convolutions and a
-grouped one against PyTorch, a kernel that does not fit) and the hidden tests: layers it never
-shows (three, four and depthwise groups, strides 3, odd sizes, with and without a bias) and bad
-input."""
+"""q2_ex_conv_counts: the public case (the chapter's self-check) and the hidden tests: unseen layers
+(3, 4 and depthwise groups, strides 3, odd sizes, biases or not) and bad input."""
 
 import os
 import runpy
@@ -70,13 +68,9 @@ def test_layers_the_self_check_never_shows(conv_counts):
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode
 
-    cases = [  # (n, c_in, c_out, k, s, p, groups, bias)
-        (19, 6, 9, 3, 3, 1, 3, True),
-        (20, 8, 12, 5, 2, 0, 4, False),
-        (15, 16, 16, 3, 1, 1, 16, True),
-        (9, 5, 7, 9, 1, 0, 1, True),
-        (33, 12, 6, 4, 3, 2, 2, False),
-    ]
+    cases = [(19, 6, 9, 3, 3, 1, 3, True), (20, 8, 12, 5, 2, 0, 4, False)]
+    cases += [(15, 16, 16, 3, 1, 1, 16, True), (9, 5, 7, 9, 1, 0, 1, True)]
+    cases += [(33, 12, 6, 4, 3, 2, 2, False)]  # (n, c_in, c_out, k, s, p, groups, bias)
     for n, c_in, c_out, k, s, p, groups, bias in cases:
         with torch.device("meta"), FlopCounterMode(display=False) as counter:
             layer = nn.Conv2d(c_in, c_out, k, s, p, groups=groups, bias=bias)
@@ -94,11 +88,9 @@ def test_layers_the_self_check_never_shows(conv_counts):
 
 @test_case(points=None, hidden=True)
 def test_bad_input_is_refused(conv_counts):
-    bad = {
-        "groups=4 do not divide c_in=6": dict(n=8, c_in=6, c_out=8, k=3, groups=4),
-        "groups=4 do not divide c_out=6": dict(n=8, c_in=8, c_out=6, k=3, groups=4),
-        "a 5x5 kernel on a 3x3 input": dict(n=3, c_in=2, c_out=2, k=5),
-    }
+    bad = {"groups=4 do not divide c_in=6": dict(n=8, c_in=6, c_out=8, k=3, groups=4)}
+    bad["groups=4 do not divide c_out=6"] = dict(n=8, c_in=8, c_out=6, k=3, groups=4)
+    bad["a 5x5 kernel on a 3x3 input"] = dict(n=3, c_in=2, c_out=2, k=5)
     for what, args in bad.items():
         what, instead = f"conv_counts({what})", "not count"
         dlbook.must_raise(ValueError, conv_counts, **args, what=what, instead=instead)

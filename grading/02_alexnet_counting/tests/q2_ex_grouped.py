@@ -1,6 +1,5 @@
-"""q2_ex_grouped: the public case (the chapter's self-check: every layer against the lemma) and
-the hidden tests: group counts other than two, and a new network at every call that leaves the
-chapter's AlexNet alone."""
+"""q2_ex_grouped: the public case (the chapter's self-check) and the hidden tests: other group
+counts, and a new network at every call that leaves the chapter's AlexNet alone."""
 
 from otter.test_files import test_case
 

@@ -1,6 +1,5 @@
-"""q2a_params: the public case (the chapter's self-check) and the hidden tests: networks the chapter
-never shows (norms, 1-d, 3-d and grouped convolutions, layers without a bias, a container's own
-parameter, shared tensors) and bad input."""
+"""q2a_params: the public case (the chapter's self-check) and the hidden tests: unseen networks
+(norms, 1-3-d and grouped convolutions, no biases, a container's parameter, shared tensors)."""
 
 import os
 import runpy
@@ -53,8 +52,7 @@ def test_alexnet_as_pytorch_counts_it(count_parameters):
 
 
 def _reference(model):
-    """[(layer, kind, weights, biases)] from PyTorch's named_parameters(), which lists a shared
-    tensor once, under the first module that owns it."""
+    """[(layer, kind, weights, biases)] from named_parameters() (a shared tensor at its first)."""
     from torch import nn
 
     rows = {}
@@ -80,14 +78,12 @@ def _unseen_net():
 
     net = nn.Module()
     net.scale = nn.Parameter(torch.ones(3))  # owned by the container itself
-    net.stem = nn.Sequential(
-        nn.Conv2d(3, 6, 3, groups=3, bias=False), nn.BatchNorm2d(6), nn.ReLU()
-    )
+    stem = nn.Conv2d(3, 6, 3, groups=3, bias=False), nn.BatchNorm2d(6), nn.ReLU()
+    net.stem = nn.Sequential(*stem)
     net.seq = nn.Conv1d(4, 8, 5, groups=2)
     net.vol = nn.Conv3d(2, 4, (1, 3, 3), bias=False)
-    net.head = nn.Sequential(
-        nn.Flatten(), nn.Linear(10, 7, bias=False), nn.LayerNorm(7), nn.Linear(7, 2)
-    )
+    head = nn.Flatten(), nn.Linear(10, 7, bias=False), nn.LayerNorm(7), nn.Linear(7, 2)
+    net.head = nn.Sequential(*head)
     return net
 
 

@@ -1,7 +1,6 @@
-"""q2b_ops: the public cases (the chapter's self-check) and the hidden tests: convolutions of every
-dimension, linear layers on batches and sequences, parameter-free layers, networks the chapter
-never shows (a module called twice, SqueezeNet), the model left as it was, and bad input; the
-multiplications are PyTorch's FlopCounterMode's (two FLOPs per multiply-add)."""
+"""q2b_ops: the public cases (the chapter's self-check) and the hidden tests: 1-3-d convolutions,
+linear layers on batches and sequences, parameter-free layers, unseen networks (a module called
+twice, SqueezeNet), the model left as it was, bad input; multiplications as FlopCounterMode's."""
 
 import os
 import runpy
@@ -89,8 +88,7 @@ def test_odd_conv_and_no_rule(count_ops):
 
 
 def _expected(model, shape):
-    """[(layer, mults, adds)] per leaf-module call, by the chapter's conventions, from PyTorch:
-    FlopCounterMode per module, and an adaptive pool's windows from its gradient."""
+    """[(layer, mults, adds)] per leaf-module call, from FlopCounterMode and autograd."""
     import torch
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode
@@ -143,17 +141,15 @@ def _compare(count_ops, cases, hint):
 def test_convolutions_of_every_dimension(count_ops):
     from torch import nn
 
-    cases = [
-        (nn.Conv1d(6, 4, 5, stride=2, padding=1, dilation=2, groups=2), (3, 6, 40)),
-        (nn.Conv2d(12, 8, (3, 5), (2, 1), (1, 2), (1, 2), 4, False), (2, 12, 17, 23)),
-        (nn.Conv2d(8, 8, 3, padding=1, groups=8), (5, 8, 10, 6)),
-        (nn.Conv3d(4, 6, (2, 3, 3), stride=2, padding=1), (1, 4, 7, 9, 11)),
-        (nn.Conv3d(4, 2, 1, bias=False), (2, 4, 3, 5, 4)),
-    ]
+    conv1d = nn.Conv1d(6, 4, 5, stride=2, padding=1, dilation=2, groups=2)
+    conv2d = nn.Conv2d(12, 8, (3, 5), (2, 1), (1, 2), (1, 2), groups=4, bias=False)
+    cases = [(conv1d, (3, 6, 40)), (conv2d, (2, 12, 17, 23))]
+    cases += [(nn.Conv2d(8, 8, 3, padding=1, groups=8), (5, 8, 10, 6))]
+    cases += [(nn.Conv3d(4, 6, (2, 3, 3), stride=2, padding=1), (1, 4, 7, 9, 11))]
+    cases += [(nn.Conv3d(4, 2, 1, bias=False), (2, 4, 3, 5, 4))]
     hint = (
-        "a convolution's output is N x C_out x (its spatial sizes), each a dot product of "
-        "(C_in / groups) times the kernel's elements; read both from the shapes, in 1, 2 "
-        "or 3 dimensions"
+        "N x C_out x (its spatial sizes) outputs, each a dot product of (C_in / groups) "
+        "times the kernel's elements: read both from the shapes, in 1, 2 or 3 dimensions"
     )
     _compare(count_ops, cases, hint)
 
@@ -234,7 +230,9 @@ def test_the_model_is_left_as_it_was(count_ops):
         assert again == first, "a second call of count_ops on the model gave other rows"
     for shape in ([1, 3, 8, 8], torch.Size([1, 3, 8, 8])):
         rows = len(count_ops(model, shape))
-        assert rows == 4, f"input_shape as a {type(shape).__name__}: {rows} rows"
+        assert rows == 4, (
+            f"input_shape given as a {type(shape).__name__} gave {rows} rows"
+        )
     assert all(p.grad is None for p in model.parameters()), "count_ops made gradients"
 
 

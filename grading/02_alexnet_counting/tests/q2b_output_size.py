@@ -1,6 +1,5 @@
-"""q2b_output_size: the public case (the chapter's self-check: a grid against PyTorch) and the
-hidden tests: sizes, strides, paddings and dilations beyond that grid, sizes too large for floats,
-and every kind of bad input."""
+"""q2b_output_size: the public case (the chapter's self-check) and the hidden tests: layers beyond
+its grid, sizes too large for floats, and every kind of bad input."""
 
 import itertools
 import os

@@ -1,9 +1,6 @@
-"""q2c_answers: the public case (the chapter's self-check: complete and consistent) and the hidden
-tests: the problem's totals and shares, counted here independently (PyTorch on the test's own copy
-of the network, so numbers for another network or input size fail), which must also be what the
-student's own count_parameters and count_ops give (no numbers copied from elsewhere)."""
+"""q2c_answers: the public case (the chapter's self-check) and the hidden tests: the totals and
+shares, counted by PyTorch on the test's own copy of the network and by the student's own tools."""
 
-import itertools
 import math
 from functools import partial
 
@@ -43,15 +40,14 @@ def test_complete_and_consistent(answers, ANSWER_KEYS):
         )
 
 
-_PARTS = {"": "all", "conv_": "conv", "linear_": "linear"}  # a key's prefix: its kind
-_KEYS = [p + w for w in ("params", "mults", "adds") for p in _PARTS]
+_PARTS = [("", "all"), ("conv_", "conv"), ("linear_", "linear")]  # (key prefix, kind)
+_KEYS = [p + w for w in ("params", "mults", "adds") for p, _ in _PARTS]
 _KEYS += [f"{k}_{w}_share" for w in ("param", "mult") for k in ("conv", "linear")]
 
 
 def _counts(side=227, bias=True):
-    """{key: value} for the problem's AlexNet (typed here again: torchvision's widths, no padding
-    in the first convolution, no dropout) on one 3 x side x side image, without biases if not
-    bias, from PyTorch: parameter sizes, FlopCounterMode per layer, the layers' output sizes."""
+    """{key: value} for the problem's AlexNet (typed again) on one 3 x side x side image, from
+    PyTorch's parameters, FlopCounterMode per layer and the layers' output sizes."""
     import torch
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode
@@ -77,20 +73,18 @@ def _counts(side=227, bias=True):
             c[f"{kind}_mults"] += mults
             c[f"{kind}_adds"] += mults - (0 if bias else out.numel())
         if isinstance(m, nn.AdaptiveAvgPool2d):
-            # the chapter's convention: a mean of w numbers costs w - 1 additions and one
-            # multiplication; the windows are read off the pool's own gradient
+            # a mean of w numbers: w - 1 additions and a multiplication; w by autograd
             (_, planes, h, w) = x.shape
             jac = torch.autograd.functional.jacobian(m, torch.zeros(1, 1, h, w))
             sizes = (jac.reshape(-1, h * w) != 0).sum(1).tolist()
             c["mults"] += planes * sum(1 for size in sizes if size > 1)
             c["adds"] += planes * sum(size - 1 for size in sizes)
         x = out
-    c["params"] = c["conv_params"] + c["linear_params"]
-    for what in ("mults", "adds"):
+    for what in ("params", "mults", "adds"):
         c[what] += c[f"conv_{what}"] + c[f"linear_{what}"]
-    for kind in ("conv", "linear"):
-        c[f"{kind}_param_share"] = c[f"{kind}_params"] / c["params"]
-        c[f"{kind}_mult_share"] = c[f"{kind}_mults"] / c["mults"]
+    for share in _KEYS[9:]:
+        kind, what, _ = share.split("_")
+        c[share] = c[f"{kind}_{what}s"] / c[f"{what}s"]
     return c
 
 
@@ -128,23 +122,19 @@ def _yours(alexnet, count_parameters=None, count_ops=None, op_totals=None, INPUT
     yours = {}
     if count_parameters:
         totals = count_parameters(alexnet)[1]
-        yours |= {f"{p}params": totals[kind]["total"] for p, kind in _PARTS.items()}
+        yours |= {f"{p}params": totals[kind]["total"] for p, kind in _PARTS}
     if count_ops:
         ops = op_totals(count_ops(alexnet, INPUT))
-        yours |= {
-            p + w: ops[k][w] for p, k in _PARTS.items() for w in ("mults", "adds")
-        }
-    if count_parameters and count_ops:
-        for kind, what in itertools.product(("conv", "linear"), ("param", "mult")):
-            part, whole = yours[f"{kind}_{what}s"], yours[f"{what}s"]
-            yours[f"{kind}_{what}_share"] = part / whole if whole else float("nan")
+        yours |= {p + w: ops[k][w] for p, k in _PARTS for w in ("mults", "adds")}
+    for share in _KEYS[9:] if count_parameters and count_ops else []:
+        kind, what, _ = share.split("_")
+        part, whole = yours[f"{kind}_{what}s"], yours[f"{what}s"]
+        yours[share] = part / whole if whole else float("nan")
     return yours
 
 
 def _check(answers, keys, yours):
-    """answers[key] is the right count, and it is the one the student's own tools give (the
-    question asks for the answers from count_parameters and count_ops, no typed numbers): yours()
-    computes those, after the values are found right."""
+    """answers[key] is the right count, and the one the student's own tools give (yours())."""
     assert isinstance(answers, dict), (
         f"answers is {type(answers).__name__}, not a dict: run the cell that fills it"
     )
