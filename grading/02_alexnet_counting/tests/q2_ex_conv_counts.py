@@ -1,5 +1,5 @@
-"""Hidden tests for q2_ex_conv_counts: layers the self-check never shows (three, four and depthwise groups,
-strides 3, odd sizes, with and without a bias) and bad input."""
+"""q2_ex_conv_counts: the public case (the chapter's self-check) and the hidden tests: unseen layers
+(3, 4 and depthwise groups, strides 3, odd sizes, biases or not) and bad input."""
 
 import os
 import runpy
@@ -13,34 +13,71 @@ name = "q2_ex_conv_counts"
 points = 1
 
 
+@test_case(points=0, hidden=False)
+def test_alexnet_convolutions_against_pytorch(conv_counts):
+    """AlexNet's convs at 227 and 224 and a grouped one counted as PyTorch does"""
+    import torch
+    import torchvision
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    cases = []  # (layer, input side)
+    with torch.device("meta"):
+        features = torchvision.models.alexnet().features
+        for x in (torch.zeros(1, 3, 227, 227), torch.zeros(1, 3, 224, 224)):
+            for m in features:
+                cases += [(m, x.shape[-1])] if isinstance(m, nn.Conv2d) else []
+                x = m(x)
+        cases += [(nn.Conv2d(64, 192, 5, 2, 2, groups=2, bias=False), 27)]
+    for m, n in cases:
+        k, s, p, bias = m.kernel_size[0], m.stride[0], m.padding[0], m.bias is not None
+        with FlopCounterMode(display=False) as counter:
+            out = m(torch.zeros(1, m.in_channels, n, n, device="meta"))
+        mults = counter.get_total_flops() // 2
+        want = {"out": out.shape[-1], "params": sum(t.numel() for t in m.parameters())}
+        want |= {"mults": mults, "adds": mults - (0 if bias else out.numel())}
+        args = n, m.in_channels, m.out_channels, k
+        got = conv_counts(*args, s=s, p=p, groups=m.groups, bias=bias)
+        assert isinstance(got, dict) and set(want) <= set(got), (
+            f"conv_counts must return a dict with keys {sorted(want)}, not {got!r}"
+        )
+        why = {
+            "out": "use floor((n + 2p - k) / s) + 1",
+            "params": "weights are c_out * (c_in / groups) * k * k: divide by groups",
+            "mults": "a multiplication per weight use, (c_in / groups) k^2 per output",
+            "adds": "a K-term dot product needs K - 1 additions, plus one for the bias "
+            "only when there is a bias",
+        }
+        if got["out"] == n + 2 * p - k + 1:
+            why["out"] = "divide by the stride s"
+        elif got["out"] == (n - k) // s + 1:
+            why["out"] = "include the padding (n + 2p)"
+        if bias and got["params"] == want["params"] - m.out_channels:
+            why["params"] = "add the c_out biases"
+        for key, value in want.items():
+            assert got[key] == value, (
+                f"{m} at n={n}: {key}={got[key]}, expected {value}: {why[key]}."
+            )
+    what = "conv_counts(4, 3, 8, 7, p=1): the kernel does not fit (n + 2p < k), so it"
+    dlbook.must_raise(ValueError, conv_counts, 4, 3, 8, 7, p=1, what=what)
+
+
 @test_case(points=None, hidden=True)
 def test_layers_the_self_check_never_shows(conv_counts):
     import torch
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode
 
-    cases = [  # (n, c_in, c_out, k, s, p, groups, bias)
-        (19, 6, 9, 3, 3, 1, 3, True),
-        (20, 8, 12, 5, 2, 0, 4, False),
-        (15, 16, 16, 3, 1, 1, 16, True),
-        (9, 5, 7, 9, 1, 0, 1, True),
-        (33, 12, 6, 4, 3, 2, 2, False),
-    ]
+    cases = [(19, 6, 9, 3, 3, 1, 3, True), (20, 8, 12, 5, 2, 0, 4, False)]
+    cases += [(15, 16, 16, 3, 1, 1, 16, True), (9, 5, 7, 9, 1, 0, 1, True)]
+    cases += [(33, 12, 6, 4, 3, 2, 2, False)]  # (n, c_in, c_out, k, s, p, groups, bias)
     for n, c_in, c_out, k, s, p, groups, bias in cases:
-        with torch.device("meta"):
-            layer = nn.Conv2d(
-                c_in, c_out, k, stride=s, padding=p, groups=groups, bias=bias
-            )
-            with FlopCounterMode(display=False) as counter:
-                out = layer(torch.zeros(1, c_in, n, n))
-        mults = counter.get_total_flops() // 2
-        outputs = out.numel()
-        want = {
-            "out": out.shape[-1],
-            "params": sum(t.numel() for t in layer.parameters()),
-            "mults": mults,
-            "adds": mults - outputs + (outputs if bias else 0),
-        }
+        with torch.device("meta"), FlopCounterMode(display=False) as counter:
+            layer = nn.Conv2d(c_in, c_out, k, s, p, groups=groups, bias=bias)
+            out = layer(torch.zeros(1, c_in, n, n))
+        mults, params = counter.get_total_flops() // 2, layer.weight.numel()
+        want = {"out": out.shape[-1], "params": params + (c_out if bias else 0)}
+        want |= {"mults": mults, "adds": mults - (0 if bias else out.numel())}
         got = conv_counts(n, c_in, c_out, k, s=s, p=p, groups=groups, bias=bias)
         got = {key: got.get(key) for key in want} if isinstance(got, dict) else got
         assert got == want, (
@@ -51,23 +88,19 @@ def test_layers_the_self_check_never_shows(conv_counts):
 
 @test_case(points=None, hidden=True)
 def test_bad_input_is_refused(conv_counts):
-    bad = {
-        "groups=4 do not divide c_in=6": dict(n=8, c_in=6, c_out=8, k=3, groups=4),
-        "groups=4 do not divide c_out=6": dict(n=8, c_in=8, c_out=6, k=3, groups=4),
-        "a 5x5 kernel on a 3x3 input": dict(n=3, c_in=2, c_out=2, k=5),
-    }
+    bad = {"groups=4 do not divide c_in=6": dict(n=8, c_in=6, c_out=8, k=3, groups=4)}
+    bad["groups=4 do not divide c_out=6"] = dict(n=8, c_in=8, c_out=6, k=3, groups=4)
+    bad["a 5x5 kernel on a 3x3 input"] = dict(n=3, c_in=2, c_out=2, k=5)
     for what, args in bad.items():
         what, instead = f"conv_counts({what})", "not count"
         dlbook.must_raise(ValueError, conv_counts, **args, what=what, instead=instead)
     got = conv_counts(n=3, c_in=2, c_out=2, k=5, p=1)
     assert isinstance(got, dict) and got.get("out") == 1, (
-        f"conv_counts(n=3, k=5, p=1) gave {got}: a kernel that just fits the padded input "
-        "(n + 2p = k) has one output position"
+        f"conv_counts(n=3, k=5, p=1) gave {got}: a kernel that just fits the padded "
+        "input (n + 2p = k) has one output position"
     )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# The book's helper module from the autograder zip, not the notebook's own copy.
+_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_GRADER))

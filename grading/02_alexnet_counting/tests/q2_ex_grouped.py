@@ -1,5 +1,5 @@
-"""Hidden tests for q2_ex_grouped: group counts other than two, and a new network at every call that
-leaves the chapter's AlexNet alone."""
+"""q2_ex_grouped: the public case (the chapter's self-check) and the hidden tests: other group
+counts, and a new network at every call that leaves the chapter's AlexNet alone."""
 
 from otter.test_files import test_case
 
@@ -8,14 +8,74 @@ OK_FORMAT = False
 name = "q2_ex_grouped"
 points = 1
 
-# The problem's AlexNet's convolutions: index in features -> (C_in, C_out, kernel, stride, padding)
-_CONVS = {
-    0: (3, 64, 11, 4, 0),
-    3: (64, 192, 5, 1, 2),
-    6: (192, 384, 3, 1, 1),
-    8: (384, 256, 3, 1, 1),
-    10: (256, 256, 3, 1, 1),
-}
+
+@test_case(points=0, hidden=False)
+def test_every_layer_against_the_lemma(alexnet_grouped, AlexNet):
+    """every layer of alexnet_grouped(2) matches the lemma applied to AlexNet's"""
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def measured(model):
+        """{conv or linear layer: (weights, biases, output shape, mults)}"""
+        layers = {n: m for n, m in model.named_modules() if isinstance(m, kinds)}
+        shapes, facts, prefix = {}, {}, type(model).__name__
+        hooks = [
+            m.register_forward_hook(lambda m, i, o, n=n: shapes.update({n: o.shape}))
+            for n, m in layers.items()
+        ]
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(torch.zeros(1, 3, 227, 227, device="meta"))
+        for hook in hooks:
+            hook.remove()
+        for n, m in layers.items():
+            biases = 0 if m.bias is None else m.bias.numel()
+            mults = sum(counter.get_flop_counts()[f"{prefix}.{n}"].values()) // 2
+            facts[n] = (m.weight.numel(), biases, tuple(shapes[n]), mults)
+        return facts
+
+    kinds = (nn.Conv2d, nn.Linear)
+    with torch.device("meta"):
+        dense, model = AlexNet(), alexnet_grouped(2)
+    want = {n: 1 for n, m in dense.named_modules() if isinstance(m, nn.Conv2d)}
+    want |= {"features.3": 2, "features.8": 2, "features.10": 2}
+    groups = {n: m.groups for n, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    assert groups != dict.fromkeys(want, 1), (
+        "no layer is grouped: assign the new Conv2d back into model.features[index]"
+    )
+    assert groups.get("features.6", 1) == 1, (
+        "conv3 (features.6) must stay dense: in the original it read the channels of "
+        "both GPUs"
+    )
+    assert groups == want, f"groups per conv layer should be {want}, got {groups}"
+    dense, model = measured(dense), measured(model)
+    assert list(model) == list(dense), (
+        f"the layers differ from our AlexNet's: expected {list(dense)}, got "
+        f"{list(model)}: replace only the three convolutions"
+    )
+    for name, (weights, biases, shape, mults) in dense.items():
+        g, (got_w, got_b, got_shape, got_m) = want.get(name, 1), model[name]
+        assert got_shape == shape, (
+            f"{name}: output shape {got_shape}, expected {shape}: copy the kernel "
+            "size, stride and padding of the old layer"
+        )
+        assert got_b == biases, (
+            f"{name}: {got_b:,} biases, expected {biases:,}: grouping keeps one bias "
+            "per output channel (keep bias=True)"
+        )
+        assert got_w == weights // g, (
+            f"{name}: {got_w:,} weights, expected {weights // g:,} (dense / {g}): each "
+            "output channel reads C_in / groups input channels"
+        )
+        assert got_m == mults // g, (
+            f"{name}: {got_m:,} multiplications, expected {mults // g:,}: a grouped "
+            "layer does 1/groups of the dense products"
+        )
+
+
+# The problem's AlexNet's convolutions: index in features -> (C_in, C_out, k, stride, padding)
+_CONVS = {0: (3, 64, 11, 4, 0), 3: (64, 192, 5, 1, 2), 6: (192, 384, 3, 1, 1)}
+_CONVS |= {8: (384, 256, 3, 1, 1), 10: (256, 256, 3, 1, 1)}
 
 
 def _layout(model):
@@ -25,17 +85,9 @@ def _layout(model):
     layout = {}
     for name, m in model.named_modules():
         if isinstance(m, nn.Conv2d):
-            layout[name] = (
-                "Conv2d",
-                m.in_channels,
-                m.out_channels,
-                m.kernel_size,
-                m.stride,
-                m.padding,
-                m.groups,
-                m.bias is not None,
-                tuple(m.weight.shape),
-            )
+            geometry = m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding
+            shape = tuple(m.weight.shape)
+            layout[name] = ("Conv2d", *geometry, m.groups, m.bias is not None, shape)
         elif isinstance(m, nn.Linear):
             layout[name] = ("Linear", m.in_features, m.out_features, m.bias is not None)
     return layout
@@ -51,33 +103,18 @@ def test_groups_other_than_two(alexnet_grouped):
             logits = model(torch.zeros(2, 3, 227, 227))
         got = _layout(model)
         for index, (c_in, c_out, k, s, p) in _CONVS.items():
-            g = groups if index in (3, 8, 10) else 1
-            want = (
-                "Conv2d",
-                c_in,
-                c_out,
-                (k, k),
-                (s, s),
-                (p, p),
-                g,
-                True,
-                (c_out, c_in // g, k, k),
-            )
-            layer = f"features.{index}"
+            g, layer = groups if index in (3, 8, 10) else 1, f"features.{index}"
+            want = ("Conv2d", c_in, c_out, (k, k), (s, s), (p, p), g, True)
+            want += ((c_out, c_in // g, k, k),)
             assert got.get(layer) == want, (
                 f"alexnet_grouped({groups}): {layer} is {got.get(layer)}, expected {want} "
                 "(type, in, out, kernel, stride, padding, groups, bias, weight shape): group "
                 "conv2, conv4 and conv5 by the argument, copy the rest of the layer"
             )
-        linear = {k: v for k, v in got.items() if v[0] == "Linear"}
-        want_linear = {
-            "classifier.0": ("Linear", 9216, 4096, True),
-            "classifier.2": ("Linear", 4096, 4096, True),
-            "classifier.4": ("Linear", 4096, 1000, True),
-        }
-        assert linear == want_linear, (
-            f"alexnet_grouped({groups}) changed the linear layers"
-        )
+        linear = {k: v[1:] for k, v in got.items() if v[0] == "Linear"}
+        want = {"classifier.0": (9216, 4096, True), "classifier.2": (4096, 4096, True)}
+        want["classifier.4"] = (4096, 1000, True)
+        assert linear == want, f"alexnet_grouped({groups}) changed the linear layers"
         assert tuple(logits.shape) == (2, 1000), (
             f"alexnet_grouped({groups}) maps a (2, 3, 227, 227) batch to {tuple(logits.shape)}"
         )

@@ -1,5 +1,5 @@
-"""Hidden tests for q2a_params: networks the chapter never shows (batch norm, layer norm, 1-d, 3-d and
-grouped convolutions, layers without a bias, a parameter of a container, shared tensors) and bad input."""
+"""q2a_params: the public case (the chapter's self-check) and the hidden tests: unseen networks
+(norms, 1-3-d and grouped convolutions, no biases, a container's parameter, shared tensors)."""
 
 import os
 import runpy
@@ -13,70 +13,96 @@ name = "q2a_params"
 points = 2
 
 
-def _kind(module):
+@test_case(points=0, hidden=False)
+def test_alexnet_as_pytorch_counts_it(count_parameters):
+    """AlexNet and a bias-free Linear counted as PyTorch does; a state_dict refused"""
+    import torch
+    import torchvision
     from torch import nn
 
-    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-        return "conv"
-    return "linear" if isinstance(module, nn.Linear) else "other"
+    with torch.device("meta"):
+        net = torchvision.models.alexnet()
+    rows, totals = count_parameters(net)
+    unique = sum(p.numel() for p in net.parameters())
+    assert totals["all"]["total"] == unique, (
+        f"total {totals['all']['total']:,}, PyTorch counts {unique:,}: count each "
+        "module's own parameters (named_parameters(recurse=False)), not its "
+        "children's again"
+    )
+    for kind, cls in (("conv", nn.Conv2d), ("linear", nn.Linear)):
+        layers = [m for m in net.modules() if isinstance(m, cls)]
+        w, b = (sum(getattr(m, t).numel() for m in layers) for t in ("weight", "bias"))
+        want = {"weights": w, "biases": b, "total": w + b}
+        assert totals[kind] == want, (
+            f"totals[{kind!r}] = {totals[kind]}, expected {want}: a parameter named "
+            "'bias' is a bias, any other a weight"
+        )
+    layers = [n for n, m in net.named_modules() if hasattr(m, "weight")]
+    assert [row["layer"] for row in rows] == layers, (
+        f"rows for {[row['layer'] for row in rows]}, expected one per layer with "
+        f"parameters, named as in named_modules(): {layers}"
+    )
+    got = count_parameters(nn.Linear(5, 3, bias=False))[1]["linear"]
+    assert got == {"weights": 15, "biases": 0, "total": 15}, (
+        f"a Linear(5, 3, bias=False) gave {got}: a layer without a bias has "
+        "bias=None, which is not a parameter"
+    )
+    what = "count_parameters(model.state_dict()), not of a module,"
+    dlbook.must_raise(TypeError, count_parameters, net.state_dict(), what=what)
 
 
 def _reference(model):
-    """[(layer, kind, weights, biases)] from PyTorch's named_parameters(), which lists a shared
-    tensor once, under the first module that owns it."""
+    """[(layer, kind, weights, biases)] from named_parameters() (a shared tensor at its first)."""
+    from torch import nn
+
     rows = {}
     for full, p in model.named_parameters():
         layer, _, pname = full.rpartition(".")
-        kind = _kind(model.get_submodule(layer))
-        _, _, weights, biases = rows.get(layer, (layer, kind, 0, 0))
-        if pname == "bias":
-            biases += p.numel()
-        else:
-            weights += p.numel()
-        rows[layer] = (layer, kind, weights, biases)
-    return list(rows.values())
+        m = model.get_submodule(layer)
+        conv = isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d))
+        kind = "conv" if conv else "linear" if isinstance(m, nn.Linear) else "other"
+        row = rows.setdefault(layer, [layer, kind, 0, 0])
+        row[3 if pname == "bias" else 2] += p.numel()
+    return [tuple(row) for row in rows.values()]
+
+
+def _totals(model, kind):
+    """The reference's (weights, biases) of one kind, or of "all"."""
+    mine = [r for r in _reference(model) if kind in (r[1], "all")]
+    return sum(r[2] for r in mine), sum(r[3] for r in mine)
 
 
 def _unseen_net():
     import torch
     from torch import nn
 
-    class Unseen(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.scale = nn.Parameter(torch.ones(3))  # owned by the container itself
-            self.stem = nn.Sequential(
-                nn.Conv2d(3, 6, 3, groups=3, bias=False), nn.BatchNorm2d(6), nn.ReLU()
-            )
-            self.seq = nn.Conv1d(4, 8, 5, groups=2)
-            self.vol = nn.Conv3d(2, 4, (1, 3, 3), bias=False)
-            self.head = nn.Sequential(
-                nn.Flatten(),
-                nn.Linear(10, 7, bias=False),
-                nn.LayerNorm(7),
-                nn.Linear(7, 2),
-            )
-
-    return Unseen()
+    net = nn.Module()
+    net.scale = nn.Parameter(torch.ones(3))  # owned by the container itself
+    stem = nn.Conv2d(3, 6, 3, groups=3, bias=False), nn.BatchNorm2d(6), nn.ReLU()
+    net.stem = nn.Sequential(*stem)
+    net.seq = nn.Conv1d(4, 8, 5, groups=2)
+    net.vol = nn.Conv3d(2, 4, (1, 3, 3), bias=False)
+    head = nn.Flatten(), nn.Linear(10, 7, bias=False), nn.LayerNorm(7), nn.Linear(7, 2)
+    net.head = nn.Sequential(*head)
+    return net
 
 
 def _rows(count_parameters, model):
     rows, totals = count_parameters(model)
-    got = [(r["layer"], r["kind"], r["weights"], r["biases"]) for r in rows]
     bad_total = [r["layer"] for r in rows if r["total"] != r["weights"] + r["biases"]]
     assert not bad_total, f"rows {bad_total}: total must be weights + biases"
-    return got, totals
+    return [(r["layer"], r["kind"], r["weights"], r["biases"]) for r in rows], totals
 
 
 @test_case(points=None, hidden=True)
 def test_every_module_owning_parameters_is_a_row(count_parameters):
     model = _unseen_net()
-    got, _ = _rows(count_parameters, model)
+    got = [row[0] for row in _rows(count_parameters, model)[0]]
     want = [row[0] for row in _reference(model)]
-    assert [row[0] for row in got] == want, (
-        f"rows for layers {[row[0] for row in got]}, expected {want}: every module that owns "
-        "parameters itself is a row, in named_modules() order: batch and layer norms too (kind "
-        "'other'), and a container's own nn.Parameter (the root's name is '')"
+    assert got == want, (
+        f"rows for layers {got}, expected {want}: every module that owns parameters itself "
+        "is a row, in named_modules() order: batch and layer norms too (kind 'other'), and a "
+        "container's own nn.Parameter (the root's name is '')"
     )
 
 
@@ -84,23 +110,19 @@ def test_every_module_owning_parameters_is_a_row(count_parameters):
 def test_weights_and_biases_by_name_and_kind(count_parameters):
     model = _unseen_net()
     got, totals = _rows(count_parameters, model)
-    for layer, kind, weights, biases in _reference(model):
-        row = next((r for r in got if r[0] == layer), None)
-        assert row == (layer, kind, weights, biases), (
-            f"layer {layer!r}: (layer, kind, weights, biases) = {row}, expected "
-            f"{(layer, kind, weights, biases)}: a parameter named 'bias' is a bias and every "
-            "other one a weight, whatever its shape (a norm's 1-d weight is a weight)"
+    for want in _reference(model):
+        row = next((r for r in got if r[0] == want[0]), None)
+        assert row == want, (
+            f"layer {want[0]!r}: (layer, kind, weights, biases) = {row}, expected {want}: a "
+            "parameter named 'bias' is a bias and every other one a weight, whatever its shape "
+            "(a norm's 1-d weight is a weight)"
         )
     for kind in ("conv", "linear", "other", "all"):
-        mine = [r for r in _reference(model) if kind in (r[1], "all")]
-        want = {
-            "weights": sum(r[2] for r in mine),
-            "biases": sum(r[3] for r in mine),
-            "total": sum(r[2] + r[3] for r in mine),
-        }
+        w, b = _totals(model, kind)
+        want = {"weights": w, "biases": b, "total": w + b}
         assert totals.get(kind) == want, (
-            f"totals[{kind!r}] = {totals.get(kind)}, expected {want}: sum the rows of each kind, "
-            "and all of them for 'all'"
+            f"totals[{kind!r}] = {totals.get(kind)}, expected {want}: sum the rows of each "
+            "kind, and all of them for 'all'"
         )
 
 
@@ -108,11 +130,9 @@ def test_weights_and_biases_by_name_and_kind(count_parameters):
 def test_a_shared_tensor_counts_once(count_parameters):
     from torch import nn
 
-    model = nn.ModuleDict(
-        {"a": nn.Linear(5, 5), "b": nn.Linear(5, 5), "c": nn.Linear(5, 5, bias=False)}
-    )
-    model["b"].weight = model["a"].weight  # tied: b keeps its own bias
-    model["c"].weight = model["a"].weight  # tied: c owns nothing else
+    model = nn.ModuleDict({key: nn.Linear(5, 5) for key in "ab"})
+    model["c"] = nn.Linear(5, 5, bias=False)
+    model["b"].weight = model["c"].weight = model["a"].weight  # b keeps its own bias
     got, totals = _rows(count_parameters, model)
     unique = sum(p.numel() for p in model.parameters())
     assert totals["all"]["total"] == unique, (
@@ -130,17 +150,13 @@ def test_torchvision_networks(count_parameters):
     import torch
     import torchvision
 
-    with torch.device("meta"):
-        nets = {
-            "mobilenet_v2": torchvision.models.mobilenet_v2(),
-            "resnet18": torchvision.models.resnet18(),
-        }
-    for label, model in nets.items():
+    for label in ("mobilenet_v2", "resnet18"):
+        with torch.device("meta"):
+            model = getattr(torchvision.models, label)()
         _, totals = count_parameters(model)
         for kind in ("conv", "linear", "other", "all"):
-            mine = [r for r in _reference(model) if kind in (r[1], "all")]
-            want = (sum(r[2] for r in mine), sum(r[3] for r in mine))
-            got = (totals[kind]["weights"], totals[kind]["biases"])
+            got = totals[kind]["weights"], totals[kind]["biases"]
+            want = _totals(model, kind)
             assert got == want, (
                 f"torchvision {label}, {kind}: (weights, biases) = {got}, PyTorch's own count "
                 f"gives {want}: count every module that owns parameters (batch norms are "
@@ -155,17 +171,11 @@ def test_bad_input_is_refused(count_parameters):
 
     layer = nn.Linear(3, 2)
     for bad in (layer.state_dict(), [layer], nn.Linear, torch.ones(3)):
-        dlbook.must_raise(
-            TypeError,
-            count_parameters,
-            bad,
-            what=f"count_parameters({type(bad).__name__} object)",
-            instead="not count: only an nn.Module instance has parameters to count",
-        )
+        what = f"count_parameters({type(bad).__name__} object)"
+        instead = "not count: only an nn.Module instance has parameters to count"
+        dlbook.must_raise(TypeError, count_parameters, bad, what=what, instead=instead)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# The book's helper module from the autograder zip, not the notebook's own copy.
+_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_GRADER))

@@ -1,6 +1,7 @@
-"""Hidden tests for q2b_output_size: sizes, strides, paddings and dilations beyond the self-check's grid,
-sizes too large for floats, and every kind of bad input."""
+"""q2b_output_size: the public case (the chapter's self-check) and the hidden tests: layers beyond
+its grid, sizes too large for floats, and every kind of bad input."""
 
+import itertools
 import os
 import runpy
 from types import SimpleNamespace
@@ -13,72 +14,77 @@ name = "q2b_output_size"
 points = 1
 
 
+@test_case(points=0, hidden=False)
+def test_a_grid_against_pytorch(output_size):
+    """output_size agrees with PyTorch's conv2d on a grid; a window too wide refused"""
+    import itertools
+
+    import torch
+
+    sizes = range(1, 17), range(1, 8), range(1, 5), range(4), (1, 2, 3)
+    for n, k, s, p, d in itertools.product(*sizes):
+        if n + 2 * p < d * (k - 1) + 1:
+            continue
+        x = torch.empty(1, 1, n, n, device="meta")
+        want = torch.nn.functional.conv2d(x, x.new_empty(1, 1, k, k), None, s, p, d)
+        try:
+            got = output_size(n, k, s, p, d)
+        except ValueError as error:
+            got = f"ValueError({error})"
+        assert got == want.shape[-1], (
+            f"output_size(n={n}, k={k}, s={s}, p={p}, d={d}): PyTorch gives "
+            f"{want.shape[-1]}, yours {got}; the window fits when n + 2p >= d(k - 1) + "
+            "1, and then there are floor((n + 2p - d(k - 1) - 1) / s) + 1 positions"
+        )
+    what = "output_size(5, 7), a window that does not fit (n + 2p < d(k - 1) + 1),"
+    dlbook.must_raise(ValueError, output_size, 5, 7, what=what)
+
+
 @test_case(points=None, hidden=True)
 def test_matches_pytorch_beyond_the_grid(output_size):
     import torch
 
-    for n in (17, 31, 100, 227, 1001):
-        for k in (1, 3, 8, 11):
-            for s in (1, 2, 5, 7):
-                for p in (0, 1, 5):
-                    for d in (1, 2, 4):
-                        if n + 2 * p < d * (k - 1) + 1:
-                            continue
-                        x = torch.empty(1, 1, n, device="meta")
-                        w = torch.empty(1, 1, k, device="meta")
-                        want = torch.nn.functional.conv1d(
-                            x, w, stride=s, padding=p, dilation=d
-                        ).shape[-1]
-                        got = output_size(n, k, s, p, d)
-                        assert got == want, (
-                            f"output_size(n={n}, k={k}, s={s}, p={p}, d={d}) = {got!r}, "
-                            f"PyTorch gives {want}: floor((n + 2p - d(k - 1) - 1) / s) + 1"
-                        )
+    sizes = (17, 31, 100, 227, 1001), (1, 3, 8, 11), (1, 2, 5, 7), (0, 1, 5), (1, 2, 4)
+    for n, k, s, p, d in itertools.product(*sizes):
+        if n + 2 * p < d * (k - 1) + 1:
+            continue
+        x, w = torch.empty(1, 1, n, device="meta"), torch.empty(1, 1, k, device="meta")
+        want = torch.nn.functional.conv1d(x, w, None, s, p, d).shape[-1]
+        got = output_size(n, k, s, p, d)
+        assert got == want, (
+            f"output_size(n={n}, k={k}, s={s}, p={p}, d={d}) = {got!r}, PyTorch gives "
+            f"{want}: floor((n + 2p - d(k - 1) - 1) / s) + 1"
+        )
 
 
 @test_case(points=None, hidden=True)
 def test_exact_for_sizes_too_large_for_floats(output_size):
-    for n, k, s, p, d in [
-        (10**18 + 7, 3, 1, 1, 1),
-        (2**62 + 1, 11, 4, 0, 1),
-        (10**17 + 5, 5, 3, 2, 3),
-    ]:
-        span = d * (k - 1) + 1
-        want = len(range(0, n + 2 * p - span + 1, s))  # the window starts, exactly
+    huge = [(10**18 + 7, 3, 1, 1, 1), (2**62 + 1, 11, 4, 0, 1)]
+    for n, k, s, p, d in [*huge, (10**17 + 5, 5, 3, 2, 3)]:
+        want = len(range(0, n + 2 * p - d * (k - 1), s))  # the window starts, exactly
         got = output_size(n, k, s, p, d)
         assert got == want, (
-            f"output_size({n}, {k}, {s}, {p}, {d}) is off by {got - want}: compute in integers "
-            "(// rounds down exactly); a float has 53 bits and loses the last digits"
+            f"output_size({n}, {k}, {s}, {p}, {d}) is off by {got - want}: compute in "
+            "integers (// rounds down exactly); a float has 53 bits and loses the last digits"
         )
 
 
 @test_case(points=None, hidden=True)
 def test_bad_input_is_refused(output_size):
-    bad = {
-        "stride 0": (10, 3, 0, 0, 1),
-        "kernel size 0": (10, 0, 1, 0, 1),
-        "dilation 0": (10, 3, 1, 0, 0),
-        "negative padding": (10, 3, 1, -1, 1),
-        "a dilated window wider than the input": (4, 3, 1, 0, 3),
-        "a window wider than the padded input": (2, 7, 1, 2, 1),
-    }
+    bad = {"stride 0": (10, 3, 0, 0, 1), "kernel size 0": (10, 0, 1, 0, 1)}
+    bad |= {"dilation 0": (10, 3, 1, 0, 0), "negative padding": (10, 3, 1, -1, 1)}
+    bad["a dilated window wider than the input"] = (4, 3, 1, 0, 3)
+    bad["a window wider than the padded input"] = (2, 7, 1, 2, 1)
     for what, args in bad.items():
-        dlbook.must_raise(
-            ValueError,
-            output_size,
-            *args,
-            what=f"output_size{args} ({what})",
-            instead="not return a size",
-        )
+        what, instead = f"output_size{args} ({what})", "not return a size"
+        dlbook.must_raise(ValueError, output_size, *args, what=what, instead=instead)
     got = output_size(5, 3, 1, 0, 2)
     assert got == 1, (
-        f"output_size(5, 3, 1, 0, 2) = {got!r}: a dilated window that just fits (d(k - 1) + 1 = "
-        "n + 2p) has exactly one position"
+        f"output_size(5, 3, 1, 0, 2) = {got!r}: a dilated window that just fits "
+        "(d(k - 1) + 1 = n + 2p) has exactly one position"
     )
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)
+# The book's helper module from the autograder zip, not the notebook's own copy.
+_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
+dlbook = SimpleNamespace(**runpy.run_path(_GRADER))

@@ -1,7 +1,8 @@
-"""Hidden tests for q2c_answers: the totals and shares of the problem's AlexNet on one 3x227x227 image,
-counted here independently (PyTorch's parameters and FlopCounterMode on the test's own copy of the
-network), so that numbers for another network or input size fail; and the values must be the ones the
-student's own count_parameters and count_ops give (no numbers copied from elsewhere)."""
+"""q2c_answers: the public case (the chapter's self-check) and the hidden tests: the totals and
+shares, counted by PyTorch on the test's own copy of the network and by the student's own tools."""
+
+import math
+from functools import partial
 
 from otter.test_files import test_case
 
@@ -10,110 +11,84 @@ OK_FORMAT = False
 name = "q2c_answers"
 points = 2
 
-_KEYS = (
-    *("params", "conv_params", "linear_params"),
-    *("mults", "conv_mults", "linear_mults"),
-    *("adds", "conv_adds", "linear_adds"),
-    *("conv_param_share", "linear_param_share", "conv_mult_share", "linear_mult_share"),
-)
+
+@test_case(points=0, hidden=False)
+def test_complete_and_consistent(answers, ANSWER_KEYS):
+    """answers is complete and consistent (its values are for the hidden tests)"""
+    import math
+
+    import numpy as np
+
+    missing = [key for key in ANSWER_KEYS if key not in answers]
+    assert not missing, f"answers lacks {missing}"
+    counts = [key for key in ANSWER_KEYS if not key.endswith("_share")]
+    not_int = [k for k in counts if not isinstance(answers[k], (int, np.integer))]
+    not_int += [k for k in counts if isinstance(answers[k], bool)]
+    assert not not_int, (
+        f"{not_int} are counts: give them as ints, as count_parameters and count_ops do"
+    )
+    for what in ("params", "mults", "adds"):
+        assert answers[f"conv_{what}"] + answers[f"linear_{what}"] <= answers[what], (
+            f"conv_{what} + linear_{what} exceeds {what}: totals are over all layers"
+        )
+    for share in [key for key in ANSWER_KEYS if key.endswith("_share")]:
+        kind, what, _ = share.split("_")
+        want = answers[f"{kind}_{what}s"] / answers[f"{what}s"]
+        assert math.isclose(answers[share], want, rel_tol=1e-12), (
+            f"{share} = {answers[share]}: a share is a fraction of the network's "
+            "total, e.g. conv_params / params, between 0 and 1 (not a percentage)"
+        )
 
 
-def _problem_alexnet():
-    """The problem's AlexNet, typed here again: torchvision's widths, no padding in the first
-    convolution, no dropout."""
-    import torch
-    from torch import nn
-
-    with torch.device("meta"):
-        return nn.Sequential(
-            nn.Conv2d(3, 64, kernel_size=11, stride=4),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nn.Conv2d(64, 192, kernel_size=5, padding=2),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nn.Conv2d(192, 384, kernel_size=3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, kernel_size=3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(256, 256, kernel_size=3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2),
-            nn.AdaptiveAvgPool2d((6, 6)),
-            nn.Flatten(),
-            nn.Linear(256 * 6 * 6, 4096),
-            nn.ReLU(inplace=True),
-            nn.Linear(4096, 4096),
-            nn.ReLU(inplace=True),
-            nn.Linear(4096, 1000),
-        ).eval()
+_PARTS = [("", "all"), ("conv_", "conv"), ("linear_", "linear")]  # (key prefix, kind)
+_KEYS = [p + w for w in ("params", "mults", "adds") for p, _ in _PARTS]
+_KEYS += [f"{k}_{w}_share" for w in ("param", "mult") for k in ("conv", "linear")]
 
 
 def _counts(side=227, bias=True):
-    """{key: value} for the problem's AlexNet on one 3 x side x side image (biases dropped if not
-    bias), from PyTorch: parameter sizes, FlopCounterMode (2 FLOPs per multiply-add) per layer,
-    and the output sizes the layers produce."""
+    """{key: value} for the problem's AlexNet (typed again) on one 3 x side x side image, from
+    PyTorch's parameters, FlopCounterMode per layer and the layers' output sizes."""
     import torch
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = _problem_alexnet()
-    if not bias:
-        for m in model:
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.bias = None
-    outputs = {}
-    for index, m in enumerate(model):
-        m.register_forward_hook(
-            lambda mod, i, o, index=index: outputs.__setitem__(
-                index, (i[0].shape, o.numel())
-            )
-        )
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, 3, side, side, device="meta"))
-    flops = counter.get_flop_counts()
+    convs = [(3, 64, 11, 4, 0), (64, 192, 5, 1, 2), (192, 384, 3, 1, 1)]
+    convs += [(384, 256, 3, 1, 1), (256, 256, 3, 1, 1)]  # (C_in, C_out, k, s, p)
+    layers, meta = [], dict(bias=bias, device="meta")
+    for i, (c_in, c_out, k, s, p) in enumerate(convs):
+        layers += [nn.Conv2d(c_in, c_out, k, s, p, **meta), nn.ReLU(inplace=True)]
+        layers += [nn.MaxPool2d(kernel_size=3, stride=2)] if i in (0, 1, 4) else []
+    layers += [nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten()]
+    for f_in, f_out in [(256 * 6 * 6, 4096), (4096, 4096), (4096, 1000)]:
+        layers += [nn.Linear(f_in, f_out, **meta), nn.ReLU(inplace=True)]
     c = dict.fromkeys(_KEYS[:9], 0)
-    other_mults = other_adds = 0
-    for index, m in enumerate(model):
+    x = torch.zeros(1, 3, side, side, device="meta")
+    for m in layers[:-1]:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            out = m(x)
         kind = {nn.Conv2d: "conv", nn.Linear: "linear"}.get(type(m))
+        if kind:
+            mults = counter.get_total_flops() // 2
+            c[f"{kind}_params"] += sum(p.numel() for p in m.parameters())
+            c[f"{kind}_mults"] += mults
+            c[f"{kind}_adds"] += mults - (0 if bias else out.numel())
         if isinstance(m, nn.AdaptiveAvgPool2d):
-            # the chapter's convention: a mean of w numbers costs w - 1 additions and one
-            # multiplication; the windows are read off the pool's own gradient
-            (_, planes, h, w), _ = outputs[index]
-            jac = torch.autograd.functional.jacobian(
-                nn.AdaptiveAvgPool2d((6, 6)), torch.zeros(1, 1, h, w)
-            )
+            # a mean of w numbers: w - 1 additions and a multiplication; w by autograd
+            (_, planes, h, w) = x.shape
+            jac = torch.autograd.functional.jacobian(m, torch.zeros(1, 1, h, w))
             sizes = (jac.reshape(-1, h * w) != 0).sum(1).tolist()
-            other_mults += planes * sum(1 for size in sizes if size > 1)
-            other_adds += planes * sum(size - 1 for size in sizes)
-        if kind is None:
-            continue
-        mults = sum(flops[f"Sequential.{index}"].values()) // 2
-        n_out = outputs[index][1]
-        c[f"{kind}_params"] += sum(p.numel() for p in m.parameters())
-        c[f"{kind}_mults"] += mults
-        c[f"{kind}_adds"] += mults - n_out + (n_out if m.bias is not None else 0)
-    c["params"] = c["conv_params"] + c["linear_params"]
-    c["mults"] = c["conv_mults"] + c["linear_mults"] + other_mults
-    c["adds"] = c["conv_adds"] + c["linear_adds"] + other_adds
-    for kind in ("conv", "linear"):
-        c[f"{kind}_param_share"] = c[f"{kind}_params"] / c["params"]
-        c[f"{kind}_mult_share"] = c[f"{kind}_mults"] / c["mults"]
+            c["mults"] += planes * sum(1 for size in sizes if size > 1)
+            c["adds"] += planes * sum(size - 1 for size in sizes)
+        x = out
+    for what in ("params", "mults", "adds"):
+        c[what] += c[f"conv_{what}"] + c[f"linear_{what}"]
+    for share in _KEYS[9:]:
+        kind, what, _ = share.split("_")
+        c[share] = c[f"{kind}_{what}s"] / c[f"{what}s"]
     return c
 
 
-def _answers(answers):
-    assert isinstance(answers, dict), (
-        f"answers is {type(answers).__name__}, not a dict: run the cell that fills it"
-    )
-    missing = [key for key in _KEYS if key not in answers]
-    assert not missing, f"answers lacks the keys {missing}"
-    return answers
-
-
 def _same(got, want):
-    import math
-
     try:
         return math.isclose(float(got), float(want), rel_tol=1e-9, abs_tol=0.0)
     except (TypeError, ValueError):
@@ -122,8 +97,7 @@ def _same(got, want):
 
 def _diagnose(key, got, want):
     """Why answers[key] differs, without telling the expected value."""
-    at_224 = _counts(side=224)
-    if _same(got, at_224[key]):
+    if _same(got, _counts(side=224)[key]):
         return f"answers[{key!r}] is the count for a 224x224 input: the problem's is 3x227x227"
     if not key.endswith("_share") and _same(got, 2 * want):
         return (
@@ -143,30 +117,29 @@ def _diagnose(key, got, want):
     )
 
 
-def _params_from_your_tools(count_parameters, alexnet):
-    _, totals = count_parameters(alexnet)
-    return {
-        "params": totals["all"]["total"],
-        "conv_params": totals["conv"]["total"],
-        "linear_params": totals["linear"]["total"],
-    }
-
-
-def _ops_from_your_tools(count_ops, op_totals, alexnet, INPUT):
-    totals = op_totals(count_ops(alexnet, INPUT))
-    ops = {}
-    for kind in ("all", "conv", "linear"):
-        prefix = "" if kind == "all" else f"{kind}_"
-        ops[f"{prefix}mults"] = totals[kind]["mults"]
-        ops[f"{prefix}adds"] = totals[kind]["adds"]
-    return ops
+def _yours(alexnet, count_parameters=None, count_ops=None, op_totals=None, INPUT=None):
+    """What the student's own tools (those given) say, under the keys of answers."""
+    yours = {}
+    if count_parameters:
+        totals = count_parameters(alexnet)[1]
+        yours |= {f"{p}params": totals[kind]["total"] for p, kind in _PARTS}
+    if count_ops:
+        ops = op_totals(count_ops(alexnet, INPUT))
+        yours |= {p + w: ops[k][w] for p, k in _PARTS for w in ("mults", "adds")}
+    for share in _KEYS[9:] if count_parameters and count_ops else []:
+        kind, what, _ = share.split("_")
+        part, whole = yours[f"{kind}_{what}s"], yours[f"{what}s"]
+        yours[share] = part / whole if whole else float("nan")
+    return yours
 
 
 def _check(answers, keys, yours):
-    """answers[key] is the right count, and it is the one the student's own tools give (the
-    question asks for the answers from count_parameters and count_ops, no typed numbers): yours()
-    computes those, after the values are found right."""
-    answers = _answers(answers)
+    """answers[key] is the right count, and the one the student's own tools give (yours())."""
+    assert isinstance(answers, dict), (
+        f"answers is {type(answers).__name__}, not a dict: run the cell that fills it"
+    )
+    missing = [key for key in _KEYS if key not in answers]
+    assert not missing, f"answers lacks the keys {missing}"
     want = _counts()
     for key in keys:
         assert _same(answers[key], want[key]), _diagnose(key, answers[key], want[key])
@@ -181,44 +154,18 @@ def _check(answers, keys, yours):
 
 @test_case(points=None, hidden=True)
 def test_parameter_counts(answers, count_parameters, alexnet):
-    _check(
-        answers,
-        ("params", "conv_params", "linear_params"),
-        lambda: _params_from_your_tools(count_parameters, alexnet),
-    )
+    _check(answers, _KEYS[0:3], partial(_yours, alexnet, count_parameters))
 
 
 @test_case(points=None, hidden=True)
 def test_multiplications_and_additions(answers, count_ops, op_totals, alexnet, INPUT):
-    _check(
-        answers,
-        ("mults", "conv_mults", "linear_mults", "adds", "conv_adds", "linear_adds"),
-        lambda: _ops_from_your_tools(count_ops, op_totals, alexnet, INPUT),
-    )
+    tools = None, count_ops, op_totals, INPUT
+    _check(answers, _KEYS[3:9], partial(_yours, alexnet, *tools))
 
 
 @test_case(points=None, hidden=True)
 def test_conv_and_linear_shares(
     answers, count_parameters, count_ops, op_totals, alexnet, INPUT
 ):
-    def yours():
-        counts = {
-            **_params_from_your_tools(count_parameters, alexnet),
-            **_ops_from_your_tools(count_ops, op_totals, alexnet, INPUT),
-        }
-        for kind in ("conv", "linear"):
-            for what in ("param", "mult"):
-                part, whole = counts[f"{kind}_{what}s"], counts[f"{what}s"]
-                counts[f"{kind}_{what}_share"] = part / whole if whole else float("nan")
-        return counts
-
-    _check(
-        answers,
-        (
-            "conv_param_share",
-            "linear_param_share",
-            "conv_mult_share",
-            "linear_mult_share",
-        ),
-        yours,
-    )
+    tools = count_parameters, count_ops, op_totals, INPUT
+    _check(answers, _KEYS[9:], partial(_yours, alexnet, *tools))
