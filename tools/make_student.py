@@ -27,13 +27,12 @@ import json
 import re
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
 import yaml
-from sync_twins import with_helper
+from sync_twins import LINE_LENGTH, with_helper
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -45,7 +44,6 @@ INSTRUCTOR_ONLY_PAGES = {
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-LINE_LENGTH = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
 WRITTEN = (
     "written_answer"  # markdown cell metadata: the model answer to a written question
 )

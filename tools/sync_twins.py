@@ -13,6 +13,7 @@ grading/<stem>/tests/<question>.py, becomes a hidden cell holding those cases (`
 import argparse
 import ast
 import sys
+import tomllib
 from pathlib import Path
 
 import jupytext
@@ -21,6 +22,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 HELPER = ROOT / "dlbook" / "__init__.py"
+LINE_LENGTH = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
 sys.path.insert(0, str(ROOT))
 from dlbook import _is_public  # noqa: E402
 
@@ -63,11 +65,17 @@ def inlined_check(question):
     ]
     if not cases:
         raise ValueError(f"{path.relative_to(ROOT)}: no public case (hidden=False)")
-    names = ", ".join(node.name for node in cases)
+    arguments = [f'"{question}"', *(node.name for node in cases)]
+    call = f"dlbook.self_check({', '.join(arguments)})"
+    if len(call) > LINE_LENGTH:  # as ruff formats it
+        inner = "    " + ", ".join(arguments)
+        if len(inner) > LINE_LENGTH:
+            inner = ",\n".join("    " + a for a in arguments) + ","
+        call = f"dlbook.self_check(\n{inner}\n)"
     return "\n\n\n".join(
         [f"# @title Self-check: {question}'s public cases\nimport dlbook"]
         + [ast.get_source_segment(source, node) for node in cases]
-        + [f'dlbook.self_check("{question}", {names})']
+        + [call]
     )
 
 
