@@ -41,21 +41,6 @@ def test_a_random_smallnet(fold_net, SmallNet, SmallNetTest, random_bn_statistic
     )
 
 
-def _randomize(net, generator, stages=("conv1", "conv2", "fc1")):
-    """Random running statistics and affine parameters in the stages' BNs; eval mode."""
-    import torch
-
-    with torch.no_grad():
-        for bn in (getattr(net, name)[1] for name in stages):
-            n = bn.num_features
-            bn.running_mean.copy_(2 * torch.rand(n, generator=generator) - 1)
-            bn.running_var.copy_(0.01 + 2 * torch.rand(n, generator=generator))
-            if bn.affine:
-                bn.weight.copy_(0.5 + 1.5 * torch.rand(n, generator=generator))
-                bn.bias.copy_(torch.rand(n, generator=generator) - 0.5)
-    return net.eval()
-
-
 @test_case(points=None, hidden=True)
 def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     import torch
@@ -63,6 +48,18 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
 
     torch.manual_seed(33)
     generator = torch.Generator().manual_seed(33)
+
+    def randomize(net):
+        """Random running statistics and affine parameters in every BN; eval mode."""
+        with torch.no_grad():
+            for bn in (net.conv1[1], net.conv2[1], net.fc1[1]):
+                n = bn.num_features
+                bn.running_mean.copy_(2 * torch.rand(n, generator=generator) - 1)
+                bn.running_var.copy_(0.01 + 2 * torch.rand(n, generator=generator))
+                if bn.affine:
+                    bn.weight.copy_(0.5 + 1.5 * torch.rand(n, generator=generator))
+                    bn.bias.copy_(torch.rand(n, generator=generator) - 0.5)
+        return net.eval()
 
     def squared_error(net, dtype, what, bound, images):
         x = torch.randn(images, 3, 32, 32, generator=generator).to(dtype)
@@ -84,7 +81,7 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
             "with that stage's own BN (not the trained net's), and copy fc2"
         )
 
-    net = _randomize(SmallNet(), generator)
+    net = randomize(SmallNet())
     # the problem's bound, on a batch as large as the chapter's
     squared_error(net, torch.float32, "a fresh SmallNet", 1e-8, 100)
     net = net.double()
@@ -94,7 +91,7 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     net.conv2[1] = nn.BatchNorm2d(16, affine=False, eps=1e-3)
     net.fc1[1] = nn.BatchNorm1d(1024, eps=0.1)
     what = "a SmallNet with a bias-free conv1, conv2's BN without affine parameters and eps 1e-3, fc1's BN with eps 0.1"
-    squared_error(_randomize(net.double(), generator), torch.float64, what, 1e-20, 10)
+    squared_error(randomize(net.double()), torch.float64, what, 1e-20, 10)
 
 
 @test_case(points=None, hidden=True)
