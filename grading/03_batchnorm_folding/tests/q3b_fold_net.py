@@ -1,6 +1,5 @@
-"""Hidden tests for q3b_fold_net: fresh SmallNets with random BN statistics (float32 within the problem's
-bound, float64, and a variant the chapter never shows: a bias-free conv1, a BN without affine parameters,
-BNs with their own eps), the net left as it was, and bad input refused."""
+"""q3b_fold_net: the public case (the chapter's self-check) and the hidden tests: fresh
+SmallNets in float32, float64 and unseen layers, the net left as it was, bad input."""
 
 import os
 import runpy
@@ -14,6 +13,34 @@ name = "q3b_fold_net"
 points = 2
 
 
+@test_case(points=0, hidden=False)
+def test_a_random_smallnet(fold_net, SmallNet, SmallNetTest, random_bn_statistics):
+    """fold_net gives a BN-free SmallNetTest within 1e-8 and leaves the net as it was"""
+    import torch
+
+    torch.manual_seed(0)
+    net = random_bn_statistics(SmallNet())
+    before = [v.clone() for v in net.state_dict().values()]
+    folded = dlbook.without_fusion(fold_net, net)
+    bns = [m for m in folded.modules() if "BatchNorm" in type(m).__name__]
+    assert isinstance(folded, SmallNetTest) and not bns and not folded.training, (
+        f"fold_net returned a {type(folded).__name__} (batch norm inside: {bool(bns)}, "
+        f"training mode: {folded.training}): fill a new SmallNetTest and call .eval()"
+    )
+    assert all(map(torch.equal, before, net.state_dict().values())), (
+        "folding changed the BN net: fold_net must not modify net's layers (fold "
+        "copies, and load the results into the new SmallNetTest)"
+    )
+    x = torch.randn(20, 3, 32, 32)
+    with torch.no_grad():
+        error = ((net(x) - folded(x)) ** 2).sum().item()
+    assert error < 1e-8, (
+        f"the folded net differs from the BN net by {error:.2e} on a batch (bound "
+        "1e-8): is each stage folded with its own BN, and fc2 copied? The exercise's "
+        "first_mismatch finds the stage"
+    )
+
+
 @test_case(points=None, hidden=True)
 def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     import torch
@@ -25,8 +52,7 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     def randomize(net):
         """Random running statistics and affine parameters in every BN; eval mode."""
         with torch.no_grad():
-            for name in ("conv1", "conv2", "fc1"):
-                bn = getattr(net, name)[1]
+            for bn in (net.conv1[1], net.conv2[1], net.fc1[1]):
                 n = bn.num_features
                 bn.running_mean.copy_(2 * torch.rand(n, generator=generator) - 1)
                 bn.running_var.copy_(0.01 + 2 * torch.rand(n, generator=generator))
@@ -41,14 +67,12 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
         assert isinstance(folded, SmallNetTest), (
             f"fold_net({what}) returned a {type(folded).__name__}: fill a new SmallNetTest"
         )
-        got_dtype = next(folded.parameters()).dtype
-        assert got_dtype == dtype, (
-            f"fold_net of a {dtype} SmallNet returned a {got_dtype} SmallNetTest: build "
+        got = next(folded.parameters()).dtype
+        assert got == dtype, (
+            f"fold_net of a {dtype} SmallNet returned a {got} SmallNetTest: build "
             "it in the dtype of the net it is given (SmallNetTest().to(dtype))"
         )
-        assert not folded.training, (
-            f"fold_net({what}) is in training mode: call .eval()"
-        )
+        assert not folded.training, f"fold_net({what}) is in training mode"
         with torch.no_grad():
             error = float(((net(x) - folded(x)) ** 2).sum())
         assert error < bound, (
@@ -59,25 +83,15 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
 
     net = randomize(SmallNet())
     # the problem's bound, on a batch as large as the chapter's
-    squared_error(
-        net, torch.float32, "a fresh SmallNet with random BN statistics", 1e-8, 100
-    )
+    squared_error(net, torch.float32, "a fresh SmallNet", 1e-8, 100)
     net = net.double()
     squared_error(net, torch.float64, "the same SmallNet in float64", 1e-20, 10)
     # the same net made into one the chapter never shows (cheaper than a new SmallNet)
-    variant = net
-    variant.conv1[0] = nn.Conv2d(3, 16, 3, padding=1, bias=False)
-    variant.conv2[1] = nn.BatchNorm2d(16, affine=False, eps=1e-3)
-    variant.fc1[1] = nn.BatchNorm1d(1024, eps=0.1)
-    variant = randomize(variant.double())
-    squared_error(
-        variant,
-        torch.float64,
-        "a SmallNet with a bias-free conv1, conv2's BN without affine parameters and "
-        "eps 1e-3, fc1's BN with eps 0.1",
-        1e-20,
-        10,
-    )
+    net.conv1[0] = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+    net.conv2[1] = nn.BatchNorm2d(16, affine=False, eps=1e-3)
+    net.fc1[1] = nn.BatchNorm1d(1024, eps=0.1)
+    what = "a SmallNet with a bias-free conv1, conv2's BN without affine parameters and eps 1e-3, fc1's BN with eps 0.1"
+    squared_error(randomize(net.double()), torch.float64, what, 1e-20, 10)
 
 
 @test_case(points=None, hidden=True)
@@ -93,16 +107,18 @@ def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
             bn.running_mean.uniform_(-1, 1)
             bn.running_var.uniform_(0.2, 2)
             bn.weight.uniform_(0.5, 2)
-    net.eval()
-    before = {k: v.clone() for k, v in net.state_dict().items()}
+    before = {k: v.clone() for k, v in net.eval().state_dict().items()}
 
     def unchanged():
         after = net.state_dict()
         return after.keys() == before.keys() and all(
-            torch.equal(before[k], after[k]) for k in before
+            map(torch.equal, before.values(), after.values())
         )
 
-    folded = dlbook.without_fusion(fold_net, net)
+    def fold(net):
+        return dlbook.without_fusion(fold_net, net)
+
+    folded = fold(net)
     assert unchanged() and not net.training, (
         "fold_net changed the net it was given: fold copies (fold_bn returns new layers) "
         "and load them into the new SmallNetTest"
@@ -114,35 +130,17 @@ def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
         "the SmallNetTest from fold_net shares tensors with the BN net: changing one "
         "changes the other; copy the values (load_state_dict)"
     )
-    net.train()
-    try:
-        dlbook.without_fusion(fold_net, net)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(
-            "fold_net accepted a SmallNet in training mode: it must raise ValueError "
-            "(fold_bn refuses a BN in training mode), not switch the net to eval mode"
-        )
+    what = "fold_net of a SmallNet in training mode"
+    dlbook.must_raise(ValueError, fold, net.train(), what=what)
     assert net.training and unchanged(), (
         "fold_net changed a net in training mode (its mode or its parameters) instead of "
         "refusing it"
     )
-    try:
-        dlbook.without_fusion(fold_net, nn.Linear(3, 3))
-    except TypeError:
-        pass
-    except Exception as error:  # noqa: BLE001 - the wrong kind of error
-        raise AssertionError(
-            f"fold_net(nn.Linear(3, 3)) raised {type(error).__name__}: {error}; expected "
-            "TypeError saying that fold_net expects a SmallNet"
-        ) from None
-    else:
-        raise AssertionError("fold_net(nn.Linear(3, 3)) must raise TypeError")
+    what = "fold_net(nn.Linear(3, 3)), which is not a SmallNet,"
+    dlbook.must_raise(TypeError, fold, nn.Linear(3, 3), what=what)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
+# dlbook from the autograder zip, never the notebook's copy (otter reads it before the tests)
 dlbook = SimpleNamespace(
     **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )

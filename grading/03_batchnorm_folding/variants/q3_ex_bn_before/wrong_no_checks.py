@@ -2,7 +2,7 @@
 
 POINTS = 1
 SELF_CHECK = "passes"
-MESSAGE = "fold_bn_into_next accepted a BatchNorm2d"
+MESSAGE = "fold_bn_into_next with a BatchNorm2d must raise TypeError"
 
 import copy
 

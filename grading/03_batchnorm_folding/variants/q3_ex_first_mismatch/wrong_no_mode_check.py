@@ -2,7 +2,7 @@
 
 POINTS = 0.5
 SELF_CHECK = "passes"
-MESSAGE = "accepted the BN net in training mode"
+MESSAGE = "with the BN net in training mode must raise ValueError"
 
 import torch
 from torch import nn

@@ -3,7 +3,7 @@ tries only a Conv2d with the wrong BN."""
 
 POINTS = 2
 SELF_CHECK = "passes"
-MESSAGE = "fold_bn accepted a Linear and a BatchNorm2d"
+MESSAGE = "fold_bn with a Linear and a BatchNorm2d must raise TypeError"
 
 import copy
 

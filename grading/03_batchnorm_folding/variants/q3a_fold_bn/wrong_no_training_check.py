@@ -2,7 +2,7 @@
 
 POINTS = 2
 SELF_CHECK = "fails"
-MESSAGE = "training mode: accepted, expected ValueError"
+MESSAGE = "fold_bn with a BN in training mode must raise ValueError"
 
 import copy
 

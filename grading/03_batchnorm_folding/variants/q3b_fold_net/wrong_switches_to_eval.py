@@ -2,7 +2,7 @@
 
 POINTS = 1
 SELF_CHECK = "passes"
-MESSAGE = "fold_net accepted a SmallNet in training mode"
+MESSAGE = "fold_net of a SmallNet in training mode must raise ValueError"
 
 import copy
 
