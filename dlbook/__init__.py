@@ -49,10 +49,10 @@ def check(passed, success, failure):
 
 
 def public_cases(question):
-    """The public cases of `question`: the functions that grading/<stem>/tests/<question>.py
-    marks `@test_case(..., hidden=False)`, without their decorator, so that neither otter
-    nor the hidden cases are needed. In the book they are read from that file; `make sync`
-    and `make student` write them into the generated notebooks instead."""
+    """The public cases of `question`: the functions its file, grading/<stem>/tests/
+    <question>.py, marks `@test_case(..., hidden=False)`, without their decorator (so
+    neither otter nor the hidden cases are needed). The book reads them from that file;
+    `make sync` and `make student` write them into the generated notebooks instead."""
     import ast
 
     root = Path(__file__).resolve().parent.parent

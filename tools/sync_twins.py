@@ -66,17 +66,17 @@ def inlined_check(question):
     if not cases:
         raise ValueError(f"{path.relative_to(ROOT)}: no public case (hidden=False)")
     arguments = [f'"{question}"', *(node.name for node in cases)]
-    call = f"dlbook.self_check({', '.join(arguments)})"
+    call = f"self_check({', '.join(arguments)})"  # imported by the setup cell
     if len(call) > LINE_LENGTH:  # as ruff formats it
         inner = "    " + ", ".join(arguments)
         if len(inner) > LINE_LENGTH:
             inner = ",\n".join("    " + a for a in arguments) + ","
-        call = f"dlbook.self_check(\n{inner}\n)"
-    return "\n\n\n".join(
-        [f"# @title Self-check: {question}'s public cases\nimport dlbook"]
-        + [ast.get_source_segment(source, node) for node in cases]
-        + [call]
-    )
+        call = f"self_check(\n{inner}\n)"
+    code = [ast.get_source_segment(source, node) for node in cases]
+    title = f"# @title Self-check: {question}'s public cases"
+    if any("dlbook." in text for text in code):  # the cases use the helper module
+        title += "\nimport dlbook"
+    return "\n\n\n".join([title, *code, call])
 
 
 def with_helper(notebook):
