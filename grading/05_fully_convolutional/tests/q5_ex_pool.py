@@ -1,6 +1,7 @@
-"""Hidden tests for q5_ex_pool: networks the chapter never shows, with a strided convolution and a 3×3
-max-pool (a jump of 6 pixels) or stride-1 features only, other window sizes; the expected maps are the
-networks run here on the crops at multiples of the jump."""
+"""q5_ex_pool: the public case (a net with a 2×2 max-pool of stride 2, against its twin's map)
+and the hidden tests: networks the chapter never shows, with a strided convolution and a 3×3
+max-pool (a jump of 6 pixels) or stride-1 features only, other window sizes; the expected
+maps are the networks run here on the crops at multiples of the jump."""
 
 import os
 import runpy
@@ -14,38 +15,65 @@ name = "q5_ex_pool"
 points = 1
 
 
-def _features_then_classifier(features, classifier):
-    """A Sequential with .features and .classifier: classifier(flatten(features(x)))."""
+@test_case(points=0, hidden=False)
+def test_the_windows_of_a_pooled_net(scores_by_windows):
+    """the net on 32×32 crops gives the twin's map, for a net with a 2×2 max-pool"""
     from collections import OrderedDict
 
+    import torch
     from torch import nn
 
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    return nn.Sequential(parts).eval()
+    with torch.random.fork_rng():  # 32×32 → 28×28 → 14×14 → 12×12
+        torch.manual_seed(0)
+        features = nn.Sequential(
+            nn.Conv2d(3, 8, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3),
+            nn.ReLU(),
+        )
+        fc1, fc2 = nn.Linear(16 * 12 * 12, 32), nn.Linear(32, 10)
+    parts = OrderedDict(features=features, flatten=nn.Flatten())
+    net = nn.Sequential(parts | {"classifier": nn.Sequential(fc1, nn.ReLU(), fc2)})
+    x = torch.randn(1, 3, 41, 44, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # the twin's map, by the theorem's convolutions
+        kernel = fc1.weight.view(32, 16, 12, 12)
+        hidden = torch.relu(nn.functional.conv2d(features(x), kernel, fc1.bias))
+        want = nn.functional.conv2d(hidden, fc2.weight[:, :, None, None], fc2.bias)
+    crops = []
+    hook = net.eval().register_forward_pre_hook(
+        lambda m, a: crops.append(tuple(a[0].shape))
+    )
+    try:
+        got = scores_by_windows(net, x)
+    finally:
+        hook.remove()
+    assert crops and all(shape[1:] == (3, 32, 32) for shape in crops), (
+        f"net was called on {crops or 'nothing'}, not on 32×32 crops of x"
+    )
+    assert got.shape == want.shape, (
+        f"got shape {tuple(got.shape)}, expected the twin's {tuple(want.shape)}: score "
+        "the windows the twin scores, not every 32×32 window"
+    )
+    gap = (got - want).abs().max().item()
+    assert gap < 1e-5, (
+        f"max difference {gap:.3f}: compare entries (0, 1) and (1, 0) of your map with "
+        "the twin's"
+    )
 
 
 def _check_windows_of(scores_by_windows, net, x, window, jump, what):
+    """scores_by_windows(net, x, window) against net run here on the crops at multiples of
+    the jump; net must have been run on exactly those crops."""
     import torch
 
-    rows = (x.shape[2] - window) // jump + 1
-    cols = (x.shape[3] - window) // jump + 1
+    at = [range(0, size - window + 1, jump) for size in x.shape[2:]]
+    cut = [[x[0, :, i : i + window, j : j + window] for j in at[1]] for i in at[0]]
     with torch.no_grad():
-        want = torch.stack(
-            [
-                torch.stack(
-                    [
-                        net(x[:, :, i : i + window, j : j + window])
-                        for j in range(0, cols * jump, jump)
-                    ],
-                    -1,
-                )
-                for i in range(0, rows * jump, jump)
-            ],
-            -2,
-        )
+        want = torch.stack([net(torch.stack(row)).T for row in cut], -2)[None]
     inputs = []
     hook = net.register_forward_pre_hook(
-        lambda module, args: inputs.append(args[0].detach().clone())
+        lambda m, a: inputs.append(a[0].detach().clone())
     )
     try:
         got = scores_by_windows(net, x, window)
@@ -67,13 +95,7 @@ def _check_windows_of(scores_by_windows, net, x, window, jump, what):
     assert shapes and all(s == (x.shape[1], window, window) for s in shapes), (
         f"the net was called on {shapes}: run it on {window}×{window} crops of x"
     )
-    crops = torch.stack(
-        [
-            x[0, :, i : i + window, j : j + window]
-            for i in range(0, rows * jump, jump)
-            for j in range(0, cols * jump, jump)
-        ]
-    ).flatten(1)
+    crops = torch.stack([crop for row in cut for crop in row]).flatten(1)
     fed = torch.cat(inputs).flatten(1)
     assert fed.shape == crops.shape and bool(
         (crops[:, None] - fed[None]).abs().amax(-1).min(dim=1).values.eq(0).all()
@@ -83,6 +105,16 @@ def _check_windows_of(scores_by_windows, net, x, window, jump, what):
     )
 
 
+def _pool_net(features, *classifier):
+    """A Sequential with .features and .classifier: classifier(flatten(features(x)))."""
+    from collections import OrderedDict
+
+    from torch import nn
+
+    parts = OrderedDict(features=nn.Sequential(*features), flatten=nn.Flatten())
+    return nn.Sequential(parts | {"classifier": nn.Sequential(*classifier)}).eval()
+
+
 @test_case(points=None, hidden=True)
 def test_a_strided_convolution_and_a_3x3_pool(scores_by_windows):
     import torch
@@ -90,20 +122,12 @@ def test_a_strided_convolution_and_a_3x3_pool(scores_by_windows):
 
     with torch.random.fork_rng():
         torch.manual_seed(72)
-        net = _features_then_classifier(
-            nn.Sequential(
-                nn.Conv2d(3, 4, 4, stride=2),
-                nn.ReLU(),
-                nn.Conv2d(4, 5, 3),
-                nn.ReLU(),
-                nn.MaxPool2d(3),
-            ),
-            nn.Sequential(nn.Linear(5 * 3 * 3, 6), nn.ReLU(), nn.Linear(6, 4)),
-        )
+        features = [nn.Conv2d(3, 4, 4, stride=2), nn.ReLU(), nn.Conv2d(4, 5, 3)]
+        features += [nn.ReLU(), nn.MaxPool2d(3)]
+        net = _pool_net(features, nn.Linear(5 * 3 * 3, 6), nn.ReLU(), nn.Linear(6, 4))
     x = torch.randn(1, 3, 42, 50, generator=torch.Generator().manual_seed(73))
-    _check_windows_of(
-        scores_by_windows, net, x, 24, 6, "a stride-2 convolution and a 3×3 pool"
-    )
+    what = "a stride-2 convolution and a 3×3 pool"
+    _check_windows_of(scores_by_windows, net, x, 24, 6, what)
 
 
 @test_case(points=None, hidden=True)
@@ -113,10 +137,8 @@ def test_stride_one_features(scores_by_windows):
 
     with torch.random.fork_rng():
         torch.manual_seed(74)
-        net = _features_then_classifier(
-            nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 5)),
-            nn.Sequential(nn.Linear(3 * 10 * 10, 5)),
-        )
+        features = [nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 5)]
+        net = _pool_net(features, nn.Linear(3 * 10 * 10, 5))
     x = torch.randn(1, 3, 19, 23, generator=torch.Generator().manual_seed(75))
     _check_windows_of(scores_by_windows, net, x, 16, 1, "stride-1 features")
 
