@@ -1,6 +1,5 @@
-"""q5_ex_coarse: the public case (a small net, stride 4: the scores, and fewer multiply-adds
-than the full map) and the hidden tests: the coarse twin of a network the chapter never shows
-(its classifier starts with Dropout), its scores and exact multiply-adds; bad strides."""
+"""q5_ex_coarse: the public case (a small net, stride 4) and the hidden tests: the coarse twin
+of a net whose classifier starts with Dropout, its scores and exact cost; bad strides."""
 
 import os
 import runpy
@@ -17,20 +16,16 @@ points = 1
 @test_case(points=0, hidden=False)
 def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
     """the windows at multiples of 4 get the net's scores, at a smaller cost than the map"""
-    from collections import OrderedDict
-
     import torch
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode
 
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU())
-        classifier = nn.Sequential(
-            nn.Linear(4 * 28 * 28, 16), nn.ReLU(), nn.Linear(16, 10)
-        )
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    net = nn.Sequential(parts).eval()
+        net.features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU())
+        layers = [nn.Linear(4 * 28 * 28, 16), nn.ReLU(), nn.Linear(16, 10)]
+        net.flatten, net.classifier = nn.Flatten(), nn.Sequential(*layers)
     x = torch.randn(1, 3, 37, 38, generator=torch.Generator().manual_seed(0))
     maps, macs = [], []
     for twin in (coarse_twin(net, 4), convolutionalize(net)):
@@ -40,11 +35,9 @@ def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
     with torch.no_grad():
         rows = [[net(x[..., i : i + 32, j : j + 32]) for j in (0, 4)] for i in (0, 4)]
     want = torch.stack([torch.stack(row, -1) for row in rows], -2)
+    shape = f"the map has shape {tuple(maps[0].shape)}, expected {tuple(want.shape)}"
     gap = dlbook.relative_gap(
-        maps[0],
-        want,
-        f"the map has shape {tuple(maps[0].shape)}, expected {tuple(want.shape)}: one "
-        "entry per window at multiples of 4",
+        maps[0], want, shape + ": one per window at multiples of 4"
     )
     assert gap < 100 * torch.finfo(torch.float32).eps, (
         f"relative difference {gap:.2e}: entry (i, j) is not the net on the window at "
@@ -56,32 +49,25 @@ def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
     )
 
 
-def _dropout_net():
-    """A small net for 32×32 inputs: 6×24×24 features, a classifier that starts with
-    Dropout (.features, .classifier, forward = classifier(flatten(features)))."""
-    from collections import OrderedDict
-
+def _dropout_net_and_windows(seed, height, width, stride):
+    """A net for 32×32 inputs (6×24×24 features, a classifier that starts with Dropout), an
+    image, and the net's scores of the image's windows at multiples of stride."""
     import torch
     from torch import nn
 
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
     with torch.random.fork_rng():
         torch.manual_seed(69)
-        features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5))
-        classifier = nn.Sequential(
-            nn.Dropout(0.2), nn.Linear(6 * 24 * 24, 16), nn.ReLU(), nn.Linear(16, 7)
-        )
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    return nn.Sequential(parts).eval()
-
-
-def _windows(net, x, stride):
-    """net's scores of the 32×32 windows of x at multiples of stride, as a map."""
-    import torch
-
+        net.features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5))
+        layers = [nn.Dropout(0.2), nn.Linear(6 * 24 * 24, 16), nn.ReLU()]
+        net.flatten = nn.Flatten()
+        net.classifier = nn.Sequential(*layers, nn.Linear(16, 7))
+    net.eval()
+    x = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(seed))
     rows, cols = (range(0, size - 31, stride) for size in x.shape[2:])
     with torch.no_grad():
         scores = [[net(x[..., i : i + 32, j : j + 32]) for j in cols] for i in rows]
-    return torch.stack([torch.stack(row, -1) for row in scores], -2)
+    return net, x, torch.stack([torch.stack(row, -1) for row in scores], -2)
 
 
 @test_case(points=None, hidden=True)
@@ -89,30 +75,27 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    net = _dropout_net()
-    x = torch.randn(1, 3, 40, 45, generator=torch.Generator().manual_seed(70))
-    want = _windows(net, x, 3)
+    net, x, want = _dropout_net_and_windows(70, 40, 45, 3)  # 3 × 5 windows kept
     twin = coarse_twin(net, 3)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         got = twin(x)
     gap = dlbook.relative_gap(
         got,
-        want,  # 1 × 7 classes × 3 × 5 windows
-        f"coarse_twin(net, 3) on a 40×45 image gave shape {tuple(got.shape)}, "
-        f"expected {tuple(want.shape)}, for a net whose classifier starts with "
-        "Dropout: give the stride to the first classifier convolution, wherever it is",
+        want,
+        f"coarse_twin(net, 3) on a 40×45 image gave shape {tuple(got.shape)}, expected "
+        f"{tuple(want.shape)}, for a net whose classifier starts with Dropout: give the "
+        "stride to the first classifier convolution, wherever it is",
     )
     assert gap < 1e-5, (
         f"coarse_twin(net, 3) differs from the net on the windows at multiples of 3 "
         f"by {gap:.2e} (relative)"
     )
     features = 4 * 3 * 25 * 36 * 41 + 6 * 4 * 25 * 32 * 37
-    classifier = (6 * 24 * 24 * 16 + 16 * 7) * 3 * 5
+    want = features + (6 * 24 * 24 * 16 + 16 * 7) * 3 * 5
     macs = counter.get_total_flops() // 2  # two flops per multiply-add
-    assert macs == features + classifier, (
-        f"coarse_twin(net, 3) does {macs:,} multiply-adds on a 40×45 image; the "
-        f"features everywhere and the classifier at the 15 kept windows only make "
-        f"{features + classifier:,}"
+    assert macs == want, (
+        f"coarse_twin(net, 3) does {macs:,} multiply-adds on a 40×45 image; the features "
+        f"everywhere and the classifier at the 15 kept windows only make {want:,}"
     )
 
 
@@ -120,25 +103,17 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
 def test_stride_one_and_bad_strides(coarse_twin):
     import torch
 
-    net = _dropout_net()
-    x = torch.randn(1, 3, 33, 34, generator=torch.Generator().manual_seed(71))
+    net, x, want = _dropout_net_and_windows(71, 33, 34, 1)
     with torch.no_grad():
         got = coarse_twin(net, 1)(x)
     whole = "coarse_twin(net, 1) must give the whole map"
-    assert dlbook.relative_gap(got, _windows(net, x, 1), whole) <= 1e-5, whole
+    assert dlbook.relative_gap(got, want, whole) <= 1e-5, whole
     for stride in (0, -2, 1.5, True):  # True is an int in Python, not a stride
-        dlbook.must_raise(
-            ValueError,
-            coarse_twin,
-            net,
-            stride,
-            what=f"coarse_twin(net, {stride!r})",
-            instead="not return a twin: refuse a stride that is not a positive integer",
-        )
+        what = f"coarse_twin(net, {stride!r}), not a positive integer stride,"
+        dlbook.must_raise(ValueError, coarse_twin, net, stride, what=what)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
+# The book's helper module from the autograder zip, never the notebook's own copy.
 dlbook = SimpleNamespace(
     **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )

@@ -1,6 +1,5 @@
-"""q5c_windows: the public case (a small net and two 34×36 images, against the theorem's map)
-and the hidden tests: a network, window size, batch and image size the chapter never shows,
-looped and batched (as one batch), compared with the windows cut out here; bad input."""
+"""q5c_windows: the public case (two 34×36 images, against the theorem's map) and the hidden
+tests: another net, window, batch and image size, against the windows cut here; bad input."""
 
 import os
 import runpy
@@ -17,16 +16,15 @@ points = 2
 @test_case(points=0, hidden=False)
 def test_both_give_the_map_of_the_theorem(scores_loop, scores_batched):
     """the net on every window, looped and batched, is the twin's map (the theorem)"""
-    from collections import OrderedDict
-
     import torch
     from torch import nn
 
     with torch.random.fork_rng():
         torch.manual_seed(0)
         conv, linear = nn.Conv2d(3, 4, 5), nn.Linear(4 * 28 * 28, 10)
-    parts = OrderedDict(features=nn.Sequential(conv, nn.ReLU()), flatten=nn.Flatten())
-    net = nn.Sequential(parts | {"classifier": nn.Sequential(linear)}).eval()
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
+    net.features, net.flatten = nn.Sequential(conv, nn.ReLU()), nn.Flatten()
+    net.classifier = nn.Sequential(linear)
     x = torch.randn(2, 3, 34, 36, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():  # the theorem: one pass of the twin
         kernel = linear.weight.view(10, 4, 28, 28)
@@ -44,18 +42,17 @@ def test_both_give_the_map_of_the_theorem(scores_loop, scores_batched):
 def _net_and_images():
     """A small net for 10×10 windows (5 classes), two 13×17 images, the net's map of them
     and their 64 windows (flattened), cut here one by one."""
-    from collections import OrderedDict
     from itertools import product
 
     import torch
     from torch import nn
 
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
     with torch.random.fork_rng():
         torch.manual_seed(67)
-        features = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3))
-        classifier = nn.Sequential(nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5))
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    net = nn.Sequential(parts).eval()
+        net.features = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3))
+        layers = [nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5)]
+        net.flatten, net.classifier = nn.Flatten(), nn.Sequential(*layers)
     x = torch.randn(2, 2, 13, 17, generator=torch.Generator().manual_seed(68))
     at = product(range(2), range(4), range(8))  # image, row, column
     cuts = [x[n, :, i : i + 10, j : j + 10] for n, i, j in at]
@@ -70,21 +67,17 @@ def _check_map(function, batches):
     import torch
 
     net, x, want, windows = _net_and_images()
-    inputs = []
-    hook = net.register_forward_pre_hook(lambda m, args: inputs.append(args[0].clone()))
-    try:
-        with torch.no_grad():
-            got = function(net, x, 10)
-    finally:
-        hook.remove()
-    name = function.__name__
-    gap = dlbook.relative_gap(
-        got,
-        want,  # 2 images × 5 classes × 4 × 8 windows
-        f"{name}(net, x, window=10) on a batch of two 13×17 images gave shape "
-        f"{tuple(got.shape)}, expected (2, 5, 4, 8): every image of the batch, "
-        "H - window + 1 rows of W - window + 1 windows, for the window passed",
+    inputs = []  # what function runs the net on
+    net.register_forward_pre_hook(lambda _, a: inputs.append(a[0].clone()))
+    with torch.no_grad():
+        got = function(net, x, 10)
+    name, shape = function.__name__, tuple(got.shape)
+    wrong_shape = (
+        f"{name}(net, x, window=10) on a batch of two 13×17 images gave shape {shape}, "
+        "expected (2, 5, 4, 8): every image of the batch, H - window + 1 rows of "
+        "W - window + 1 windows, for the window passed"
     )
+    gap = dlbook.relative_gap(got, want, wrong_shape)
     assert gap < 1e-5, (
         f"{name} on a batch of two images differs from the net on each window by "
         f"{gap:.2e} (relative): entry [n, :, i, j] is the net on image n's window at "
@@ -128,8 +121,7 @@ def test_bad_images_are_refused_by_both(scores_loop, scores_batched):
                 dlbook.must_raise(ValueError, function, net, x, 10, what=given)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
+# The book's helper module from the autograder zip, never the notebook's own copy.
 dlbook = SimpleNamespace(
     **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )
