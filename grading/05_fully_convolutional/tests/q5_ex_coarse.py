@@ -1,5 +1,4 @@
-"""q5_ex_coarse: the public case (a small net, stride 4) and the hidden tests: the coarse twin
-of a net whose classifier starts with Dropout, its scores and exact cost; bad strides."""
+"""q5_ex_coarse: the public case (stride 4) and the hidden tests (Dropout first, bad strides)."""
 
 import os
 import runpy
@@ -35,10 +34,8 @@ def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
     with torch.no_grad():
         rows = [[net(x[..., i : i + 32, j : j + 32]) for j in (0, 4)] for i in (0, 4)]
     want = torch.stack([torch.stack(row, -1) for row in rows], -2)
-    shape = f"the map has shape {tuple(maps[0].shape)}, expected {tuple(want.shape)}"
-    gap = dlbook.relative_gap(
-        maps[0], want, shape + ": one per window at multiples of 4"
-    )
+    wrong = f"the map has shape {tuple(maps[0].shape)}, expected {tuple(want.shape)}"
+    gap = dlbook.relative_gap(maps[0], want, wrong + ": one per window at stride 4")
     assert gap < 100 * torch.finfo(torch.float32).eps, (
         f"relative difference {gap:.2e}: entry (i, j) is not the net on the window at "
         "(4·i, 4·j)"
@@ -50,8 +47,7 @@ def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
 
 
 def _dropout_net_and_windows(seed, height, width, stride):
-    """A net for 32×32 inputs (6×24×24 features, a classifier that starts with Dropout), an
-    image, and the net's scores of the image's windows at multiples of stride."""
+    """A net whose classifier starts with Dropout, an image, its windows' scores at stride."""
     import torch
     from torch import nn
 
@@ -60,9 +56,8 @@ def _dropout_net_and_windows(seed, height, width, stride):
         torch.manual_seed(69)
         net.features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5))
         layers = [nn.Dropout(0.2), nn.Linear(6 * 24 * 24, 16), nn.ReLU()]
-        net.flatten = nn.Flatten()
-        net.classifier = nn.Sequential(*layers, nn.Linear(16, 7))
-    net.eval()
+        net.flatten = nn.Flatten()  # and the classifier in eval mode: Dropout off
+        net.classifier = nn.Sequential(*layers, nn.Linear(16, 7)).eval()
     x = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(seed))
     rows, cols = (range(0, size - 31, stride) for size in x.shape[2:])
     with torch.no_grad():
@@ -79,13 +74,12 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     twin = coarse_twin(net, 3)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         got = twin(x)
-    gap = dlbook.relative_gap(
-        got,
-        want,
+    wrong_shape = (
         f"coarse_twin(net, 3) on a 40×45 image gave shape {tuple(got.shape)}, expected "
-        f"{tuple(want.shape)}, for a net whose classifier starts with Dropout: give the "
-        "stride to the first classifier convolution, wherever it is",
+        f"{tuple(want.shape)} (the classifier starts with Dropout): give the stride to "
+        "the first classifier convolution, wherever it is"
     )
+    gap = dlbook.relative_gap(got, want, wrong_shape)
     assert gap < 1e-5, (
         f"coarse_twin(net, 3) differs from the net on the windows at multiples of 3 "
         f"by {gap:.2e} (relative)"

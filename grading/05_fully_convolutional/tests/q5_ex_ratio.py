@@ -1,5 +1,4 @@
-"""q5_ex_ratio: the public case (the targets 3 and 3.5) and the hidden tests: other targets,
-counted here from Net1's layers, and targets no side reaches (refused, not scanned for ever)."""
+"""q5_ex_ratio: the public case (targets 3 and 3.5) and the hidden tests (others, unreachable)."""
 
 from otter.test_files import test_case
 
@@ -26,8 +25,7 @@ def test_the_first_side_for_two_targets(smallest_side, macs_net1_windows, macs_n
 
 
 def _net1_counts(net1):
-    """(per-window MACs of Net1, per-position MACs a_l and receptive fields r_l of its
-    features, the classifier's MACs c), from its layers."""
+    """(Net1's MACs per window, its features' MACs a_l per position and fields r_l, c)."""
     from itertools import accumulate
 
     from torch import nn
@@ -58,10 +56,9 @@ def test_targets_the_chapter_never_shows(smallest_side, net1):
         except Exception as error:
             got = f"{type(error).__name__}: {error}"
         assert got == want, (
-            f"smallest_side({target}) = {got!r}, expected {want}: scan s = 32, 33, ... "
-            "and return the first side where Net1's multiply-adds over all (s - 31)² "
-            "windows reach target times Net2's on one s×s image (compute it, do not "
-            "type it)"
+            f"smallest_side({target}) = {got!r}, expected {want}, the first s >= 32 where "
+            "Net1's multiply-adds over the (s - 31)² windows reach target times Net2's "
+            "on an s×s image (compute it, do not type it)"
         )
 
 
