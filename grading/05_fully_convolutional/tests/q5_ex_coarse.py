@@ -14,7 +14,7 @@ points = 1
 
 @test_case(points=0, hidden=False)
 def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
-    """the windows at multiples of 4 get the net's scores, at a smaller cost than the map"""
+    """the windows at multiples of 4 get the net's scores, for less than the full map"""
     import torch
     from torch import nn
     from torch.utils.flop_counter import FlopCounterMode

@@ -12,7 +12,7 @@ points = 2
 
 @test_case(points=0, hidden=False)
 def test_net2_gives_net1s_scores_of_the_corner_windows(Net2, net1):
-    """Net2 has the problem's classifier, its own copy of Net1's weights, Net1's scores"""
+    """Net2 has the problem's classifier, a copy of Net1's weights and Net1's scores"""
     import torch
     from torch import nn
 
