@@ -171,9 +171,9 @@ def test_what_cannot_be_converted_is_refused(convolutionalize):
         dlbook.must_raise(
             (TypeError, ValueError), convolutionalize, net, (3, height, 10), what=doing
         )
-    twin = convolutionalize(fine, (3, 10, 10))
+    x, size = torch.zeros(1, 3, 9, 20), (3, 10, 10)  # an image smaller than the net's
     what = "the twin of a net for 10×10 inputs, on a 9×20 image,"
-    dlbook.must_raise(ValueError, twin, torch.zeros(1, 3, 9, 20), what=what)
+    dlbook.must_raise(ValueError, lambda: convolutionalize(fine, size)(x), what=what)
 
 
 # The book's helper module from the autograder zip, never the notebook's own copy.
