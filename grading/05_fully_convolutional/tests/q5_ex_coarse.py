@@ -1,5 +1,4 @@
-"""Hidden tests for q5_ex_coarse: the coarse twin of a network the chapter never shows (its classifier
-starts with Dropout), its scores and its exact multiply-adds counted here; stride 1 and bad strides."""
+"""q5_ex_coarse: the public case (stride 4) and the hidden tests (Dropout first, bad strides)."""
 
 import os
 import runpy
@@ -13,95 +12,84 @@ name = "q5_ex_coarse"
 points = 1
 
 
-def _dropout_net():
-    """A small net for 32×32 inputs: 6×24×24 features, a classifier that starts with Dropout
-    (.features, .classifier and forward = classifier(flatten(features)), as a Sequential)."""
-    from collections import OrderedDict
+@test_case(points=0, hidden=False)
+def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
+    """the windows at multiples of 4 get the net's scores, for less than the full map"""
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
 
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net.features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU())
+        layers = [nn.Linear(4 * 28 * 28, 16), nn.ReLU(), nn.Linear(16, 10)]
+        net.flatten, net.classifier = nn.Flatten(), nn.Sequential(*layers)
+    x = torch.randn(1, 3, 37, 38, generator=torch.Generator().manual_seed(0))
+    maps, macs = [], []
+    for twin in (coarse_twin(net, 4), convolutionalize(net)):
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            maps.append(twin(x))
+        macs.append(counter.get_total_flops() // 2)  # two flops per multiply-add
+    with torch.no_grad():
+        rows = [[net(x[..., i : i + 32, j : j + 32]) for j in (0, 4)] for i in (0, 4)]
+    want = torch.stack([torch.stack(row, -1) for row in rows], -2)
+    wrong = f"the map has shape {tuple(maps[0].shape)}, expected {tuple(want.shape)}"
+    gap = dlbook.relative_gap(maps[0], want, wrong + ": one per window at stride 4")
+    assert gap < 100 * torch.finfo(torch.float32).eps, (
+        f"relative difference {gap:.2e}: entry (i, j) is not the net on the window at "
+        "(4·i, 4·j)"
+    )
+    assert macs[0] < macs[1], (
+        f"it does {macs[0]:,} multiply-adds, the full map {macs[1]:,}: computing the "
+        "full map and slicing it saves nothing"
+    )
+
+
+def _dropout_net_and_windows(seed, height, width, stride):
+    """A net whose classifier starts with Dropout, an image, its windows' scores at stride."""
     import torch
     from torch import nn
 
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
     with torch.random.fork_rng():
         torch.manual_seed(69)
-        features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5))
-        classifier = nn.Sequential(
-            nn.Dropout(0.2), nn.Linear(6 * 24 * 24, 16), nn.ReLU(), nn.Linear(16, 7)
-        )
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    return nn.Sequential(parts).eval()
-
-
-def _macs(net, x):
-    """Multiply-adds of the Conv2d and Linear weights in net(x), counted with hooks."""
-    import torch
-    from torch import nn
-
-    total = []
-
-    def hook(module, inputs, output):
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            total.append(output.numel() * module.in_channels // module.groups * kh * kw)
-        else:
-            total.append(output.numel() * module.in_features)
-
-    handles = [
-        m.register_forward_hook(hook)
-        for m in net.modules()
-        if isinstance(m, (nn.Conv2d, nn.Linear))
-    ]
-    try:
-        with torch.no_grad():
-            net(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return sum(total)
-
-
-def _windows(net, x, stride):
-    import torch
-
-    rows = range(0, x.shape[2] - 31, stride)
-    cols = range(0, x.shape[3] - 31, stride)
+        net.features = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU(), nn.Conv2d(4, 6, 5))
+        layers = [nn.Dropout(0.2), nn.Linear(6 * 24 * 24, 16), nn.ReLU()]
+        net.flatten = nn.Flatten()  # and the classifier in eval mode: Dropout off
+        net.classifier = nn.Sequential(*layers, nn.Linear(16, 7)).eval()
+    x = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(seed))
+    rows, cols = (range(0, size - 31, stride) for size in x.shape[2:])
     with torch.no_grad():
-        return torch.stack(
-            [
-                torch.stack([net(x[:, :, i : i + 32, j : j + 32]) for j in cols], -1)
-                for i in rows
-            ],
-            -2,
-        )
+        scores = [[net(x[..., i : i + 32, j : j + 32]) for j in cols] for i in rows]
+    return net, x, torch.stack([torch.stack(row, -1) for row in scores], -2)
 
 
 @test_case(points=None, hidden=True)
 def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     import torch
+    from torch.utils.flop_counter import FlopCounterMode
 
-    net = _dropout_net()
-    x = torch.randn(1, 3, 40, 45, generator=torch.Generator().manual_seed(70))
-    want = _windows(net, x, 3)
+    net, x, want = _dropout_net_and_windows(70, 40, 45, 3)  # 3 × 5 windows kept
     twin = coarse_twin(net, 3)
-    with torch.no_grad():
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
         got = twin(x)
-    gap = dlbook.relative_gap(
-        got,
-        want,  # 1 × 7 classes × 3 × 5 windows
-        f"coarse_twin(net, 3) on a 40×45 image gave shape {tuple(got.shape)}, "
-        f"expected {tuple(want.shape)}, for a net whose classifier starts with "
-        "Dropout: give the stride to the first classifier convolution, wherever it is",
+    wrong_shape = (
+        f"coarse_twin(net, 3) on a 40×45 image gave shape {tuple(got.shape)}, expected "
+        f"{tuple(want.shape)} (the classifier starts with Dropout): give the stride to "
+        "the first classifier convolution, wherever it is"
     )
+    gap = dlbook.relative_gap(got, want, wrong_shape)
     assert gap < 1e-5, (
         f"coarse_twin(net, 3) differs from the net on the windows at multiples of 3 "
         f"by {gap:.2e} (relative)"
     )
     features = 4 * 3 * 25 * 36 * 41 + 6 * 4 * 25 * 32 * 37
-    classifier = (6 * 24 * 24 * 16 + 16 * 7) * 3 * 5
-    got_macs = _macs(twin, x)
-    assert got_macs == features + classifier, (
-        f"coarse_twin(net, 3) does {got_macs:,} multiply-adds on a 40×45 image; the "
-        f"features everywhere and the classifier at the 15 kept windows only make "
-        f"{features + classifier:,}"
+    want = features + (6 * 24 * 24 * 16 + 16 * 7) * 3 * 5
+    macs = counter.get_total_flops() // 2  # two flops per multiply-add
+    assert macs == want, (
+        f"coarse_twin(net, 3) does {macs:,} multiply-adds on a 40×45 image; the features "
+        f"everywhere and the classifier at the 15 kept windows only make {want:,}"
     )
 
 
@@ -109,32 +97,17 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
 def test_stride_one_and_bad_strides(coarse_twin):
     import torch
 
-    net = _dropout_net()
-    x = torch.randn(1, 3, 33, 34, generator=torch.Generator().manual_seed(71))
+    net, x, want = _dropout_net_and_windows(71, 33, 34, 1)
     with torch.no_grad():
         got = coarse_twin(net, 1)(x)
-    want = _windows(net, x, 1)
-    assert tuple(got.shape) == (1, 7, 2, 3) and torch.allclose(
-        got, want, rtol=0, atol=1e-5 * want.abs().max().item()
-    ), "coarse_twin(net, 1) must give the whole map"
+    whole = "coarse_twin(net, 1) must give the whole map"
+    assert dlbook.relative_gap(got, want, whole) <= 1e-5, whole
     for stride in (0, -2, 1.5, True):  # True is an int in Python, not a stride
-        try:
-            coarse_twin(net, stride)
-        except ValueError:
-            continue
-        except Exception as error:
-            raise AssertionError(
-                f"coarse_twin(net, {stride!r}) raised {type(error).__name__}: refuse a "
-                "stride that is not a positive integer with a ValueError"
-            ) from None
-        raise AssertionError(
-            f"coarse_twin(net, {stride!r}) returned a twin: refuse a stride that is "
-            "not a positive integer with a ValueError"
-        )
+        what = f"coarse_twin(net, {stride!r}), not a positive integer stride,"
+        dlbook.must_raise(ValueError, coarse_twin, net, stride, what=what)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
+# The book's helper module from the autograder zip, never the notebook's own copy.
 dlbook = SimpleNamespace(
     **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )

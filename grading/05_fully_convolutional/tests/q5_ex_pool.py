@@ -1,6 +1,4 @@
-"""Hidden tests for q5_ex_pool: networks the chapter never shows, with a strided convolution and a 3×3
-max-pool (a jump of 6 pixels) or stride-1 features only, other window sizes; the expected maps are the
-networks run here on the crops at multiples of the jump."""
+"""q5_ex_pool: the public case (a net with a 2×2 max-pool) and the hidden tests (jumps 6 and 1)."""
 
 import os
 import runpy
@@ -14,50 +12,65 @@ name = "q5_ex_pool"
 points = 1
 
 
-def _features_then_classifier(features, classifier):
-    """A Sequential with .features and .classifier: classifier(flatten(features(x)))."""
-    from collections import OrderedDict
-
+@test_case(points=0, hidden=False)
+def test_the_windows_of_a_pooled_net(scores_by_windows):
+    """the net on 32×32 crops gives the twin's map, for a net with a 2×2 max-pool"""
+    import torch
     from torch import nn
 
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    return nn.Sequential(parts).eval()
-
-
-def _check_windows_of(scores_by_windows, net, x, window, jump, what):
-    import torch
-
-    rows = (x.shape[2] - window) // jump + 1
-    cols = (x.shape[3] - window) // jump + 1
-    with torch.no_grad():
-        want = torch.stack(
-            [
-                torch.stack(
-                    [
-                        net(x[:, :, i : i + window, j : j + window])
-                        for j in range(0, cols * jump, jump)
-                    ],
-                    -1,
-                )
-                for i in range(0, rows * jump, jump)
-            ],
-            -2,
-        )
-    inputs = []
-    hook = net.register_forward_pre_hook(
-        lambda module, args: inputs.append(args[0].detach().clone())
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
+    with torch.random.fork_rng():  # 32×32 → 28×28 → 14×14 → 12×12
+        torch.manual_seed(0)
+        layers = [nn.Conv2d(3, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3)]
+        net.features = nn.Sequential(*layers, nn.ReLU())
+        fc1, fc2 = nn.Linear(16 * 12 * 12, 32), nn.Linear(32, 10)
+    net.flatten, net.classifier = nn.Flatten(), nn.Sequential(fc1, nn.ReLU(), fc2)
+    x = torch.randn(1, 3, 41, 44, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # the twin's map, by the theorem's convolutions
+        kernel = fc1.weight.view(32, 16, 12, 12)
+        hidden = torch.relu(nn.functional.conv2d(net.features(x), kernel, fc1.bias))
+        want = nn.functional.conv2d(hidden, fc2.weight[:, :, None, None], fc2.bias)
+    crops = []  # the shapes the net is called on
+    net.eval().register_forward_pre_hook(lambda _, a: crops.append(tuple(a[0].shape)))
+    got = scores_by_windows(net, x)
+    assert crops and all(shape[1:] == (3, 32, 32) for shape in crops), (
+        f"net was called on {crops or 'nothing'}, not on 32×32 crops of x"
     )
-    try:
-        got = scores_by_windows(net, x, window)
-    finally:
-        hook.remove()
+    assert got.shape == want.shape, (
+        f"got shape {tuple(got.shape)}, expected the twin's {tuple(want.shape)}: score "
+        "the windows the twin scores, not every 32×32 window"
+    )
+    gap = (got - want).abs().max().item()
+    assert gap < 1e-5, (
+        f"max difference {gap:.3f}: compare entries (0, 1) and (1, 0) of your map with "
+        "the twin's"
+    )
+
+
+def _check_windows_of(scores_by_windows, features, classifier, x, window, jump, what):
+    """scores_by_windows of a net of these layers against the net on the crops the jump apart
+    (and run on exactly those crops)."""
+    import torch
+    from torch import nn
+
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
+    net.features, net.flatten = nn.Sequential(*features), nn.Flatten()
+    net.classifier = nn.Sequential(*classifier)  # no layer that eval() would change
+    at = [range(0, size - window + 1, jump) for size in x.shape[2:]]
+    cut = [[x[0, :, i : i + window, j : j + window] for j in at[1]] for i in at[0]]
+    with torch.no_grad():
+        want = torch.stack([net(torch.stack(row)).T for row in cut], -2)[None]
+    inputs = []  # what scores_by_windows runs the net on
+    net.register_forward_pre_hook(lambda _, a: inputs.append(a[0].clone()))
+    got = scores_by_windows(net, x, window)
+    where = f"{window}×{window} windows, a {x.shape[2]}×{x.shape[3]} image"
     gap = dlbook.relative_gap(
         got,
         want,
-        f"scores_by_windows on a net with {what} ({window}×{window} windows, a "
-        f"{x.shape[2]}×{x.shape[3]} image) gave shape {tuple(got.shape)}, expected "
-        f"{tuple(want.shape)}: the windows are the jump apart, the product of the "
-        "strides of every layer in the features, convolutions included",
+        f"scores_by_windows on a net with {what} ({where}) gave shape "
+        f"{tuple(got.shape)}, expected {tuple(want.shape)}: the windows are the jump "
+        "apart, the product of the strides of every layer in the features, "
+        "convolutions included",
     )
     assert gap < 1e-5, (
         f"scores_by_windows on a net with {what} differs by {gap:.2e} (relative) from "
@@ -67,17 +80,9 @@ def _check_windows_of(scores_by_windows, net, x, window, jump, what):
     assert shapes and all(s == (x.shape[1], window, window) for s in shapes), (
         f"the net was called on {shapes}: run it on {window}×{window} crops of x"
     )
-    crops = torch.stack(
-        [
-            x[0, :, i : i + window, j : j + window]
-            for i in range(0, rows * jump, jump)
-            for j in range(0, cols * jump, jump)
-        ]
-    ).flatten(1)
-    fed = torch.cat(inputs).flatten(1)
-    assert fed.shape == crops.shape and bool(
-        (crops[:, None] - fed[None]).abs().amax(-1).min(dim=1).values.eq(0).all()
-    ), (
+    crops = sorted(tuple(crop.flatten().tolist()) for row in cut for crop in row)
+    fed = sorted(tuple(row.tolist()) for batch in inputs for row in batch.flatten(1))
+    assert fed == crops, (
         f"the net was run on {len(fed)} crops; the map has {len(crops)} entries, each "
         "the net on its own crop: run the net itself on exactly those crops"
     )
@@ -90,20 +95,12 @@ def test_a_strided_convolution_and_a_3x3_pool(scores_by_windows):
 
     with torch.random.fork_rng():
         torch.manual_seed(72)
-        net = _features_then_classifier(
-            nn.Sequential(
-                nn.Conv2d(3, 4, 4, stride=2),
-                nn.ReLU(),
-                nn.Conv2d(4, 5, 3),
-                nn.ReLU(),
-                nn.MaxPool2d(3),
-            ),
-            nn.Sequential(nn.Linear(5 * 3 * 3, 6), nn.ReLU(), nn.Linear(6, 4)),
-        )
+        features = [nn.Conv2d(3, 4, 4, stride=2), nn.ReLU(), nn.Conv2d(4, 5, 3)]
+        features += [nn.ReLU(), nn.MaxPool2d(3)]
+        classifier = [nn.Linear(5 * 3 * 3, 6), nn.ReLU(), nn.Linear(6, 4)]
     x = torch.randn(1, 3, 42, 50, generator=torch.Generator().manual_seed(73))
-    _check_windows_of(
-        scores_by_windows, net, x, 24, 6, "a stride-2 convolution and a 3×3 pool"
-    )
+    what = "a stride-2 convolution and a 3×3 pool"
+    _check_windows_of(scores_by_windows, features, classifier, x, 24, 6, what)
 
 
 @test_case(points=None, hidden=True)
@@ -113,16 +110,14 @@ def test_stride_one_features(scores_by_windows):
 
     with torch.random.fork_rng():
         torch.manual_seed(74)
-        net = _features_then_classifier(
-            nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 5)),
-            nn.Sequential(nn.Linear(3 * 10 * 10, 5)),
-        )
+        features = [nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 5)]
+        classifier = [nn.Linear(3 * 10 * 10, 5)]
     x = torch.randn(1, 3, 19, 23, generator=torch.Generator().manual_seed(75))
-    _check_windows_of(scores_by_windows, net, x, 16, 1, "stride-1 features")
+    what = "stride-1 features"
+    _check_windows_of(scores_by_windows, features, classifier, x, 16, 1, what)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
+# The book's helper module from the autograder zip, never the notebook's own copy.
 dlbook = SimpleNamespace(
     **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )

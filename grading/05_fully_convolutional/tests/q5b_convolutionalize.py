@@ -1,7 +1,8 @@
-"""Hidden tests for q5b_convolutionalize: networks the chapter never shows (other channel counts and
-feature-map sizes, non-square maps, one to three Linear layers, no biases, Dropout and Identity anywhere in
-the classifier), each twin checked against the network slid over every window; what cannot be converted
-must be refused with an error."""
+"""q5b_convolutionalize: the public case (Net1's twin) and the hidden tests (other nets, refusals)."""
+
+import os
+import runpy
+from types import SimpleNamespace
 
 from otter.test_files import test_case
 
@@ -11,65 +12,81 @@ name = "q5b_convolutionalize"
 points = 3
 
 
-def _net(features, classifier, seed):
-    """A Sequential with .features and .classifier, forward = classifier(flatten(features(x))),
-    made from the two factories under `seed`."""
-    from collections import OrderedDict
-
+@test_case(points=0, hidden=False)
+def test_net1s_twin_is_net2(convolutionalize, FullyConvolutional, net1):
+    """Net1's twin is the problem's Net2, views Net1's weights, gives Net1's scores"""
     import torch
     from torch import nn
 
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        parts = OrderedDict(features=features(), flatten=nn.Flatten())
-        parts["classifier"] = classifier()
-        return nn.Sequential(parts).eval()
+    twin = convolutionalize(net1)
+    sizes = [(256, 4096, 18), (4096, 4096, 1), (4096, 10, 1)]
+    convs = [nn.Conv2d(*size, device="meta") for size in sizes]  # no memory
+    problem = nn.Sequential(convs[0], nn.ReLU(), convs[1], nn.ReLU(), convs[2])
+    ok = isinstance(twin, FullyConvolutional) and repr(twin.classifier) == repr(problem)
+    assert ok, f"convolutionalize(net1) gave {twin!r}: its classifier must be {problem}"
+    ours, theirs = (
+        [p.data_ptr() for p in n.classifier.parameters()] for n in (twin, net1)
+    )
+    assert ours == theirs, "the twin's weights or biases are not Net1's memory: copies"
+    x = torch.randn(1, 3, 33, 35, generator=torch.Generator().manual_seed(0))
+    at = [(0, 0), (0, 3), (1, 0), (1, 3)]  # the corners of a 2×4 map
+    with torch.no_grad():
+        got = twin(x)
+        want = net1(torch.cat([x[:, :, i : i + 32, j : j + 32] for i, j in at]))
+    assert got.shape == (1, 10, 2, 4), (
+        f"on a 33×35 image the twin returns shape {tuple(got.shape)}, expected "
+        "(1, 10, 2, 4): one entry per 32×32 window"
+    )
+    gap = dlbook.relative_gap(torch.stack([got[0, :, i, j] for i, j in at]), want)
+    assert gap < 100 * torch.finfo(torch.float32).eps, (
+        f"the twin differs from Net1 on the corner windows by {gap:.2e} (relative): "
+        "its kernels do not pair each weight with the pixel and channel Net1's "
+        "flatten gives it, (out, C, kH, kW)"
+    )
+    what = "convolutionalize(net1, input_size=(3, 36, 36)), whose sizes do not fit,"
+    dlbook.must_raise(ValueError, convolutionalize, net1, (3, 36, 36), what=what)
 
 
-def _check_twin(convolutionalize, net, input_size, what):
-    """The twin gives net's scores on input_size, and net's scores of every window on a larger,
-    non-square image (computed here window by window); returns the twin."""
+def _net(features, *classifier):
+    """A Sequential whose children are .features, .flatten and .classifier."""
+    from torch import nn
+
+    net = nn.Sequential()
+    net.features, net.flatten = nn.Sequential(*features), nn.Flatten()
+    net.classifier = nn.Sequential(*classifier)
+    return net.eval()
+
+
+def _twin_of(convolutionalize, net, input_size, what):
+    """net's twin, checked against net on input_size and on every window of a larger image."""
     import torch
 
     generator = torch.Generator().manual_seed(57)
-    channels, height, width = input_size
-    try:
-        twin = convolutionalize(net, input_size)
-    except Exception as error:
-        raise AssertionError(
-            f"convolutionalize refused a net with {what}, input_size {input_size}: "
-            f"{type(error).__name__}: {str(error)[:150]}"
-        ) from None
-    inputs = torch.randn(3, *input_size, generator=generator)
-    image = torch.randn(2, channels, height + 3, width + 2, generator=generator)
+    c, h, w = input_size
+    inputs = torch.randn(3, c, h, w, generator=generator)
+    image = torch.randn(2, c, h + 3, w + 2, generator=generator)
+    at = [(i, j) for i in range(4) for j in range(3)]  # the windows, row by row
     with torch.no_grad():
         want = net(inputs)
-        want_map = torch.stack(
-            [
-                torch.stack(
-                    [net(image[:, :, i : i + height, j : j + width]) for j in range(3)],
-                    dim=-1,
-                )
-                for i in range(4)
-            ],
-            dim=-2,
-        )
-        try:
+        scores = [net(image[..., i : i + h, j : j + w]) for i, j in at]
+    want_map = torch.stack(scores, -1).unflatten(-1, (4, 3))
+    twin = None
+    try:
+        twin = convolutionalize(net, input_size)
+        with torch.no_grad():
             got, got_map = twin(inputs), twin(image)
-        except Exception as error:
-            raise AssertionError(
-                f"the twin of a net with {what} failed on its input: "
-                f"{type(error).__name__}: {str(error)[:150]}"
-            ) from None
-    classes = want.shape[1]
-    assert tuple(got.shape) == (3, classes, 1, 1), (
-        f"the twin of a net with {what} gives shape {tuple(got.shape)} on inputs of its "
-        f"input size {input_size}, expected (3, {classes}, 1, 1)"
-    )
-    assert tuple(got_map.shape) == (2, classes, 4, 3), (
-        f"the twin of a net with {what} gives a map of shape {tuple(got_map.shape)} on "
-        f"a {height + 3}×{width + 2} image, expected (2, {classes}, 4, 3): the first "
-        "Linear's kernel is the feature map's H×W (not necessarily square)"
+    except Exception as error:
+        doing = "convolutionalize refused" if twin is None else "the twin failed, of"
+        raise AssertionError(
+            f"{doing} a net with {what}, input_size {input_size}: "
+            f"{type(error).__name__}: {str(error)[:150]}"
+        ) from None
+    k = want.shape[1]
+    shapes = tuple(got.shape), tuple(got_map.shape)
+    assert shapes == ((3, k, 1, 1), (2, k, 4, 3)), (
+        f"the twin of a net with {what} gives shapes {shapes} on inputs of its input "
+        f"size and on a {h + 3}×{w + 2} image, expected (3, {k}, 1, 1) and (2, {k}, 4, "
+        "3): the first Linear's kernel is the feature map's H×W (not necessarily square)"
     )
     scale = want_map.abs().max()
     gap = max((got.flatten(1) - want).abs().max(), (got_map - want_map).abs().max())
@@ -83,47 +100,34 @@ def _check_twin(convolutionalize, net, input_size, what):
 
 @test_case(points=None, hidden=True)
 def test_one_and_three_linear_layers_on_non_square_maps(convolutionalize):
+    import torch
     from torch import nn
 
-    one = _net(
-        lambda: nn.Sequential(nn.Conv2d(2, 5, 3), nn.ReLU(), nn.Conv2d(5, 4, (3, 2))),
-        lambda: nn.Sequential(nn.Linear(4 * 8 * 12, 7)),
-        seed=58,
-    )
-    _check_twin(convolutionalize, one, (2, 12, 15), "one Linear and a 4×8×12 map")
-    three = _net(
-        lambda: nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU()),
-        lambda: nn.Sequential(
-            nn.Linear(6 * 12 * 7, 20),
-            nn.ReLU(),
-            nn.Linear(20, 9),
-            nn.ReLU(),
-            nn.Linear(9, 4),
-        ),
-        seed=59,
-    )
-    twin = _check_twin(
-        convolutionalize, three, (3, 16, 11), "three Linear layers and a 6×12×7 map"
-    )
-    linears = [m for m in three.classifier if isinstance(m, nn.Linear)]
+    with torch.random.fork_rng():
+        torch.manual_seed(58)
+        features = [nn.Conv2d(2, 5, 3), nn.ReLU(), nn.Conv2d(5, 4, (3, 2))]
+        one = _net(features, nn.Linear(4 * 8 * 12, 7))
+        l1, l2, l3 = nn.Linear(6 * 12 * 7, 20), nn.Linear(20, 9), nn.Linear(9, 4)
+        three = _net([nn.Conv2d(3, 6, 5), nn.ReLU()], l1, nn.ReLU(), l2, nn.ReLU(), l3)
+    _twin_of(convolutionalize, one, (2, 12, 15), "one Linear and a 4×8×12 map")
+    what = "three Linear layers and a 6×12×7 map"
+    twin = _twin_of(convolutionalize, three, (3, 16, 11), what)
     convs = [m for m in twin.classifier if isinstance(m, nn.Conv2d)]
     assert len(convs) == 3 and all(
-        c.weight.data_ptr() == f.weight.data_ptr() for c, f in zip(convs, linears)
+        c.weight.data_ptr() == f.weight.data_ptr() for c, f in zip(convs, [l1, l2, l3])
     ), "the twin's convolutions must view the Linear weights (share their storage)"
 
 
 @test_case(points=None, hidden=True)
 def test_linear_layers_without_bias(convolutionalize):
+    import torch
     from torch import nn
 
-    net = _net(
-        lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()),
-        lambda: nn.Sequential(
-            nn.Linear(4 * 8 * 8, 6, bias=False), nn.ReLU(), nn.Linear(6, 3, bias=False)
-        ),
-        seed=60,
-    )
-    twin = _check_twin(convolutionalize, net, (3, 10, 10), "Linear layers without bias")
+    with torch.random.fork_rng():
+        torch.manual_seed(60)
+        linears = [nn.Linear(4 * 8 * 8, 6, bias=False), nn.Linear(6, 3, bias=False)]
+        net = _net([nn.Conv2d(3, 4, 3), nn.ReLU()], linears[0], nn.ReLU(), linears[1])
+    twin = _twin_of(convolutionalize, net, (3, 10, 10), "Linear layers without bias")
     biases = [m.bias for m in twin.classifier if isinstance(m, nn.Conv2d)]
     assert biases and all(b is None for b in biases), (
         "a Linear without bias must become a convolution without bias (bias=False)"
@@ -132,26 +136,16 @@ def test_linear_layers_without_bias(convolutionalize):
 
 @test_case(points=None, hidden=True)
 def test_dropout_and_identity_in_the_classifier(convolutionalize):
+    import torch
     from torch import nn
 
-    net = _net(
-        lambda: nn.Sequential(nn.Conv2d(3, 5, 3), nn.ReLU(), nn.MaxPool2d(1)),
-        lambda: nn.Sequential(
-            nn.Dropout(0.5),
-            nn.Linear(5 * 7 * 9, 12),
-            nn.ReLU(),
-            nn.Dropout(0.3),
-            nn.Identity(),
-            nn.Linear(12, 5),
-        ),
-        seed=61,
-    )
-    twin = _check_twin(
-        convolutionalize,
-        net,
-        (3, 9, 11),
-        "a classifier that starts with Dropout and has Identity between its Linears",
-    )
+    with torch.random.fork_rng():
+        torch.manual_seed(61)
+        features = [nn.Conv2d(3, 5, 3), nn.ReLU(), nn.MaxPool2d(1)]
+        first = [nn.Dropout(0.5), nn.Linear(5 * 7 * 9, 12), nn.ReLU(), nn.Dropout(0.3)]
+        net = _net(features, *first, nn.Identity(), nn.Linear(12, 5))
+    what = "a classifier that starts with Dropout and has Identity between its Linears"
+    twin = _twin_of(convolutionalize, net, (3, 9, 11), what)
     assert not twin.training, "the twin must be in eval mode (its Dropout inactive)"
 
 
@@ -160,64 +154,29 @@ def test_what_cannot_be_converted_is_refused(convolutionalize):
     import torch
     from torch import nn
 
-    def features():
-        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
-
-    bad = {
-        "a first Linear one input too long": (
-            _net(features, lambda: nn.Sequential(nn.Linear(4 * 8 * 8 + 1, 5)), 62),
-            (3, 10, 10),
-        ),
-        "an input_size its first Linear was not built for": (
-            _net(features, lambda: nn.Sequential(nn.Linear(4 * 8 * 8, 5)), 63),
-            (3, 12, 10),
-        ),
-        "a BatchNorm1d in the classifier": (
-            _net(
-                features,
-                lambda: nn.Sequential(
-                    nn.Linear(4 * 8 * 8, 6), nn.BatchNorm1d(6), nn.Linear(6, 2)
-                ),
-                64,
-            ),
-            (3, 10, 10),
-        ),
-        "no Linear layer in the classifier": (
-            _net(features, lambda: nn.Sequential(nn.ReLU()), 65),
-            (3, 10, 10),
-        ),
-        "no .features and .classifier": (
-            nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(256, 5)),
-            (3, 10, 10),
-        ),
-    }
-    for what, (net, input_size) in bad.items():
-        try:
-            convolutionalize(net, input_size)
-        except (TypeError, ValueError):
-            continue
-        except Exception as error:
-            raise AssertionError(
-                f"convolutionalize of a net with {what} raised {type(error).__name__}: "
-                f"{str(error)[:120]}; refuse it with a TypeError or ValueError that "
-                "names the fix"
-            ) from None
-        raise AssertionError(
-            f"convolutionalize accepted a net with {what}: refuse it with a TypeError "
-            "or ValueError that names the fix"
+    with torch.random.fork_rng():
+        torch.manual_seed(62)
+        conv = [nn.Conv2d(3, 4, 3), nn.ReLU()]  # a 4×8×8 map on 10×10 inputs
+        fine, flat = _net(conv, nn.Linear(256, 5)), [nn.Flatten(), nn.Linear(256, 5)]
+        batch_norm = [nn.Linear(256, 6), nn.BatchNorm1d(6), nn.Linear(6, 2)]
+        bad = {
+            "a first Linear one input too long": (_net(conv, nn.Linear(257, 5)), 10),
+            "an input_size its first Linear was not built for": (fine, 12),
+            "a BatchNorm1d in the classifier": (_net(conv, *batch_norm), 10),
+            "no Linear layer in the classifier": (_net(conv, nn.ReLU()), 10),
+            "no .features and .classifier": (nn.Sequential(*conv, *flat), 10),
+        }
+    for what, (net, height) in bad.items():
+        doing = f"convolutionalize of a net with {what}"
+        dlbook.must_raise(
+            (TypeError, ValueError), convolutionalize, net, (3, height, 10), what=doing
         )
-    net = _net(features, lambda: nn.Sequential(nn.Linear(4 * 8 * 8, 5)), 66)
-    try:
-        convolutionalize(net, (3, 10, 10))(torch.zeros(1, 3, 9, 20))
-    except ValueError:
-        return
-    except Exception as error:
-        raise AssertionError(
-            f"the twin of a net built for 10×10 inputs, on a 9×20 image, raised "
-            f"{type(error).__name__}: return a FullyConvolutional with the input_size, "
-            "which refuses images smaller than it with a ValueError"
-        ) from None
-    raise AssertionError(
-        "the twin of a net built for 10×10 inputs accepted a 9×20 image: return a "
-        "FullyConvolutional with the input_size"
-    )
+    x, size = torch.zeros(1, 3, 9, 20), (3, 10, 10)  # an image smaller than the net's
+    what = "the twin of a net for 10×10 inputs, on a 9×20 image,"
+    dlbook.must_raise(ValueError, lambda: convolutionalize(fine, size)(x), what=what)
+
+
+# The book's helper module from the autograder zip, never the notebook's own copy.
+dlbook = SimpleNamespace(
+    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
+)

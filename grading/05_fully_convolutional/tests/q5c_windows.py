@@ -1,6 +1,4 @@
-"""Hidden tests for q5c_windows: the network slid over every window for a network, window size, batch and
-image size the chapter never shows, looped and batched (as one batch), compared with the windows cut out
-here one by one; bad input refused."""
+"""q5c_windows: the public case (the theorem's map) and the hidden tests (another net, bad input)."""
 
 import os
 import runpy
@@ -14,69 +12,76 @@ name = "q5c_windows"
 points = 2
 
 
-def _net_and_images():
-    """A small net for 10×10 windows (5 classes), two 13×17 images, and its map, window by window."""
-    from collections import OrderedDict
-
+@test_case(points=0, hidden=False)
+def test_both_give_the_map_of_the_theorem(scores_loop, scores_batched):
+    """the net on every window, looped and batched, is the twin's map (the theorem)"""
     import torch
     from torch import nn
 
     with torch.random.fork_rng():
+        torch.manual_seed(0)
+        conv, linear = nn.Conv2d(3, 4, 5), nn.Linear(4 * 28 * 28, 10)
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
+    net.features, net.flatten = nn.Sequential(conv, nn.ReLU()), nn.Flatten()
+    net.classifier = nn.Sequential(linear)
+    x = torch.randn(2, 3, 34, 36, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # the theorem: one pass of the twin
+        kernel = linear.weight.view(10, 4, 28, 28)
+        want = nn.functional.conv2d(torch.relu(conv(x)), kernel, linear.bias)
+        for scores in (scores_loop, scores_batched):
+            got, name = scores(net, x), scores.__name__
+            shape = f"{name}(net, x) has shape {tuple(got.shape)} for two 34×36 images"
+            gap = dlbook.relative_gap(got, want, f"{shape}; expected (2, 10, 3, 5)")
+            assert gap < 100 * torch.finfo(torch.float32).eps, (
+                f"{name} differs from the net on its windows by {gap:.2e} (relative): "
+                "entry [n, :, i, j] is not the net on the window of image n at (i, j)"
+            )
+
+
+def _net_and_images():
+    """A net for 10×10 windows, two 13×17 images, its map and their 64 windows (flat)."""
+    from itertools import product
+
+    import torch
+    from torch import nn
+
+    net = nn.Sequential()  # its children: .features, .flatten, .classifier
+    with torch.random.fork_rng():
         torch.manual_seed(67)
-        features = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3))
-        classifier = nn.Sequential(nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5))
-    parts = OrderedDict(features=features, flatten=nn.Flatten(), classifier=classifier)
-    net = nn.Sequential(parts).eval()
+        net.features = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3))
+        layers = [nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 5)]
+        net.flatten, net.classifier = nn.Flatten(), nn.Sequential(*layers)
     x = torch.randn(2, 2, 13, 17, generator=torch.Generator().manual_seed(68))
-    want = torch.zeros(2, 5, 4, 8)
-    with torch.no_grad():
-        for n in range(2):
-            for i in range(4):
-                for j in range(8):
-                    want[n, :, i, j] = net(x[n : n + 1, :, i : i + 10, j : j + 10])[0]
-    return net, x, want
+    at = product(range(2), range(4), range(8))  # image, row, column
+    cuts = [x[n, :, i : i + 10, j : j + 10] for n, i, j in at]
+    with torch.no_grad():  # image by image, window by window
+        want = torch.cat([net(cut[None]) for cut in cuts]).view(2, 4, 8, 5)
+    return net, x, want.permute(0, 3, 1, 2), torch.stack(cuts).flatten(1)
 
 
 def _check_map(function, batches):
-    """function's map against the windows cut here; the net must be called on batches of these
-    sizes (in this order) that together hold every window of every image."""
+    """function's map; the net must be called on `batches` that hold exactly the windows."""
     import torch
 
-    net, x, want = _net_and_images()
-    inputs = []
-    hook = net.register_forward_pre_hook(
-        lambda module, args: inputs.append(args[0].detach().clone())
+    net, x, want, windows = _net_and_images()
+    inputs = []  # what function runs the net on
+    net.register_forward_pre_hook(lambda _, a: inputs.append(a[0].clone()))
+    with torch.no_grad():
+        got = function(net, x, 10)
+    name, shape = function.__name__, tuple(got.shape)
+    wrong_shape = (
+        f"{name}(net, x, window=10) on a batch of two 13×17 images gave shape {shape}, "
+        "expected (2, 5, 4, 8): every image of the batch, H - window + 1 rows of "
+        "W - window + 1 windows, for the window passed"
     )
-    try:
-        with torch.no_grad():
-            got = function(net, x, 10)
-    finally:
-        hook.remove()
-    name = function.__name__
-    gap = dlbook.relative_gap(
-        got,
-        want,  # 2 images × 5 classes × 4 × 8 windows
-        f"{name}(net, x, window=10) on a batch of two 13×17 images gave shape "
-        f"{tuple(got.shape)}, expected (2, 5, 4, 8): every image of the batch, "
-        "H - window + 1 rows of W - window + 1 windows, for the window passed",
-    )
+    gap = dlbook.relative_gap(got, want, wrong_shape)
     assert gap < 1e-5, (
         f"{name} on a batch of two images differs from the net on each window by "
         f"{gap:.2e} (relative): entry [n, :, i, j] is the net on image n's window at "
         "(i, j); keep the images of the batch apart"
     )
-    windows = torch.stack(
-        [
-            x[n, :, i : i + 10, j : j + 10]
-            for n in range(2)
-            for i in range(4)
-            for j in range(8)
-        ]
-    ).flatten(1)
-    fed = torch.cat(inputs).flatten(1) if inputs else windows[:0]
-    every_window_fed = fed.shape == windows.shape and bool(
-        (windows[:, None] - fed[None]).abs().amax(-1).min(dim=1).values.eq(0).all()
-    )
+    fed = sorted(tuple(row.tolist()) for batch in inputs for row in batch.flatten(1))
+    every_window_fed = fed == sorted(tuple(window.tolist()) for window in windows)
     sizes = [len(t) for t in inputs]
     assert sizes == batches and every_window_fed, (
         f"{name} ran the net {len(sizes)} times, on {sum(sizes)} inputs in all; the "
@@ -99,30 +104,18 @@ def test_batch_on_another_net_window_and_batch(scores_batched):
 def test_bad_images_are_refused_by_both(scores_loop, scores_batched):
     import torch
 
-    net, _, _ = _net_and_images()
+    net = _net_and_images()[0]
     bad = {
         "an image smaller than the window (9×20 for 10×10)": torch.zeros(1, 2, 9, 20),
         "an image without a batch dimension": torch.zeros(2, 13, 17),
     }
     for function in (scores_loop, scores_batched):
         for what, x in bad.items():
-            try:
-                with torch.no_grad():
-                    function(net, x, 10)
-            except ValueError:
-                continue
-            except Exception as error:
-                raise AssertionError(
-                    f"{function.__name__} given {what} raised {type(error).__name__}: "
-                    "check the shape first and raise a ValueError that names it"
-                ) from None
-            raise AssertionError(
-                f"{function.__name__} accepted {what}: raise a ValueError that names it"
-            )
+            given = f"{function.__name__} given {what}"
+            dlbook.must_raise(ValueError, function, net, x, 10, what=given)
 
 
-# The book's helper module from the autograder zip, never the notebook's own copy (the
-# tests above use it when otter runs them, after it has read this whole file).
+# The book's helper module from the autograder zip, never the notebook's own copy.
 dlbook = SimpleNamespace(
     **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
 )

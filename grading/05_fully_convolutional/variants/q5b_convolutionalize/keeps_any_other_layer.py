@@ -1,7 +1,7 @@
 """Wrong: keeps every layer that is not a Linear (a BatchNorm1d too), instead of refusing what is not element-wise."""
 
 POINTS = 2.25
-MESSAGE = "accepted a net with a BatchNorm1d"
+MESSAGE = "a BatchNorm1d in the classifier must raise"
 
 import torch
 import torch.nn as nn
