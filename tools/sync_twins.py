@@ -49,7 +49,7 @@ def helper_cell():
     return cell
 
 
-def inlined_check(question):
+def inlined_check(question, imported=False):
     """A self-check cell's source in a generated notebook: the question's public cases, copied
     from its file without their decorator (never a hidden case), then the call that runs them."""
     # the question's file; the template chapter's is in templates/
@@ -74,7 +74,7 @@ def inlined_check(question):
         call = f"self_check(\n{inner}\n)"
     code = [ast.get_source_segment(source, node) for node in cases]
     title = f"# @title Self-check: {question}'s public cases"
-    if any("dlbook." in text for text in code):  # the cases use the helper module
+    if not imported and any("dlbook." in text for text in code):  # the cases use it
         title += "\nimport dlbook"
     return "\n\n\n".join([title, *code, call])
 
@@ -83,11 +83,13 @@ def with_helper(notebook):
     """The notebook, changed in place and returned, to run alone: helper_cell() first, and each
     cell marked `check` holding its question's public cases (inlined_check), hidden. A cell marked
     `timing` (it only times or draws) gets otter's `otter_ignore` tag: grading skips it."""
+    imported = False
     for cell in notebook.cells:
         if cell.metadata.get("timing"):
             cell.metadata["tags"] = cell.metadata.get("tags", []) + ["otter_ignore"]
-        if "check" in cell.metadata:
-            cell.source = inlined_check(cell.metadata["check"])
+        if "check" in cell.metadata:  # `import dlbook` in the first cell that needs it
+            cell.source = inlined_check(cell.metadata["check"], imported)
+            imported = imported or "import dlbook" in cell.source
             cell.metadata["cellView"] = "form"
             cell.metadata["jupyter"] = {"source_hidden": True}
     notebook.cells.insert(0, helper_cell())

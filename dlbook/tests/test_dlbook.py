@@ -27,26 +27,17 @@ def test_check_prints_on_success_and_names_the_mistake_on_failure(capsys):
 
 
 def test_self_check_runs_the_public_cases_on_the_callers_names(capsys):
-    def out_size(n, k, s=1, p=0, d=1):
-        """Accepts floats, and its error names no size: the hidden cases fail it, not the public ones."""
-        if n + 2 * p < d * (k - 1) + 1:
-            raise ValueError("does not fit")
-        return (n + 2 * p - d * (k - 1) - 1) // s + 1
-
-    dlbook.self_check("q4a_out_size", namespace={"out_size": out_size})
-    assert capsys.readouterr().out.startswith("PASSED (q4a_out_size): ")
+    # the template's question (templates/qN_answer.py): its public case asks answer(21) == 42;
+    # this answer fails its hidden cases, which the self-check does not run
+    dlbook.self_check("qN_answer", namespace={"answer": lambda n: 42})
+    assert capsys.readouterr().out == "PASSED (qN_answer): answer(21) == 42\n"
 
 
 def test_self_check_fails_with_the_cases_message_or_asks_for_the_answer():
-    def no_fit_check(n, k, s=1, p=0, d=1):
-        return (n + 2 * p - d * (k - 1) - 1) // s + 1 if n >= k else 0
-
-    with pytest.raises(
-        dlbook.CheckFailed, match="raise ValueError instead of returning"
-    ):
-        dlbook.self_check("q4a_out_size", namespace={"out_size": no_fit_check})
-    with pytest.raises(dlbook.CheckFailed, match="define out_size first"):
-        dlbook.self_check("q4a_out_size", namespace={})
+    with pytest.raises(dlbook.CheckFailed, match=r"^FAILED \(qN_answer\): .*double n"):
+        dlbook.self_check("qN_answer", namespace={"answer": lambda n: n + 2})
+    with pytest.raises(dlbook.CheckFailed, match="define answer first"):
+        dlbook.self_check("qN_answer", namespace={})
     with pytest.raises(LookupError, match="q9_unknown"):
         dlbook.public_cases("q9_unknown")
 
