@@ -7,6 +7,7 @@ self-check cell (marked `check`) that runs the public cases of its file (which a
 at least two hidden cases), and a folder of answer variants; a written one has its model answer cell. Wrong and other correct answers are data, graded by tests/test_variants.py."""
 
 import csv
+import re
 import sys
 
 import jupytext
@@ -91,8 +92,9 @@ def test_the_books_answers_get_full_marks_and_glue_the_builds_values(
     """The solved twin, as a student would submit it, through make_autograder's zip and tools/grade.py.
     Its data folder is the book build's (DL_BOOK_DATA): chapter 3 loads the net the build trained
     instead of training it again (the hidden tests grade the fold, not the training).
-    Determinism: that fresh kernel glues every value the build glued, equal (timings aside), except
-    in the cells grading skips (`timing`); chapter 1's twin is compared in tests/test_determinism.py."""
+    Determinism: every value that fresh kernel glues equals the build's (timings aside), and it glues
+    every name the cells it runs (all but `timing` ones) spell out; chapter 1's twin is compared in
+    tests/test_determinism.py."""
     monkeypatch.setenv("DL_BOOK_DATA", str(CHAPTERS / "data"))
     submissions = tmp_path / "submissions"
     submissions.mkdir()
@@ -108,9 +110,10 @@ def test_the_books_answers_get_full_marks_and_glue_the_builds_values(
     (row,) = csv.DictReader((out / f"{stem}.csv").open())
     assert row["total"] == row["possible"] and float(row["possible"]) > 0, row
     graded = glued_values(nbformat.read(out / stem / "executed" / "solved.ipynb", 4))
+    run = "".join(c.source for c in notebook.cells if not c.metadata.get("timing"))
+    assert set(re.findall(r'glue\(\s*"(\w+)"', run)) <= set(graded), "cells not run"
     built = run_chapter(stem).glue
-    skipped = "".join(c.source for c in notebook.cells if c.metadata.get("timing"))
-    built = {k: v for k, v in built.items() if k in graded or f'"{k}"' not in skipped}
+    built = {name: built.get(name, "<not in the build>") for name in graded}
     assert bench.glue_differences(built, graded) == {}, (
         "fix the seed, or name it _measured"
     )
