@@ -89,6 +89,9 @@ def built_chapter(stem) -> ExecutedChapter:
     path = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
     assert path.is_file(), f"the book build wrote no {path.relative_to(ROOT)}"
     notebook = nbformat.read(path, as_version=4)
+    if not any(cell.get("outputs") for cell in notebook.cells):
+        # myst-nb 1.4 writes a chapter it re-read from jupyter-cache without its outputs
+        notebook = _execution_cache().merge_match_into_notebook(notebook)[1]
     glue = glued_values(notebook)
     glue_file = path.with_suffix(".glue.json")
     if glue_file.is_file():
@@ -100,13 +103,17 @@ def built_chapter(stem) -> ExecutedChapter:
     return ExecutedChapter(notebook, glue, seconds, CHAPTERS)
 
 
-def _cached_execution_seconds(stem):
+def _execution_cache():
     from jupyter_cache import get_cache
 
-    cache = ROOT / "_build" / ".jupyter_cache"
+    return get_cache(str(ROOT / "_build" / ".jupyter_cache"))
+
+
+def _cached_execution_seconds(stem):
+    cached = (ROOT / "_build" / ".jupyter_cache").is_dir()
     records = [
         r
-        for r in (get_cache(str(cache)).list_cache_records() if cache.is_dir() else [])
+        for r in (_execution_cache().list_cache_records() if cached else [])
         if Path(r.uri).name == f"{stem}.md"
     ]
     if records:
