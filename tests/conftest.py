@@ -63,6 +63,24 @@ class ExecutedChapter:
             if o.get("output_type") == "stream" or "text/plain" in o.get("data", {})
         )
 
+    @property
+    def images(self):
+        """How many PNG figures the chapter drew."""
+        return sum(
+            "image/png" in o.get("data", {})
+            for cell in self.notebook.cells
+            for o in cell.get("outputs", [])
+        )
+
+
+def run_notebook(notebook, workdir: Path, timeout=900):
+    """Run the notebook (in place) top to bottom in a fresh kernel in workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    resources = {"metadata": {"path": str(workdir)}}
+    NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources=resources
+    ).execute()
+
 
 def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapter:
     """Copy one notebook alone into workdir and run it top to bottom in a fresh kernel there."""
@@ -70,14 +88,8 @@ def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapte
     target = workdir / source.name
     shutil.copy(source, target)
     notebook = nbformat.read(target, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
     start = time.perf_counter()
-    client.execute()
+    run_notebook(notebook, workdir, timeout)
     seconds = time.perf_counter() - start
     return ExecutedChapter(notebook, glued_values(notebook), seconds, workdir)
 
