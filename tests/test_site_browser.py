@@ -12,7 +12,6 @@ Each test checks one promise to the reader on every page and lists every page th
 import json
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlparse
@@ -20,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import ROOT
+from conftest import ROOT, run, toc_files
 
 sys.path.insert(0, str(ROOT / "tools"))
 import a11y_audit as a11y  # noqa: E402
@@ -37,32 +36,16 @@ STDERR_ERROR = re.compile(r"Traceback|\w*Error\b")
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}", re.MULTILINE)
 
 
-def _toc_files(entries):
-    for entry in entries or []:
-        if "file" in entry:
-            yield entry["file"]
-        for key in ("sections", "chapters"):
-            yield from _toc_files(entry.get(key))
-        for part in entry.get("parts", []):
-            yield from _toc_files(part.get("chapters"))
-
-
 def toc_pages():
     """The book's pages in reading order (`x.html`): the root, then every file of _toc.yml."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [
-        toc["root"],
-        *_toc_files(toc.get("chapters")),
-        *_toc_files(toc.get("parts")),
-    ]
-    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in names]
+    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in toc_files()]
 
 
 def tracked_by_git(path):
     if not (ROOT / ".git").exists():
         return path.exists()
     command = ["git", "ls-files", "--error-unmatch", str(path.relative_to(ROOT))]
-    return subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0
+    return run(command).returncode == 0
 
 
 @pytest.fixture(scope="module")
