@@ -1,15 +1,11 @@
 """Chapter 1 graded for real: a class made from its student notebook, graded in one `tools/grade.py` run
 with the autograder zip (hidden tests and the zip's own copy of the helper module), gets exactly the
-points its data says.
+points its data says: untouched (every answer raises NotImplementedError) 0 on every question; correct
+(each answer cell, metadata `answer: <question>`, holds the chapter's answer) full marks; wrong (each
+answer cell holds a wrong variant, grading/01_logsumexp/variants/<question>/<name>.py) its POINTS.
 
-* untouched -- the released notebook: every answer raises NotImplementedError, 0 on every question;
-* correct -- each answer cell (metadata `answer: <question>`) holds the chapter's answer: full marks;
-* wrong -- each answer cell holds a wrong answer variant of its question
-  (grading/01_logsumexp/variants/<question>/<name>.py, POINTS below full): the variant's POINTS.
-
-The class robustness cases (a crash, an endless loop, forged self-checks, a reordered or metadata-stripped
-notebook, a file that is not JSON or not a notebook) are graded on the toy chapter (tests/test_grading.py).
-Which hidden cases each variant fails is tests/test_variants.py's; here the points come through otter."""
+The robustness cases (a crash, an endless loop, ...) are graded on the toy chapter (test_grading.py);
+which hidden cases each variant fails is test_variants.py's: here the points come through otter."""
 
 import ast
 import csv
@@ -34,15 +30,12 @@ META = {"POINTS", "SELF_CHECK", "MESSAGE"}  # a variant's data, not its code
 
 
 def questions():
-    """[(name, points or None for a written question)] in questions.yml's order."""
+    """{name: points, or None for a written question} in questions.yml's order."""
     listed = yaml.safe_load((GRADING / "questions.yml").read_text())["questions"]
-    return [
-        (
-            q["name"],
-            None if q.get("written") else hidden_cases(STEM, q["name"])[0].points,
-        )
+    return {
+        q["name"]: None if q.get("written") else hidden_cases(STEM, q["name"])[0].points
         for q in listed
-    ]
+    }
 
 
 def answers(notebook):
@@ -159,7 +152,7 @@ def answered(code_of):
 @pytest.fixture(scope="module")
 def plan():
     """({submission: {question: expected points}}, the book's answers, the wrong variants)."""
-    full = {q: p for q, p in questions() if p is not None}
+    full = {q: p for q, p in questions().items() if p is not None}
     book = book_answers()
     assert set(book) == set(full), (
         f"answer cells {sorted(book)}, autograded questions {sorted(full)}"
@@ -198,9 +191,9 @@ def graded(tmp_path_factory, autograders, plan):
 def test_the_class_gets_its_exact_points(graded, plan):
     expected, _, _ = plan
     rows = list(csv.reader(io.StringIO((graded / f"{STEM}.csv").read_text())))
-    names = [q for q, _ in questions()]
+    names = list(questions())
     assert rows[0] == ["submission", *names, "total", "possible", "note"]
-    autograded = {q for q, p in questions() if p is not None}
+    autograded = {q for q, p in questions().items() if p is not None}
     got = {}
     for row in rows[1:]:
         cells = dict(zip(names, row[1:]))

@@ -166,19 +166,19 @@ def _watch(page, visit, site_url):
         if _local(request.url, site_url):
             visit.failed_local.append(f"{request.failure} {urlparse(request.url).path}")
 
-    def route(
-        route_,
-    ):  # a page's route comes before the launcher's, which aborts off-site
+    # a page's route comes before the launcher's, which aborts off-site
+    def route(route_):
         url = route_.request.url
         if _local(url, site_url) or url.startswith(("data:", "blob:")):
             return route_.continue_()
         visit.external.append(url)
         route_.abort()
 
+    def on_page_error(error):
+        visit.console_errors.append(f"uncaught exception: {error}")
+
     page.on("console", on_console)
-    page.on(
-        "pageerror", lambda e: visit.console_errors.append(f"uncaught exception: {e}")
-    )
+    page.on("pageerror", on_page_error)
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
     page.route("**/*", route)
@@ -214,9 +214,8 @@ def visits(built_site, site_url):
                 if width == "desktop" and page_path.startswith("chapters/"):
                     # What the "Print to PDF" button gives: the print stylesheet as a PDF.
                     try:
-                        visit.pdf_bytes = len(
-                            page.pdf(format="A4", print_background=True)
-                        )
+                        pdf = page.pdf(format="A4", print_background=True)
+                        visit.pdf_bytes = len(pdf)
                     except Exception as error:  # noqa: BLE001 - reported by a test below
                         visit.pdf_error = str(error)
                 page.close()
