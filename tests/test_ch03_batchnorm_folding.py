@@ -58,10 +58,8 @@ def test_counts(ch3):
 
 
 def test_weights_trained_or_loaded_from_the_cache(ch3):
-    source, seconds = (
-        ch3.glue["ch3_measured_weights_source"],
-        ch3.glue["ch3_measured_train_seconds"],
-    )
+    source = ch3.glue["ch3_measured_weights_source"]
+    seconds = ch3.glue["ch3_measured_train_seconds"]
     if source.startswith("trained in this run"):
         assert seconds > 0
     else:
@@ -196,13 +194,8 @@ def test_timings_reported_consistently(ch3):
         assert bn > 0 and folded > 0
         ratio = g[f"ch3_measured_speedup_b{batch}"]
         assert ratio == pytest.approx(bn / folded)
-        word = (
-            "faster than"
-            if ratio > 1.05
-            else "slower than"
-            if ratio < 1 / 1.05
-            else "about as fast as"
-        )
+        not_faster = "slower than" if ratio < 1 / 1.05 else "about as fast as"
+        word = "faster than" if ratio > 1.05 else not_faster
         assert g[f"ch3_measured_speed_word_b{batch}"] == word
         # Shares of separately timed medians: noisy on a loaded machine, so only sanity bounds.
         assert 0 < g[f"ch3_measured_bn_share_b{batch}"] < 2

@@ -95,16 +95,13 @@ def test_effective_receptive_field(ch4):
         assert 1 < g[f"ch4_erf_{name}_sigma"] < g["ch4_small_r"]
         assert g[f"ch4_erf_{name}_gauss_err"] < g[f"ch4_erf_{name}_flat_err"]
     rms_init, rms_trained = g["ch4_erf_init_rms"], g["ch4_erf_trained_rms"]
-    expected = (
-        "the same as"
-        if rms_trained == rms_init
-        else "about the same as"
-        if abs(rms_trained - rms_init) <= 0.02 * rms_init
-        else "larger than"
-        if rms_trained > rms_init
-        else "smaller than"
-    )
-    assert g["ch4_erf_rms_word"] == expected
+    if rms_trained == rms_init:
+        word = "the same as"
+    elif abs(rms_trained - rms_init) <= 0.02 * rms_init:
+        word = "about the same as"
+    else:
+        word = "larger than" if rms_trained > rms_init else "smaller than"
+    assert g["ch4_erf_rms_word"] == word
     assert g["ch4_erf_shape_word"] == "closer to"
     assert g["ch4_erf_gauss_exact_word"] in (
         "and the Gaussian fits it to within 1%",
