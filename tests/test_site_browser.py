@@ -82,7 +82,6 @@ async () => {
       await Promise.race([window.MathJax.startup.promise,
                           new Promise((_, fail) => setTimeout(() => fail(new Error('timeout after 30 s')), 30000))]);
     } catch (error) { result.mathjax_error = String(error); }
-    result.mathjax_version = window.MathJax.version || null;
   }
   const mathjaxScript = Array.from(document.scripts).find(s => /mathjax/i.test(s.src || ''));
   result.mathjax_src = mathjaxScript ? mathjaxScript.src : null;
@@ -119,7 +118,6 @@ async () => {
   result.prev = link('.prev-next-area a.left-prev');
   result.next = link('.prev-next-area a.right-next');
   result.sidebar = link('nav.bd-docs-nav a.reference.internal');
-  result.title = document.title;
   return result;
 }
 """
@@ -310,19 +308,15 @@ def _chapters(visits):
 
 
 def test_launch_buttons_open_the_chapter_notebook_of_the_repo(visits):
-    repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
-        "repository"
-    ]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repo = config["repository"]
     owner_name = urlparse(repo["url"]).path.strip("/")
-    branch, book_path = (
-        repo.get("branch", "main"),
-        (repo.get("path_to_book") or "").strip("/"),
-    )
+    branch = repo.get("branch", "main")
+    book_path = (repo.get("path_to_book") or "").strip("/")
 
     def problems(page, visit):
-        notebook = "/".join(
-            filter(None, [book_path, page.removesuffix(".html") + ".ipynb"])
-        )
+        notebook = page.removesuffix(".html") + ".ipynb"
+        notebook = f"{book_path}/{notebook}" if book_path else notebook
         colab = f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}"
         if visit.dom["colab"] != [colab]:
             yield f"Colab button(s) {visit.dom['colab']}, expected [{colab}]"
@@ -356,10 +350,8 @@ def test_download_buttons_give_the_chapter_source_and_notebook(
                 f"{dom['download_source']} and {dom['download_notebook']}"
             )
             return
-        md, notebook = (
-            site_file(dom["download_source"][0]),
-            site_file(dom["download_notebook"][0]),
-        )
+        md = site_file(dom["download_source"][0])
+        notebook = site_file(dom["download_notebook"][0])
         if md is None or md.read_bytes() != source.read_bytes():
             yield f"the source download {dom['download_source'][0]} is not {source.name}"
         if notebook is None:
