@@ -15,26 +15,17 @@ def chapter(run_chapter):
     return run_chapter(STEM)
 
 
-EXACT = {
-    "ch1_bound_cases": 5400,
-    "ch1_bound_violations": 0,
-    "ch1_bound_exact_cases": 100,
-    "ch1_rate_cases": 490,
-    "ch1_half_ulp_of_max": 2.0**-52,
-    "ch1_limit_ordered": "x1",
-    "ch1_limit_tied": "x1",
-    "ch1_softmax_limit_unique": [1.0, 0.0, 0.0],
-    "ch1_softmax_limit_tie": [0.5, 0.5, 0.0],
-    "ch1_gradient_vectors": 1000,
-    "ch1_gradient_length": 7,
+EXACT = {  # related values on one line
+    "ch1_bound_cases": 5400, "ch1_bound_violations": 0, "ch1_bound_exact_cases": 100,
+    "ch1_rate_cases": 490, "ch1_half_ulp_of_max": 2.0**-52,
+    "ch1_limit_ordered": "x1", "ch1_limit_tied": "x1",
+    "ch1_softmax_limit_unique": [1.0, 0.0, 0.0], "ch1_softmax_limit_tie": [0.5, 0.5, 0.0],
+    "ch1_gradient_vectors": 1000, "ch1_gradient_length": 7,
     # comparing nu with torch.logsumexp checks nothing: they agree bit for bit
-    "ch1_lse_identical": 810,
-    "ch1_lse_compared": 810,
-    "ch1_n_long": 10_000,
-    "ch1_n_near_zero": 1_000,
-    "ch1_curvature_points": 20,
-    "ch1_curvature_n": 6,
-}
+    "ch1_lse_identical": 810, "ch1_lse_compared": 810,
+    "ch1_n_long": 10_000, "ch1_n_near_zero": 1_000,
+    "ch1_curvature_points": 20, "ch1_curvature_n": 6,
+}  # fmt: skip
 
 
 def test_exact_values(chapter):

@@ -26,76 +26,53 @@ def test_runs_within_budget(ch):
     )
 
 
-EXACT = {
-    "ch2_conv_params": 2_469_696,
-    "ch2_linear_params": 58_631_144,
-    "ch2_total_params": 61_100_840,
+EXACT = {  # related values on one line
+    "ch2_conv_params": 2_469_696, "ch2_linear_params": 58_631_144, "ch2_total_params": 61_100_840,
     "ch2_other_params": 0,
-    "ch2_conv_weights": 2_468_544,
-    "ch2_conv_biases": 1_152,
-    "ch2_linear_weights": 58_621_952,
-    "ch2_linear_biases": 9_192,
+    "ch2_conv_weights": 2_468_544, "ch2_conv_biases": 1_152,
+    "ch2_linear_weights": 58_621_952, "ch2_linear_biases": 9_192,
     "ch2_fc6_params": 9216 * 4096 + 4096,
-    "ch2_tv_params": 61_100_840,
-    "ch2_tv_params_relation": "equal to",
+    "ch2_tv_params": 61_100_840, "ch2_tv_params_relation": "equal to",
     "ch2_n_layer_diffs": 1,  # only the first convolution's padding
     "ch2_n_dropout": 2,
-    "ch2_conv1_out": 55,
-    "ch2_pool5_out": 6,
-    "ch2_tv_conv1_out": 55,
-    "ch2_conv_mults": 655_566_528,
-    "ch2_linear_mults": 58_621_952,
-    "ch2_total_mults": 714_188_480,
+    "ch2_conv1_out": 55, "ch2_pool5_out": 6, "ch2_tv_conv1_out": 55,
+    "ch2_conv_mults": 655_566_528, "ch2_linear_mults": 58_621_952, "ch2_total_mults": 714_188_480,
     "ch2_conv2_mults": 192 * 27 * 27 * 64 * 25,
     # with bias: k - 1 additions per k-term dot product, plus one for the bias: as many as mults
-    "ch2_conv_adds": 655_566_528,
-    "ch2_linear_adds": 58_621_952,
-    "ch2_total_adds": 714_188_480,
+    "ch2_conv_adds": 655_566_528, "ch2_linear_adds": 58_621_952, "ch2_total_adds": 714_188_480,
     # without bias: one fewer per output
-    "ch2_conv_outputs": 64 * 55 * 55 + 192 * 27 * 27 + (384 + 256 + 256) * 13 * 13,
+    "ch2_conv_outputs": 64 * 55 * 55 + 192 * 27 * 27 + (384 + 256 + 256) * 13 * 13,  # 484,992
     "ch2_linear_outputs": 4096 + 4096 + 1000,
-    "ch2_conv_adds_nobias": 655_566_528 - 484_992,  # 484,992 conv outputs
-    "ch2_linear_adds_nobias": 58_621_952 - 9_192,
-    "ch2_total_adds_nobias": 713_694_296,
-    "ch2_other_ops": 0,
+    "ch2_conv_adds_nobias": 655_566_528 - 484_992, "ch2_linear_adds_nobias": 58_621_952 - 9_192,
+    "ch2_total_adds_nobias": 713_694_296, "ch2_other_ops": 0,
     # FlopCounterMode's FLOPs are twice the mults, on three models
     "ch2_fc_alexnet_flops": 2 * (655_566_528 + 58_621_952),
-    "ch2_tv224_conv_mults": 655_566_528,
-    "ch2_tv224_linear_mults": 58_621_952,
-    "ch2_tv224_flops": 2 * (655_566_528 + 58_621_952),
-    "ch2_tv_cost_relation": "the same as",
-    "ch2_vgg11_conv_mults": 7_485_456_384,
-    "ch2_vgg11_linear_mults": 123_633_664,
+    "ch2_tv224_conv_mults": 655_566_528, "ch2_tv224_linear_mults": 58_621_952,
+    "ch2_tv224_flops": 2 * (655_566_528 + 58_621_952), "ch2_tv_cost_relation": "the same as",
+    "ch2_vgg11_conv_mults": 7_485_456_384, "ch2_vgg11_linear_mults": 123_633_664,
     "ch2_vgg11_flops": 2 * (7_485_456_384 + 123_633_664),
-    "ch2_batch_small": 1,
-    "ch2_batch_large": 64,
-    "ch2_linear_reuse": 1.0,
-    "ch2_linear_reuse_large": 64.0,  # one use per weight per image
+    "ch2_batch_small": 1, "ch2_batch_large": 64,
+    "ch2_linear_reuse": 1.0, "ch2_linear_reuse_large": 64.0,  # one use per weight per image
     "ch2_conv1_reuse": 55 * 55,
     "ch2_widths": "64–192–384–256–256",  # torchvision's
     "ch2_weird_widths": "64–192–384–384–256",  # "One weird trick", footnote p. 5
     "ch2_orig_widths": "96–256–384–384–256",  # Krizhevsky et al. 2012
-    "ch2_tv_conv1_padding": 2,
-    "ch2_bytes_per_weight": 4,
-    "ch2_orig_wider_layers": "conv1, conv2 and conv4",
-    "ch2_conv1_out_224_unpadded": 54,
-    "ch2_orig_total_params": 60_965_224,
-    "ch2_orig_conv_params": 2_334_080,
+    "ch2_tv_conv1_padding": 2, "ch2_bytes_per_weight": 4,
+    "ch2_orig_wider_layers": "conv1, conv2 and conv4", "ch2_conv1_out_224_unpadded": 54,
+    "ch2_orig_total_params": 60_965_224, "ch2_orig_conv_params": 2_334_080,
     # conv1..conv5 at 227, C_out H_out^2 (C_in k^2): 96 55^2 363 + 256 27^2 1200
     # + 384 13^2 2304 + 384 13^2 1728 + 256 13^2 1728
     "ch2_orig_conv_mults": 665_784_864,
     "ch2_hybrid_total_params": 60_209_960,
     "ch2_bwd_flops": 2 * FORWARD - CONV1,  # 2,716,200,320
     "ch2_bwd_fwd_ratio_grad_input": 2.0,
-    "ch2_conv2_params": 307_392,
-    "ch2_conv_mults_224": 583_299_840,
+    "ch2_conv2_params": 307_392, "ch2_conv_mults_224": 583_299_840,
     # groups=2 on conv2, conv4, conv5 halves their weights and multiplications
     "ch2_grouped_conv_params": 2_469_696 - (307_200 + 884_736 + 589_824) // 2,
-    "ch2_grouped_conv_mults": 655_566_528
-    - (223_948_800 + 149_520_384 + 99_680_256) // 2,
+    "ch2_grouped_conv_mults": 655_566_528 - (223_948_800 + 149_520_384 + 99_680_256) // 2,
     "ch2_grouped_total_params": 61_100_840 - (307_200 + 884_736 + 589_824) // 2,
     "ch2_grouped_saved_params": 890_880,
-}
+}  # fmt: skip
 PERCENT = {  # rounded to two decimals
     "ch2_conv_param_share": 4.04,
     "ch2_linear_param_share": 95.96,

@@ -18,29 +18,16 @@ def ch3(run_chapter):
     return run_chapter(STEM)
 
 
-EXACT = {
-    "ch3_n_parameters": 16_793_370,
-    "ch3_n_train": 10_000,
-    "ch3_batch_size": 100,
-    "ch3_conv_padding": 1,
-    "ch3_fc1_units": 1024,
-    "ch3_n_classes": 10,
+EXACT = {  # related values on one line
+    "ch3_n_parameters": 16_793_370, "ch3_n_train": 10_000, "ch3_batch_size": 100,
+    "ch3_conv_padding": 1, "ch3_fc1_units": 1024, "ch3_n_classes": 10,
     "ch3_n_forward_passes": 5,
-    "ch3_n_test": 10_000,
-    "ch3_eval_batch": 100,
-    "ch3_n_batches": 100,
-    "ch3_label_disagreements": 0,
-    "ch3_fold_unit_cases": 12,
-    "ch3_n_f64_images": 500,
-    "ch3_no_eps_min_ratio": 100,
-    "ch3_var_n_fc1": 100,
-    "ch3_var_n_conv1": 100 * 32 * 32,
-    "ch3_time_rounds_b1": 31,
-    "ch3_time_rounds_b100": 9,
-    "ch3_time_batch_small": 1,
-    "ch3_time_batch_large": 100,
-    "ch3_speed_tolerance": 0.05,
-}
+    "ch3_n_test": 10_000, "ch3_eval_batch": 100, "ch3_n_batches": 100,
+    "ch3_label_disagreements": 0, "ch3_fold_unit_cases": 12, "ch3_n_f64_images": 500,
+    "ch3_no_eps_min_ratio": 100, "ch3_var_n_fc1": 100, "ch3_var_n_conv1": 100 * 32 * 32,
+    "ch3_time_rounds_b1": 31, "ch3_time_rounds_b100": 9,
+    "ch3_time_batch_small": 1, "ch3_time_batch_large": 100, "ch3_speed_tolerance": 0.05,
+}  # fmt: skip
 APPROX = {
     "ch3_fc1_param_share": 16_777_216 / 16_793_370,
     # multiply-adds: conv1 442,368; conv2 2,359,296; fc1 16,777,216; fc2 10,240
