@@ -27,50 +27,45 @@ def test_receptive_field_checked_against_autograd_on_every_unit(ch4):
     assert 200 < g["ch4_rf_border_units"] < g["ch4_rf_units_checked"]
 
 
-def test_small_net_field_centre_between_pixels_and_border_overhang(ch4):
-    g = ch4.glue
-    assert (g["ch4_small_r"], g["ch4_small_jump"], g["ch4_small_P"]) == (24, 4, 10)
-    assert (g["ch4_small_map_side"], g["ch4_small_centre_unit"]) == (8, 4)
-    assert (g["ch4_small_first"], g["ch4_small_last"]) == (6, 29)
-    assert g["ch4_small_centre"] == 17.5  # r even: halfway between pixels 17 and 18
-    corner = ("ch4_small_corner_first", "ch4_small_corner_last", "ch4_small_overhang")
-    assert [g[name] for name in corner] == [-10, 13, 10]
+EXACT = {  # related values on one line
+    # the small net: its field's centre between pixels, and its overhang at the border
+    "ch4_small_r": 24, "ch4_small_jump": 4, "ch4_small_P": 10,
+    "ch4_small_map_side": 8, "ch4_small_centre_unit": 4,
+    "ch4_small_first": 6, "ch4_small_last": 29,
+    "ch4_small_centre": 17.5,  # r even: halfway between pixels 17 and 18
+    "ch4_small_corner_first": -10, "ch4_small_corner_last": 13, "ch4_small_overhang": 10,
+    "ch4_stack_stacks_checked": 251,
+    # the counterexample of issue 11: J = 3, the formula's block for size 1 is 3..5, only 5 is accepted
+    "ch4_cx_r": 11, "ch4_cx_jump": 3, "ch4_cx_P": 4,
+    "ch4_cx_block_first": 3, "ch4_cx_block_last": 5, "ch4_cx_nmin": 5, "ch4_cx_only_input": 5,
+    # Net1's trace and receptive field
+    "ch4_net1_sizes": [32, 26, 24, 22, 20, 18], "ch4_net1_trace": "32 → 26 → 24 → 22 → 20 → 18",
+    "ch4_net1_features_rf": 15, "ch4_net1_feature_side": 18,
+    "ch4_net1_features_jump": 1, "ch4_net1_P": 0, "ch4_net1_classifier_adds": 17,
+    "ch4_net1_rf": 32, "ch4_net1_jump": 1, "ch4_net1_shrink": 31, "ch4_net1_sympy": "H - 31",
+    "ch4_net1_map_36x38": "5×7", "ch4_net1_map_48x48": "17×17",
+    "ch4_n_train": 3000, "ch4_epochs": 2, "ch4_n_test": 1000, "ch4_n_erf": 256,
+    "ch4_erf_outside": 0.0,
+}  # fmt: skip
+
+
+def test_exact_values(ch4):
+    assert {name: ch4.glue[name] for name in EXACT} == EXACT
+    # centre pixel of the 15 x 15 field: 79 paths per axis to a corner's 1 (binomial-like counts)
+    assert ch4.glue["ch4_paths_centre_over_corner"] == pytest.approx(79.0**2)
 
 
 def test_stack_theorem_brute_forced_and_old_sentence_refuted(ch4):
     g = ch4.glue
-    assert g["ch4_stack_stacks_checked"] == 251
     assert g["ch4_stack_sizes_checked"] > 3000
     assert g["ch4_stack_pairs_checked"] > 2000
     # the unconditional "exactly J inputs per output size" fails, in many stacks
     assert 0 < g["ch4_old_sentence_failures"] < g["ch4_stack_pairs_checked"]
     assert g["ch4_old_sentence_stacks"] > 10
-    # the counterexample of issue 11: J = 3, the formula's block for size 1 is 3..5, only 5 is accepted
-    assert (g["ch4_cx_r"], g["ch4_cx_jump"], g["ch4_cx_P"]) == (11, 3, 4)
-    assert (g["ch4_cx_block_first"], g["ch4_cx_block_last"]) == (3, 5)
-    assert g["ch4_cx_nmin"] == g["ch4_cx_only_input"] == 5
-
-
-def test_net1_trace_and_receptive_field(ch4):
-    g = ch4.glue
-    assert g["ch4_net1_sizes"] == [32, 26, 24, 22, 20, 18]
-    assert g["ch4_net1_trace"] == "32 → 26 → 24 → 22 → 20 → 18"
-    assert g["ch4_net1_features_rf"] == 15
-    assert g["ch4_net1_feature_side"] == 18
-    assert g["ch4_net1_features_jump"] == 1 and g["ch4_net1_P"] == 0
-    assert g["ch4_net1_classifier_adds"] == 17
-    assert (g["ch4_net1_rf"], g["ch4_net1_jump"], g["ch4_net1_shrink"]) == (32, 1, 31)
-    assert g["ch4_net1_sympy"] == "H - 31"
-    assert g["ch4_net1_map_36x38"] == "5×7"
-    assert g["ch4_net1_map_48x48"] == "17×17"
-    # centre pixel of the 15 x 15 field: 79 paths per axis to a corner's 1 (binomial-like counts)
-    assert g["ch4_paths_centre_over_corner"] == pytest.approx(79.0**2)
 
 
 def test_training_is_real(ch4):
     g = ch4.glue
-    sizes = ("ch4_n_train", "ch4_epochs", "ch4_n_test", "ch4_n_erf")
-    assert [g[name] for name in sizes] == [3000, 2, 1000, 256]
     assert g["ch4_test_accuracy"] > 3 * g["ch4_chance"]
     # a fresh folder has no cache
     assert "trained in this run" in g["ch4_measured_weights_source"]
@@ -83,7 +78,6 @@ def test_training_is_real(ch4):
 def test_effective_receptive_field(ch4):
     g = ch4.glue
     r2 = g["ch4_small_r"] ** 2
-    assert g["ch4_erf_outside"] == 0.0
     for name in ("init", "trained"):
         side50, side90 = g[f"ch4_erf_{name}_side50"], g[f"ch4_erf_{name}_side90"]
         # centre between pixels
