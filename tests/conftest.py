@@ -54,25 +54,24 @@ class ExecutedChapter:
     workdir: Path
 
     @property
+    def outputs(self):
+        return [o for cell in self.notebook.cells for o in cell.get("outputs", [])]
+
+    @property
     def text(self):
         """All stream and text/plain outputs, joined: what a reader sees."""
         return "\n".join(
             o.get("text", "")
             if o.get("output_type") == "stream"
             else o["data"]["text/plain"]
-            for cell in self.notebook.cells
-            for o in cell.get("outputs", [])
+            for o in self.outputs
             if o.get("output_type") == "stream" or "text/plain" in o.get("data", {})
         )
 
     @property
     def images(self):
         """How many PNG figures the chapter drew."""
-        return sum(
-            "image/png" in o.get("data", {})
-            for cell in self.notebook.cells
-            for o in cell.get("outputs", [])
-        )
+        return sum("image/png" in o.get("data", {}) for o in self.outputs)
 
 
 def run(command, **options):
@@ -194,9 +193,7 @@ def assert_ok(what, result):
 # steps they wait for. BOOK_TESTS_SERIAL=1 turns this off: a fixture then runs its step when needed.
 # ------------------------------------------------------------------------------------------------
 def tex_available():
-    return all(
-        shutil.which(tool) for tool in ("xelatex", "latexmk", "pdftotext", "pdfimages")
-    )
+    return all(map(shutil.which, ("xelatex", "latexmk", "pdftotext", "pdfimages")))
 
 
 def _a11y_command():

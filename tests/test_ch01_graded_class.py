@@ -71,10 +71,8 @@ class Variant:
             elif not docstring:
                 continue
             drop |= set(range(node.lineno, node.end_lineno + 1))
-        lines = text.splitlines()
-        self.code = "\n".join(
-            line for n, line in enumerate(lines, 1) if n not in drop
-        ).strip()
+        kept = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]
+        self.code = "\n".join(kept).strip()
         self.points = self.data["POINTS"]
         self.defines = defined_names(ast.parse(self.code))
 
@@ -137,9 +135,9 @@ def answered(code_of):
     answer cell gets the code, the others are emptied)."""
     notebook = student()
     cells = answers(notebook)
-    assert set(code_of) <= set(cells), (
-        f"student/{STEM}.ipynb has no answer cell (metadata `answer`) for "
-        f"{sorted(set(code_of) - set(cells))}"
+    missing = sorted(set(code_of) - set(cells))
+    assert not missing, (
+        f"student/{STEM}.ipynb has no answer cell (`answer`) for {missing}"
     )
     for question, code in code_of.items():
         first, *rest = cells[question]
@@ -154,9 +152,7 @@ def plan():
     """({submission: {question: expected points}}, the book's answers, the wrong variants)."""
     full = {q: p for q, p in questions().items() if p is not None}
     book = book_answers()
-    assert set(book) == set(full), (
-        f"answer cells {sorted(book)}, autograded questions {sorted(full)}"
-    )
+    assert sorted(book) == sorted(full), "answer cells and autograded questions differ"
     wrong = wrong_answers(book, full)
     assert wrong, f"grading/{STEM}/variants holds no wrong variant to grade"
     expected = {
@@ -174,11 +170,13 @@ def graded(tmp_path_factory, autograders, plan):
     _, book, wrong = plan
     base = tmp_path_factory.mktemp("ch1_class")
     (base / "submissions").mkdir()
-    for name, notebook in {
+    wrong_code = {**book, **{q: v.code for q, v in wrong.items()}}
+    submissions = {
         "untouched": student(),
         "correct": answered(book),
-        "wrong": answered({**book, **{q: v.code for q, v in wrong.items()}}),
-    }.items():
+        "wrong": answered(wrong_code),
+    }
+    for name, notebook in submissions.items():
         (base / "submissions" / f"{name}.ipynb").write_text(nbformat.writes(notebook))
     # The limits only stop a hung run: the slowest cell (the setup's imports) takes ~3 s alone.
     grade_run(
@@ -203,9 +201,7 @@ def test_the_class_gets_its_exact_points(graded, plan):
     for name, points in expected.items():
         scores, note = got[name]
         assert note == "", f"{name}: {note}"
-        assert scores == pytest.approx(points, abs=1e-4), (
-            f"{name}: {scores} != {points}"
-        )
+        assert scores == pytest.approx(points, abs=1e-4), name
 
 
 def test_feedback_names_the_failing_tests(graded, plan):

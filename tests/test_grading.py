@@ -53,11 +53,8 @@ EXPECTED_ROWS = {
     "endless_in_tests": ("0,0,,0,3.5", TIMED_OUT),
     "forged_checks": ("1,1.5,,2.5,3.5", ""),
     "kernel_ir": ("2,1.5,,3.5,3.5", ""),
-    "not_json": (
-        "0,0,,0,3.5",
-        "not a valid notebook (NotJSONError: Notebook does not appear to be JSON: "
-        "'{\"cells\": [oops')",
-    ),
+    "not_json": ("0,0,,0,3.5", "not a valid notebook (NotJSONError: Notebook does not "
+                 "appear to be JSON: '{\"cells\": [oops')"),
     "notes": ("0,0,,0,3.5", "not a notebook (.ipynb): notes.txt"),
     "reordered": ("2,1.5,,3.5,3.5", ""),
     "stripped": ("2,1.5,,3.5,3.5", ""),
@@ -65,7 +62,7 @@ EXPECTED_ROWS = {
     "vandal": ("2,1.5,,3.5,3.5", ""),
     "wrong_q1": ("1,1.5,,2.5,3.5", ""),
     "wrong_q2": ("2,0.5,,2.5,3.5", ""),
-}
+}  # fmt: skip
 
 
 # --- The class -------------------------------------------------------------------------------------
