@@ -102,26 +102,19 @@ def nu_in_float32(namespace):
     return lambda x, b: nu(x.float(), b).to(x.dtype)
 
 
-MISTAKES = {
+MISTAKES = {  # name: (the derivation, its change (run_cells' arguments), the failure's phrase)
     # the rate theorem's bounds with the log k of tied maxima left out (the unique-maximum rate)
-    "missing log k": (
-        "ch1-thm-rate",
+    "missing log k": ("ch1-thm-rate",
         {"sources": ["def rate_bounds_hold("], "edit": (" - mpmath.log(k)", "")},
-        "check the log k term of the tied maxima",
-    ),
+        "check the log k term of the tied maxima"),
     # the Hessian without the factor beta of the chain rule
-    "missing beta": (
-        "ch1-thm-hessian",
+    "missing beta": ("ch1-thm-hessian",
         {"sources": ["def hessian_formula("], "edit": ("return beta * (", "return (")},
-        "is the factor beta from the chain rule missing",
-    ),
+        "is the factor beta from the chain rule missing"),
     # nu computed in float32 whatever its input
-    "float32 nu": (
-        "ch1-ulp",
-        {"wrong": {"nu": nu_in_float32}},
-        "ulp off on the 'moderate' inputs in torch.float64",
-    ),
-}
+    "float32 nu": ("ch1-ulp", {"wrong": {"nu": nu_in_float32}},
+                   "ulp off on the 'moderate' inputs in torch.float64"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))

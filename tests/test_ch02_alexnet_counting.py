@@ -181,37 +181,24 @@ def linear_ignores_the_batch(namespace):
     return rules
 
 
-WRONG_TOOLS = {
+def counting_in_place_outputs(namespace):
+    return lambda records: sum(o.numel() for _, o, _ in records)
+
+
+WRONG_TOOLS = {  # name: (the claim's derivation, {name: its wrong value}, the failure's phrase)
     # a linear layer "costs in * out" whatever the batch (right at batch 1)
-    "linear counter ignores the batch": (
-        "reuse",
-        {"OP_RULES": linear_ignores_the_batch},
-        "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, "
-        "FlopCounterMode 64",
-    ),
+    "linear counter ignores the batch": ("reuse", {"OP_RULES": linear_ignores_the_batch},
+        "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, FlopCounterMode 64"),
     # activation memory counting the in-place ReLU outputs as new memory
-    "in-place outputs counted": (
-        "activation-memory",
-        {
-            "activation_elements": lambda ns: (
-                lambda records: sum(o.numel() for _, o, _ in records)
-            )
-        },
-        "count an in-place output (ReLU) once",
-    ),
+    "in-place outputs counted": ("activation-memory",
+        {"activation_elements": counting_in_place_outputs}, "count an in-place output (ReLU) once"),
     # "the backward pass costs exactly twice the forward", even when the input needs none
-    "backward exactly 2x": (
-        "backward",
-        {"predicted_backward": lambda ns: lambda fwd, conv1: 2 * fwd},
-        "the first layer's input gradient is computed only when",
-    ),
+    "backward exactly 2x": ("backward", {"predicted_backward": lambda ns: lambda fwd, conv1: 2 * fwd},
+        "the first layer's input gradient is computed only when"),
     # the original with conv3 grouped too
-    "original conv3 grouped": (
-        "original-alexnet",
-        {"OriginalAlexNet": original_conv3_grouped},
-        "check the original's widths and groups",
-    ),
-}
+    "original conv3 grouped": ("original-alexnet", {"OriginalAlexNet": original_conv3_grouped},
+        "check the original's widths and groups"),
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
