@@ -303,16 +303,12 @@ def pytest_collection_modifyitems(session, config, items):
         return
     # Every step runs after those before it (the student site reads the book's execution cache).
     last = max(order.index(step) for step in needed)
-    steps = [
-        step
-        for step in order[: last + 1]
-        if step != "pdf" or ("pdf" in needed and tex_available())
-    ]
+    pdf = "pdf" in needed and tex_available()
+    steps = [step for step in order[: last + 1] if step != "pdf" or pdf]
     student_check_as_committed()  # before `make student` rewrites student/
     _pipeline = SitePipeline(steps)
-    os.nice(
-        10
-    )  # this thread only: the pipeline's thread and its steps keep their priority
+    # this thread only: the pipeline's thread and its steps keep their priority
+    os.nice(10)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -392,9 +388,8 @@ def run_cells(
     import matplotlib
 
     matplotlib.use("Agg")  # figures drawn, never shown
-    code = [
-        c for c in jupytext.read(CHAPTERS / f"{stem}.md").cells if c.cell_type == "code"
-    ]
+    cells = jupytext.read(CHAPTERS / f"{stem}.md").cells
+    code = [c for c in cells if c.cell_type == "code"]
     marked = [c for d in derivations for c in code if c.metadata.get("derivation") == d]
     # LookupError, not AssertionError: a test that expects a check to fail must not pass on it
     if {c.metadata["derivation"] for c in marked} != set(derivations):
@@ -428,9 +423,7 @@ def run_cells(
             for source in [*prelude, extra]:
                 exec(compile(source, stem, "exec"), namespace)
                 namespace["glue"] = lambda *args, **kwargs: None
-            namespace.update(
-                {name: make(namespace) for name, make in (wrong or {}).items()}
-            )
+            namespace.update({n: make(namespace) for n, make in (wrong or {}).items()})
             for source in checked:
                 exec(compile(source, "derivation", "exec"), namespace)
     finally:
