@@ -100,19 +100,13 @@ def test_latex_logs_are_clean(built_pdf):
     ]
     assert len(logs) == 1 + len(CHAPTER_STEMS)
     for log in logs:
-        text = re.sub(
-            r"(?m)^(.{79})\n", r"\1", log.read_text(encoding="utf-8", errors="replace")
-        )
-        assert "Missing character" not in text, (
-            f"{log.name}: a glyph is missing from the font"
-        )
-        assert not re.search(
-            r"LaTeX Warning: (Reference|Citation) .* undefined", text
-        ), f"{log.name}: undefined"
-        too_wide = [
-            float(w)
-            for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)
-        ]
+        text = log.read_text(encoding="utf-8", errors="replace")
+        text = re.sub(r"(?m)^(.{79})\n", r"\1", text)  # TeX wraps its log at 79 columns
+        assert "Missing character" not in text, f"{log.name}: a glyph is missing"
+        undefined = r"LaTeX Warning: (Reference|Citation) .* undefined"
+        assert not re.search(undefined, text), f"{log.name}: undefined"
+        overfull = re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)
+        too_wide = [float(w) for w in overfull]
         assert all(w < 30 for w in too_wide), (
             f"{log.name}: a line runs {max(too_wide)}pt off the page"
         )
