@@ -149,24 +149,23 @@ def _split_chapter(stem):
     secret, public = [], []
     in_region, solution_fence, i = False, None, 0
     while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
+        line, stripped = lines[i], lines[i].strip()
         if stripped == make_student.BEGIN:
             in_region = True
         elif stripped == make_student.END:
             in_region = False
         elif in_region:
             secret.append(line)
-        elif solution_fence is None and SOLUTION_START.match(stripped):
-            start = SOLUTION_START.match(stripped)
+        elif solution_fence is None and (start := SOLUTION_START.match(stripped)):
             solution_fence = start.group(1) if start.group(2) == "solution" else "gated"
         elif solution_fence == "gated" and SOLUTION_END.match(stripped):
             solution_fence = None
         elif solution_fence not in (None, "gated") and stripped == solution_fence:
             solution_fence = None
-        elif solution_fence is not None and CODE_CELL.match(stripped):
-            fence = CODE_CELL.match(stripped).group(1)
-            end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == fence)
+        elif solution_fence is not None and (cell := CODE_CELL.match(stripped)):
+            end = next(
+                j for j in range(i + 1, len(lines)) if lines[j].strip() == cell[1]
+            )
             block = lines[i : end + 1]
             if any(b.strip() == make_student.BEGIN for b in block):
                 # A stubbed cell: the lines between its markers are secret, the others stay public.
