@@ -80,14 +80,11 @@ def test_cache_is_reused(ch3, tmp_path):
     # only the cells up to the one that got the weights (seen in the executed chapter's outputs):
     # enough to see which branch runs. The twin has the chapter's cells after its hidden helper cell.
     executed = ch3.notebook.cells
-    upto = next(
-        i
-        for i, c in enumerate(executed)
-        if any(
-            re.search(r"^weights (trained|loaded)", o.get("text", ""), re.M)
-            for o in c.get("outputs", [])
-        )
-    )
+    texts = [
+        "\n".join(o.get("text", "") for o in c.get("outputs", [])) for c in executed
+    ]
+    weights = re.compile(r"^weights (trained|loaded)", re.M)
+    upto = next(i for i, text in enumerate(texts) if weights.search(text))
     offset = len(notebook.cells) - len(executed)
     assert [c.source for c in notebook.cells[offset:]] == [c.source for c in executed]
     notebook.cells = notebook.cells[: offset + upto + 1]
