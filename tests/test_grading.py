@@ -412,10 +412,10 @@ def test_hidden_test_search_finds_a_copied_test():
     path = ROOT / "grading" / "01_logsumexp" / "tests" / "q1b_grad.py"
     fragments = hidden_test_fragments(path)
     assert "test_no_overflow_for_large_beta" in fragments
-    leaked_into = nbformat.writes(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(path.read_text())])
+    pasted = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(path.read_text())]
     )
-    found = leaked_fragments(path, leaked_into)
+    found = leaked_fragments(path, nbformat.writes(pasted))
     assert "test_no_overflow_for_large_beta" in found
     assert any(" " in f for f in found), "no message of the test file was found"
     # A message the chapter's self-check also prints is public; the test names around it are not.
@@ -430,10 +430,8 @@ def test_hidden_test_search_finds_a_copied_test():
 @pytest.mark.slow
 def test_no_hidden_test_reaches_students(student_site):
     """Nothing of a hidden test file (its test names, its messages) is in student/ or the student site."""
-    handed_out = [p for p in (ROOT / "student").iterdir() if p.is_file()]
-    handed_out += [
-        p for p in student_site.rglob("*") if p.suffix in {".html", ".ipynb"}
-    ]
+    site = [p for p in student_site.rglob("*") if p.suffix in {".html", ".ipynb"}]
+    handed_out = [p for p in (ROOT / "student").iterdir() if p.is_file()] + site
     text = "\n".join(
         p.read_text(encoding="utf-8", errors="replace") for p in handed_out
     )
