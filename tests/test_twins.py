@@ -39,18 +39,16 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
     this repository; the one exception is `dlbook`, which the twin's first cell writes next to it."""
     from_repo = {}
     for stem in CHAPTER_STEMS:
-        notebook = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type != "code":
-                continue
-            for module in imported_modules(cell.source) - {"dlbook"}:
-                spec = importlib.util.find_spec(module)
-                places = [getattr(spec, "origin", None)]
-                places += list(getattr(spec, "submodule_search_locations", None) or [])
-                origin = " ".join(str(place) for place in places if place)
-                in_repo = origin.startswith(str(ROOT)) and ".venv" not in origin
-                if spec is None or in_repo:
-                    from_repo.setdefault(stem, set()).add(module)
+        cells = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4).cells
+        code = [cell.source for cell in cells if cell.cell_type == "code"]
+        for module in set().union(*map(imported_modules, code)) - {"dlbook"}:
+            spec = importlib.util.find_spec(module)
+            places = [getattr(spec, "origin", None)]
+            places += list(getattr(spec, "submodule_search_locations", None) or [])
+            origin = " ".join(str(place) for place in places if place)
+            in_repo = origin.startswith(str(ROOT)) and ".venv" not in origin
+            if spec is None or in_repo:
+                from_repo.setdefault(stem, set()).add(module)
     assert not from_repo, f"twins import modules that pip does not install: {from_repo}"
 
 
