@@ -14,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import zipfile
@@ -24,7 +23,7 @@ import jupytext
 import nbformat
 import psutil
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, run
 from grading_support import grade_run
 
 FIXTURE = ROOT / "tests" / "grading_fixture"
@@ -188,32 +187,29 @@ def kernels_under(path: Path) -> list:
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if any(
-                str(path) in p
-                for p in (process.cwd(), process.environ().get("TMPDIR", ""))
-            ):
+            places = (process.cwd(), process.environ().get("TMPDIR", ""))
+            if any(str(path) in place for place in places):
                 found.append(process)
     return found
 
 
-# ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading")
     built = base / "autograder"
     command = [PYTHON, "tools/make_autograder.py", "--root", FIXTURE, "--out", built]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    run(command, check=True)
     out = base / "grades"
     make_class(base / "submissions", out)
     tmp = base / "tmp"
     tmp.mkdir()
     start = time.monotonic()
-    run = grade_run(
+    grading = grade_run(
         STEM, base / "submissions", tmp, "OMP_NUM_THREADS", root=FIXTURE, autograder_dir=built,
         out=out, jobs=JOBS, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
     )  # fmt: skip
-    print(f"\nclass graded in {time.monotonic() - start:.1f} s", run.stdout[-3000:])
-    return {"base": base, "built": built, "out": out, "tmp": tmp, "run": run}
+    print(f"\nclass graded in {time.monotonic() - start:.1f} s", grading.stdout[-3000:])
+    return {"base": base, "built": built, "out": out, "tmp": tmp, "run": grading}
 
 
 def test_gradebook_is_exact(graded):
@@ -347,16 +343,14 @@ def test_make_autograder_errors_are_clear(tmp_path, capsys, error):
 
 
 def test_grade_misuse(tmp_path):
-    def run_grade(*args):
-        command = [*grade.command(*args[:2]), *args[2:], "--root", str(FIXTURE)]
-        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-
-    run = run_grade("99_nope", str(tmp_path))
-    assert run.returncode == 2 and "unknown chapter '99_nope'" in run.stderr
-    run = run_grade(STEM, str(tmp_path / "missing"))
-    assert run.returncode == 2 and "no folder" in run.stderr
-    run = run_grade(STEM, str(tmp_path), "--autograder-dir", str(tmp_path / "none"))
-    assert run.returncode == 2 and "run `make assign` first" in run.stderr
+    none = ["--autograder-dir", str(tmp_path / "none")]
+    for args, message in (
+        (["99_nope", str(tmp_path)], "unknown chapter '99_nope'"),
+        ([STEM, str(tmp_path / "missing")], "no folder"),
+        ([STEM, str(tmp_path), *none], "run `make assign` first"),
+    ):
+        result = run([*grade.command(*args[:2]), *args[2:], "--root", str(FIXTURE)])
+        assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
 def test_the_repos_graded_chapters_are_consistent():
