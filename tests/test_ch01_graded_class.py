@@ -58,22 +58,20 @@ class Variant:
     """A variant file: its code without the docstring and the data (POINTS, SELF_CHECK, MESSAGE)."""
 
     def __init__(self, path: Path):
-        self.path = path
         text = path.read_text()
-        tree = ast.parse(text)
-        drop, self.data = set(), {}
-        for i, node in enumerate(tree.body):
+        drop, data = set(), {}
+        for i, node in enumerate(ast.parse(text).body):
             docstring = i == 0 and isinstance(node, ast.Expr)
             target = node.targets[0] if isinstance(node, ast.Assign) else None
             if isinstance(target, ast.Name) and target.id in META:
                 expression = compile(ast.Expression(node.value), str(path), "eval")
-                self.data[target.id] = eval(expression, {})  # noqa: S307 - repo data
+                data[target.id] = eval(expression, {})  # noqa: S307 - repo data
             elif not docstring:
                 continue
             drop |= set(range(node.lineno, node.end_lineno + 1))
         kept = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]
         self.code = "\n".join(kept).strip()
-        self.points = self.data["POINTS"]
+        self.points = data["POINTS"]
         self.defines = defined_names(ast.parse(self.code))
 
 

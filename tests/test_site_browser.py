@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
@@ -54,15 +53,12 @@ def site_url(built_site):
         yield url
 
 
-@dataclass
 class Visit:
-    console_errors: list = field(default_factory=list)
-    failed_local: list = field(default_factory=list)
-    external: list = field(default_factory=list)
-    dom: dict = field(default_factory=dict)
-    phone: dict = field(default_factory=dict)
-    pdf_bytes: int = 0
-    pdf_error: str = ""
+    """What one page gave: console errors, failed and off-site requests, the page's facts."""
+
+    def __init__(self):
+        self.console_errors, self.failed_local, self.external = [], [], []
+        self.dom, self.phone, self.pdf_bytes, self.pdf_error = {}, {}, 0, ""
 
 
 COLLECT_JS = r"""
