@@ -238,19 +238,14 @@ def stub_messages(text):
 def test_no_solution_text_in_student_notebook(stem):
     notebook = nbformat.read(STUDENT / f"{stem}.ipynb", as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells)
-    messages = [
-        m
-        for c in notebook.cells
-        if c.cell_type == "code"
-        for m in stub_messages(c.source)
-    ]
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    messages = [message for source in code for message in stub_messages(source)]
     for todo in todos(stem):
         assert f"TODO: {todo}" in messages, f"stub for {todo!r} missing"
     found = leaks(stem, text)
     assert not found, f"student/{stem}.ipynb contains solution text: {found[:5]}"
-    assert not [
-        d for d in ("{solution-start}", "{solution}", "{solution-end}") if d in text
-    ]
+    directives = ("{solution-start}", "{solution}", "{solution-end}")
+    assert not [d for d in directives if d in text]
 
 
 def site_text(site):
