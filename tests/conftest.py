@@ -146,6 +146,12 @@ def run_chapter(built_site):
     return functools.cache(built_chapter)
 
 
+@pytest.fixture(scope="module")
+def chapter(run_chapter, request):
+    """The chapter named by the test module's STEM, as the book build executed it."""
+    return run_chapter(request.module.STEM)
+
+
 def toc_files():
     """The book's files in reading order (_toc.yml): the root, then every chapter and section."""
 

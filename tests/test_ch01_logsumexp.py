@@ -10,11 +10,6 @@ from conftest import run_cells
 STEM = "01_logsumexp"
 
 
-@pytest.fixture(scope="module")
-def chapter(run_chapter):
-    return run_chapter(STEM)
-
-
 EXACT = {  # related values on one line
     "ch1_bound_cases": 5400, "ch1_bound_violations": 0, "ch1_bound_exact_cases": 100,
     "ch1_rate_cases": 490, "ch1_half_ulp_of_max": 2.0**-52,

@@ -15,14 +15,9 @@ BUDGET_SECONDS = 60
 FORWARD, CONV1 = 2 * 714_188_480, 2 * 64 * 55**2 * 363  # FLOPs: the net's, conv1's
 
 
-@pytest.fixture(scope="module")
-def ch(run_chapter):
-    return run_chapter(STEM)
-
-
-def test_runs_within_budget(ch):
-    assert ch.seconds < BUDGET_SECONDS, (
-        f"chapter took {ch.seconds:.1f} s, budget {BUDGET_SECONDS} s"
+def test_runs_within_budget(chapter):
+    assert chapter.seconds < BUDGET_SECONDS, (
+        f"chapter took {chapter.seconds:.1f} s, budget {BUDGET_SECONDS} s"
     )
 
 
@@ -91,8 +86,8 @@ APPROX = {
 }
 
 
-def test_counts(ch):
-    g = ch.glue
+def test_counts(chapter):
+    g = chapter.glue
     assert {name: g[name] for name in EXACT} == EXACT
     assert {name: round(100 * g[name], 2) for name in PERCENT} == PERCENT
     assert {name: g[name] for name in APPROX} == pytest.approx(APPROX)
@@ -101,12 +96,12 @@ def test_counts(ch):
     )
 
 
-def test_unknown_layer_raises_with_its_name(ch):
-    assert "count_ops has no rule for layer '1' (GELU)" in ch.text
+def test_unknown_layer_raises_with_its_name(chapter):
+    assert "count_ops has no rule for layer '1' (GELU)" in chapter.text
 
 
-def test_activation_memory(ch):
-    g = ch.glue
+def test_activation_memory(chapter):
+    g = chapter.glue
     conv_out = 64 * 55**2 + 192 * 27**2 + 384 * 13**2 + 2 * 256 * 13**2  # 484,992
     pool_out = 64 * 27**2 + 192 * 13**2 + 256 * 6**2  # 88,320
     # + avgpool and the linear outputs; the in-place ReLU outputs take no new memory
@@ -130,8 +125,8 @@ def test_activation_memory(ch):
     assert g["ch2_act_crossover_batch"] == -(-4 * 61_100_840 // 3_687_788) == 67
 
 
-def test_timing_glued_and_words_follow_numbers(ch):
-    g = ch.glue
+def test_timing_glued_and_words_follow_numbers(chapter):
+    g = chapter.glue
     assert g["ch2_runs_b1"] >= 5 and g["ch2_runs_b64"] >= 3
     for b in (1, 64):
         conv, lin, pool = (

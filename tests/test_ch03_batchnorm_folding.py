@@ -13,11 +13,6 @@ STEM = "03_batchnorm_folding"
 FLOAT32_EPS = 2.0**-23
 
 
-@pytest.fixture(scope="module")
-def ch3(run_chapter):
-    return run_chapter(STEM)
-
-
 EXACT = {  # related values on one line
     "ch3_n_parameters": 16_793_370, "ch3_n_train": 10_000, "ch3_batch_size": 100,
     "ch3_conv_padding": 1, "ch3_fc1_units": 1024, "ch3_n_classes": 10,
@@ -39,24 +34,24 @@ APPROX = {
 }
 
 
-def test_counts(ch3):
-    assert {name: ch3.glue[name] for name in EXACT} == EXACT
-    assert {name: ch3.glue[name] for name in APPROX} == pytest.approx(APPROX)
+def test_counts(chapter):
+    assert {name: chapter.glue[name] for name in EXACT} == EXACT
+    assert {name: chapter.glue[name] for name in APPROX} == pytest.approx(APPROX)
 
 
-def test_weights_trained_or_loaded_from_the_cache(ch3):
-    source = ch3.glue["ch3_measured_weights_source"]
-    seconds = ch3.glue["ch3_measured_train_seconds"]
+def test_weights_trained_or_loaded_from_the_cache(chapter):
+    source = chapter.glue["ch3_measured_weights_source"]
+    seconds = chapter.glue["ch3_measured_train_seconds"]
     if source.startswith("trained in this run"):
         assert seconds > 0
     else:
         assert source.startswith("loaded from the cache") and seconds == 0
 
 
-def test_trained_net_and_cache(ch3):
-    g = ch3.glue
+def test_trained_net_and_cache(chapter):
+    g = chapter.glue
     assert 0.35 <= g["ch3_test_accuracy"] < 0.7
-    assert (ch3.workdir / "data" / "ch3_smallnet.pt").is_file()
+    assert (chapter.workdir / "data" / "ch3_smallnet.pt").is_file()
     assert 0 <= g["ch3_all_zero_images"] < 10_000
     # BN statistics far from their defaults: the fold is not trivial
     assert g["ch3_fc1_scale_min"] < 0.8 or g["ch3_fc1_scale_max"] > 1.25
@@ -64,22 +59,22 @@ def test_trained_net_and_cache(ch3):
     assert g["ch3_fc1_mean_absmax"] > 0.5
 
 
-def test_running_statistics_move_without_learning(ch3):
-    g = ch3.glue
+def test_running_statistics_move_without_learning(chapter):
+    g = chapter.glue
     assert g["ch3_untrained_mean_moved"] > 0.05 and g["ch3_untrained_var_moved"] > 0.05
     # with gamma = 1 the factors are 1/sqrt(running_var + eps): no longer all 1
     assert g["ch3_untrained_scale_min"] < 0.99 < 1.01 < g["ch3_untrained_scale_max"]
 
 
-def test_cache_is_reused(ch3, tmp_path):
+def test_cache_is_reused(chapter, tmp_path):
     """A second run in the same folder loads the weights instead of training."""
     workdir = tmp_path / "again"
     (workdir / "data").mkdir(parents=True)
-    shutil.copy(ch3.workdir / "data" / "ch3_smallnet.pt", workdir / "data")
+    shutil.copy(chapter.workdir / "data" / "ch3_smallnet.pt", workdir / "data")
     notebook = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
     # only the cells up to the one that got the weights (seen in the executed chapter's outputs):
     # enough to see which branch runs. The twin has the chapter's cells after its hidden helper cell.
-    executed = ch3.notebook.cells
+    executed = chapter.notebook.cells
     texts = [
         "\n".join(o.get("text", "") for o in c.get("outputs", [])) for c in executed
     ]
@@ -98,12 +93,12 @@ def test_cache_is_reused(ch3, tmp_path):
     )
 
 
-def test_folded_net_matches_on_whole_test_set(ch3):
-    assert 0 < ch3.glue["ch3_max_sq_error"] < 1e-8
+def test_folded_net_matches_on_whole_test_set(chapter):
+    assert 0 < chapter.glue["ch3_max_sq_error"] < 1e-8
 
 
-def test_scale_free_error_explains_the_absolute_bound(ch3):
-    g = ch3.glue
+def test_scale_free_error_explains_the_absolute_bound(chapter):
+    g = chapter.glue
     assert g["ch3_rel_error"] == pytest.approx(g["ch3_rel_error_eps"] * FLOAT32_EPS)
     # rounding size: a few float32 epsilons, the worst batch no better than the whole test set
     assert 0 < g["ch3_rel_error_eps"] <= g["ch3_rel_error_eps_max_batch"] < 10
@@ -125,12 +120,12 @@ def test_scale_free_error_explains_the_absolute_bound(ch3):
     )
 
 
-def test_agrees_with_torch_fusion(ch3):
-    assert 0 <= ch3.glue["ch3_fuse_rel_diff"] <= 4 * FLOAT32_EPS
+def test_agrees_with_torch_fusion(chapter):
+    assert 0 <= chapter.glue["ch3_fuse_rel_diff"] <= 4 * FLOAT32_EPS
 
 
-def test_float64_shows_rounding(ch3):
-    g = ch3.glue
+def test_float64_shows_rounding(chapter):
+    g = chapter.glue
     assert 0 < g["ch3_err32"] < 1e-8
     assert g["ch3_err64"] < 1e-20
     assert g["ch3_err64"] < 1e-12 * g["ch3_err32"]
@@ -138,8 +133,8 @@ def test_float64_shows_rounding(ch3):
     assert 1e-2 < g["ch3_err32"] / g["ch3_err32_vs_f64"] < 1e2
 
 
-def test_classic_mistakes_are_large(ch3):
-    g = ch3.glue
+def test_classic_mistakes_are_large(chapter):
+    g = chapter.glue
     assert g["ch3_train_mode_error"] > 1.0
     assert g["ch3_train_mode_error"] > 1e6 * g["ch3_max_sq_error"]
     assert g["ch3_running_mean_moved"] > 0
@@ -151,13 +146,13 @@ def test_classic_mistakes_are_large(ch3):
     assert g["ch3_no_eps_ratio"] > 100
 
 
-def test_biased_and_unbiased_variance(ch3):
-    assert ch3.glue["ch3_var_deviation_unbiased_fc1"] > 1e-4
-    assert "Expected more than 1 value per channel when training" in ch3.text
+def test_biased_and_unbiased_variance(chapter):
+    assert chapter.glue["ch3_var_deviation_unbiased_fc1"] > 1e-4
+    assert "Expected more than 1 value per channel when training" in chapter.text
 
 
-def test_folding_and_int8_quantization(ch3):
-    g = ch3.glue
+def test_folding_and_int8_quantization(chapter):
+    g = chapter.glue
     for name in ("conv1", "conv2", "fc1"):
         assert g[f"ch3_q_{name}_spread_after"] > g[f"ch3_q_{name}_spread_before"] >= 1
         assert g[f"ch3_q_{name}_tensor_after"] > g[f"ch3_q_{name}_tensor_before"] > 0
@@ -170,8 +165,8 @@ def test_folding_and_int8_quantization(ch3):
     assert 0 <= g["ch3_q_labels_channel"] <= g["ch3_q_labels_tensor"] <= 100
 
 
-def test_timings_reported_consistently(ch3):
-    g = ch3.glue
+def test_timings_reported_consistently(chapter):
+    g = chapter.glue
     for batch in (1, 100):
         bn = g[f"ch3_measured_time_bn_b{batch}"]
         folded = g[f"ch3_measured_time_folded_b{batch}"]
@@ -188,10 +183,10 @@ def test_timings_reported_consistently(ch3):
     assert g["ch3_measured_time_bn_b100"] > g["ch3_measured_time_bn_b1"]
 
 
-def test_one_figure_and_the_chapters_own_clock(ch3):
-    assert ch3.images == 1
-    assert ch3.glue["ch3_measured_chapter_seconds"] < ch3.seconds
-    assert ch3.glue["ch3_measured_cpu_seconds"] > 0
+def test_one_figure_and_the_chapters_own_clock(chapter):
+    assert chapter.images == 1
+    assert chapter.glue["ch3_measured_chapter_seconds"] < chapter.seconds
+    assert chapter.glue["ch3_measured_cpu_seconds"] > 0
 
 
 # --- Mistakes in the chapter's own checks, caught in-process -----------------------------------------

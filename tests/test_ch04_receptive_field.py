@@ -9,20 +9,15 @@ from conftest import run_cells
 STEM = "04_receptive_field"
 
 
-@pytest.fixture(scope="module")
-def ch4(run_chapter):
-    return run_chapter(STEM)
-
-
-def test_out_size_refuses_too_small_input_with_a_fix(ch4):
+def test_out_size_refuses_too_small_input_with_a_fix(chapter):
     assert (
         "ValueError: input of size n=5 with padding p=0 is smaller than the dilated kernel "
-        "d(k-1)+1=7: use an input of at least 7 or pad by at least 1" in ch4.text
+        "d(k-1)+1=7: use an input of at least 7 or pad by at least 1" in chapter.text
     )
 
 
-def test_receptive_field_checked_against_autograd_on_every_unit(ch4):
-    g = ch4.glue
+def test_receptive_field_checked_against_autograd_on_every_unit(chapter):
+    g = chapter.glue
     assert g["ch4_rf_units_checked"] > 1000
     assert 200 < g["ch4_rf_border_units"] < g["ch4_rf_units_checked"]
 
@@ -49,14 +44,14 @@ EXACT = {  # related values on one line
 }  # fmt: skip
 
 
-def test_exact_values(ch4):
-    assert {name: ch4.glue[name] for name in EXACT} == EXACT
+def test_exact_values(chapter):
+    assert {name: chapter.glue[name] for name in EXACT} == EXACT
     # centre pixel of the 15 x 15 field: 79 paths per axis to a corner's 1 (binomial-like counts)
-    assert ch4.glue["ch4_paths_centre_over_corner"] == pytest.approx(79.0**2)
+    assert chapter.glue["ch4_paths_centre_over_corner"] == pytest.approx(79.0**2)
 
 
-def test_stack_theorem_brute_forced_and_old_sentence_refuted(ch4):
-    g = ch4.glue
+def test_stack_theorem_brute_forced_and_old_sentence_refuted(chapter):
+    g = chapter.glue
     assert g["ch4_stack_sizes_checked"] > 3000
     assert g["ch4_stack_pairs_checked"] > 2000
     # the unconditional "exactly J inputs per output size" fails, in many stacks
@@ -64,19 +59,19 @@ def test_stack_theorem_brute_forced_and_old_sentence_refuted(ch4):
     assert g["ch4_old_sentence_stacks"] > 10
 
 
-def test_training_is_real(ch4):
-    g = ch4.glue
+def test_training_is_real(chapter):
+    g = chapter.glue
     assert g["ch4_test_accuracy"] > 3 * g["ch4_chance"]
     # a fresh folder has no cache
     assert "trained in this run" in g["ch4_measured_weights_source"]
     assert (
-        "using the offline JPEG mirror" in ch4.text
-        or "official torchvision download" in ch4.text
+        "using the offline JPEG mirror" in chapter.text
+        or "official torchvision download" in chapter.text
     )
 
 
-def test_effective_receptive_field(ch4):
-    g = ch4.glue
+def test_effective_receptive_field(chapter):
+    g = chapter.glue
     r2 = g["ch4_small_r"] ** 2
     for name in ("init", "trained"):
         side50, side90 = g[f"ch4_erf_{name}_side50"], g[f"ch4_erf_{name}_side90"]
@@ -102,11 +97,11 @@ def test_effective_receptive_field(ch4):
         "but no Gaussian fits it to within 1%",
     )
     assert g["ch4_erf_side90_word"] in ("the same as", "larger than", "smaller than")
-    assert ch4.images == 2
+    assert chapter.images == 2
 
 
-def test_exercises(ch4):
-    g = ch4.glue
+def test_exercises(chapter):
+    g = chapter.glue
     assert (g["ch4_unseen_paper224"], g["ch4_unseen_paper224_first"]) == (5, 219)
     assert g["ch4_unseen_paper227"] == g["ch4_unseen_tv224"] == 0
     for depth in (4, 16, 64):  # 3x3 stride 1: variance 8/12 per layer, r = 2 depth + 1

@@ -39,11 +39,6 @@ def times_faster(ratio):
     )
 
 
-@pytest.fixture(scope="module")
-def chapter(run_chapter):
-    return run_chapter(STEM)
-
-
 TIMING_WORDS = (
     "loop batched fcn kernel gmacs peak init matmul lowering share_pct verdict net2_way chapter_s "
     "cpu_s"
