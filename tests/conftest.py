@@ -181,9 +181,8 @@ def twin_alone(tmp_path_factory):
 
 
 def assert_ok(what, result):
-    assert result.returncode == 0, (
-        f"{what} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
+    output = f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, f"{what} failed:\n{output}"
     return result
 
 

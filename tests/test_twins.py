@@ -25,13 +25,10 @@ def test_twins_match_their_sources():
 def test_a_twin_runs_alone_to_the_end(twin_alone):
     """Chapter 1's twin, alone in an empty folder: every cell runs (a failing self-check would raise),
     it writes only the helper module its first cell inlines, and it imports nothing from the repo."""
-    assert sorted(p.name for p in twin_alone.workdir.iterdir()) == [
-        f"{ALONE}.ipynb",
-        "dlbook.py",
-    ]
-    assert (twin_alone.workdir / "dlbook.py").read_text() == (
-        ROOT / "dlbook" / "__init__.py"
-    ).read_text()
+    written = sorted(p.name for p in twin_alone.workdir.iterdir())
+    assert written == [f"{ALONE}.ipynb", "dlbook.py"]
+    module = (ROOT / "dlbook" / "__init__.py").read_text()
+    assert (twin_alone.workdir / "dlbook.py").read_text() == module
 
 
 def test_twins_import_only_pip_packages_and_their_inlined_helper():
