@@ -33,9 +33,9 @@ def test_parse_build_log_tells_executed_cached_read_and_written_documents():
 
 
 def test_parse_build_log_of_a_build_that_did_nothing():
-    assert bench.parse_build_log(
-        "updating environment: 0 added, 0 changed, 0 removed\n", Path("/x")
-    ) == {"executed": {}, "from_cache": [], "read": [], "written": []}
+    log = "updating environment: 0 added, 0 changed, 0 removed\n"
+    nothing = {"executed": {}, "from_cache": [], "read": [], "written": []}
+    assert bench.parse_build_log(log, Path("/x")) == nothing
 
 
 TIMINGS = ["ch3_measured_fold_ms", "ch2_speedup_measured", "ch3_measured"]

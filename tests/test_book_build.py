@@ -62,9 +62,8 @@ class TestChapterOnePage:
             ("1.3", "Gradient of log-sum-exp"),
             ("1.4", "Limit of the softmax"),
         ):
-            assert re.search(rf"Theorem {re.escape(number)}\s*\(\s*{title}", text), (
-                number
-            )
+            theorem = rf"Theorem {re.escape(number)}\s*\(\s*{title}"
+            assert re.search(theorem, text), number
 
     def test_glued_numbers_are_in_the_prose(self, page):
         text = html.unescape(re.sub(r"<[^>]+>", "", page))

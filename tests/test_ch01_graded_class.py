@@ -134,9 +134,7 @@ def answered(code_of):
     notebook = student()
     cells = answers(notebook)
     missing = sorted(set(code_of) - set(cells))
-    assert not missing, (
-        f"student/{STEM}.ipynb has no answer cell (`answer`) for {missing}"
-    )
+    assert not missing, f"student/{STEM}.ipynb: no answer cell for {missing}"
     for question, code in code_of.items():
         first, *rest = cells[question]
         first.source = code
@@ -211,6 +209,5 @@ def test_feedback_names_the_failing_tests(graded, plan):
         assert "Failing tests:\n- `" in section, section
     assert "NotImplementedError" in (feedback / "untouched.md").read_text()
     assert "Failing tests" not in (feedback / "correct.md").read_text()
-    assert "def test_" not in "".join(p.read_text() for p in feedback.iterdir()), (
-        "the feedback shows hidden test code"
-    )
+    shown = "".join(p.read_text() for p in feedback.iterdir())
+    assert "def test_" not in shown, "the feedback shows hidden test code"

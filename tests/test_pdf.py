@@ -74,9 +74,7 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
     assert "Theorem 1.1 (Sandwich for log-sum-exp)" in text
     assert "Theorem 1.2 (Rate of the gap)" in text
     params = built_chapter("02_alexnet_counting").glue["ch2_total_params"]
-    assert f"{params:,}" in text, (
-        f"the glued parameter count {params:,} is not in the PDF"
-    )
+    assert f"{params:,}" in text, f"the glued count {params:,} is not in the PDF"
     assert "References" in text or "Bibliography" in text
     assert "Krizhevsky" in text
     info = run(["pdfinfo", str(built_pdf / "book.pdf")], check=True).stdout

@@ -23,9 +23,7 @@ def test_workflow_runs_on_main_and_may_deploy_pages():
     )
     permissions = workflow["permissions"]
     assert permissions.get("pages") == "write", "deploying needs `pages: write`"
-    assert permissions.get("id-token") == "write", (
-        "deploy-pages needs `id-token: write`"
-    )
+    assert permissions.get("id-token") == "write", "deploy-pages needs id-token: write"
 
 
 def test_workflow_builds_with_make_book_pdf_and_uploads_its_output():
@@ -92,9 +90,7 @@ def test_make_publish_pushes_the_output_of_the_strict_book_build():
     assert arguments[-1] == "_build/html", (
         f"`make publish` must publish _build/html: {publish[0]}"
     )
-    assert commands.index(build) < commands.index(publish[0]), (
-        "publish must build first"
-    )
+    assert commands.index(build) < commands.index(publish[0]), "build before publishing"
     pdf = [line for line in commands.splitlines() if "tools/build_pdf.py" in line]
     assert len(pdf) == 1 and commands.index(pdf[0]) < commands.index(publish[0]), (
         "publish must make the PDFs first"

@@ -282,9 +282,7 @@ def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(
     stem, student_site
 ):
     page = (student_site / "student" / f"{stem}.html").read_text(encoding="utf-8")
-    assert 'class="solution' not in page, (
-        "a solution admonition is still in the student page"
-    )
+    assert 'class="solution' not in page, "a solution admonition in the student page"
     assert 'class="cell_output' not in page, "the student page shows executed outputs"
     _, colab, binder = make_student.launch_links(stem)
     assert colab in page, f"no Colab button opening student/{stem}.ipynb"
