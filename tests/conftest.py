@@ -2,6 +2,7 @@
 alone the way Colab would (twin_alone), the site pipeline, and reading glued values."""
 
 import ast
+import functools
 import json
 import os
 import re
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = ROOT / "chapters"
+CHAPTERS, BUILD = ROOT / "chapters", ROOT / "_build"
 CHAPTER_STEMS = sorted(p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.md"))
 SESSION_START = time.monotonic()
 
@@ -52,16 +54,38 @@ class ExecutedChapter:
     workdir: Path
 
     @property
+    def outputs(self):
+        return [o for cell in self.notebook.cells for o in cell.get("outputs", [])]
+
+    @property
     def text(self):
         """All stream and text/plain outputs, joined: what a reader sees."""
         return "\n".join(
             o.get("text", "")
             if o.get("output_type") == "stream"
             else o["data"]["text/plain"]
-            for cell in self.notebook.cells
-            for o in cell.get("outputs", [])
+            for o in self.outputs
             if o.get("output_type") == "stream" or "text/plain" in o.get("data", {})
         )
+
+    @property
+    def images(self):
+        """How many PNG figures the chapter drew."""
+        return sum("image/png" in o.get("data", {}) for o in self.outputs)
+
+
+def run(command, **options):
+    """The finished process of command, run in the repository, its output captured as text."""
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, **options)
+
+
+def run_notebook(notebook, workdir: Path, timeout=900):
+    """Run the notebook (in place) top to bottom in a fresh kernel in workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    resources = {"metadata": {"path": str(workdir)}}
+    NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources=resources
+    ).execute()
 
 
 def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapter:
@@ -70,14 +94,8 @@ def execute_notebook(source: Path, workdir: Path, timeout=900) -> ExecutedChapte
     target = workdir / source.name
     shutil.copy(source, target)
     notebook = nbformat.read(target, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
     start = time.perf_counter()
-    client.execute()
+    run_notebook(notebook, workdir, timeout)
     seconds = time.perf_counter() - start
     return ExecutedChapter(notebook, glued_values(notebook), seconds, workdir)
 
@@ -86,9 +104,12 @@ def built_chapter(stem) -> ExecutedChapter:
     """The chapter as the book build executed it (`make book`, cwd chapters/): the notebook myst-nb
     writes to _build/jupyter_execute, its glued values (moved by myst-nb to <stem>.glue.json), and the
     execution time that jupyter-cache recorded (the chapter's own provenance note if there is none)."""
-    path = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
+    path = BUILD / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
     assert path.is_file(), f"the book build wrote no {path.relative_to(ROOT)}"
     notebook = nbformat.read(path, as_version=4)
+    if not any(cell.get("outputs") for cell in notebook.cells):
+        # myst-nb 1.4 writes a chapter it re-read from jupyter-cache without its outputs
+        notebook = _execution_cache().merge_match_into_notebook(notebook)[1]
     glue = glued_values(notebook)
     glue_file = path.with_suffix(".glue.json")
     if glue_file.is_file():
@@ -100,13 +121,17 @@ def built_chapter(stem) -> ExecutedChapter:
     return ExecutedChapter(notebook, glue, seconds, CHAPTERS)
 
 
-def _cached_execution_seconds(stem):
+def _execution_cache():
     from jupyter_cache import get_cache
 
-    cache = ROOT / "_build" / ".jupyter_cache"
+    return get_cache(str(BUILD / ".jupyter_cache"))
+
+
+def _cached_execution_seconds(stem):
+    cached = (BUILD / ".jupyter_cache").is_dir()
     records = [
         r
-        for r in (get_cache(str(cache)).list_cache_records() if cache.is_dir() else [])
+        for r in (_execution_cache().list_cache_records() if cached else [])
         if Path(r.uri).name == f"{stem}.md"
     ]
     if records:
@@ -118,14 +143,29 @@ def run_chapter(built_site):
     """run_chapter("01_logsumexp"): that chapter as the book build executed it (no second execution).
     The strict build fails on any failing cell, a self-check's CheckFailed included. `workdir` is
     chapters/. Only tests/test_twins.py runs a twin again, alone in an empty folder."""
-    cache = {}
+    return functools.cache(built_chapter)
 
-    def run(stem):
-        if stem not in cache:
-            cache[stem] = built_chapter(stem)
-        return cache[stem]
 
-    return run
+@pytest.fixture(scope="module")
+def chapter(run_chapter, request):
+    """The chapter named by the test module's STEM, as the book build executed it."""
+    return run_chapter(request.module.STEM)
+
+
+def toc_files():
+    """The book's files in reading order (_toc.yml): the root, then every chapter and section."""
+
+    def files(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                yield entry["file"]
+            for key in ("sections", "chapters"):
+                yield from files(entry.get(key))
+            for part in entry.get("parts", []):
+                yield from files(part.get("chapters"))
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"], *files(toc.get("chapters")), *files(toc.get("parts"))]
 
 
 ALONE = "01_logsumexp"  # the twin run alone: the cheapest chapter
@@ -141,9 +181,8 @@ def twin_alone(tmp_path_factory):
 
 
 def assert_ok(what, result):
-    assert result.returncode == 0, (
-        f"{what} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
+    output = f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, f"{what} failed:\n{output}"
     return result
 
 
@@ -159,30 +198,26 @@ def assert_ok(what, result):
 # steps they wait for. BOOK_TESTS_SERIAL=1 turns this off: a fixture then runs its step when needed.
 # ------------------------------------------------------------------------------------------------
 def tex_available():
-    return all(
-        shutil.which(tool) for tool in ("xelatex", "latexmk", "pdftotext", "pdfimages")
-    )
+    return all(map(shutil.which, ("xelatex", "latexmk", "pdftotext", "pdfimages")))
 
 
 def _a11y_command():
-    return [
-        sys.executable,
-        str(ROOT / "tools" / "a11y_audit.py"),
-        f"reader={ROOT / '_build' / 'html'}",
-        f"student={ROOT / '_build' / 'student' / 'html'}",
-        "--out",
-        str(ROOT / "_build" / "a11y.json"),
-        "--jobs",
-        "2",
-    ]
+    sites = [f"reader={BUILD / 'html'}", f"student={BUILD / 'student' / 'html'}"]
+    out = ["--out", str(BUILD / "a11y.json"), "--jobs", "2"]
+    return [sys.executable, str(ROOT / "tools" / "a11y_audit.py"), *sites, *out]
 
 
 def make_dry_run(target):
     """What `make -n <target>` would run."""
     command = ["make", "--no-print-directory", "-n", target]
-    return assert_ok(
-        command, subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    ).stdout
+    return assert_ok(command, run(command)).stdout
+
+
+def book_build_command():
+    """The one `jupyter-book build` line `make book` runs."""
+    lines = make_dry_run("book").splitlines()
+    (command,) = [line.strip() for line in lines if "jupyter-book build" in line]
+    return command
 
 
 BUILD_FLAGS = re.search(
@@ -220,30 +255,24 @@ class SitePipeline:
                 why = f"not run: step {failed!r} failed" if failed else "stopped"
                 self.results[step] = subprocess.CompletedProcess([], 1, "", why)
             else:
-                with (
-                    tempfile.TemporaryFile("w+") as out,
-                    tempfile.TemporaryFile("w+") as err,
-                ):
-                    began = time.monotonic()
-                    self.process = subprocess.Popen(
-                        SITE_STEPS[step][0](),
-                        cwd=ROOT,
-                        stdout=out,
-                        stderr=err,
-                        text=True,
-                        start_new_session=True,
-                    )
-                    code = self.process.wait()
-                    self.timeline.append(
-                        (step, began - SESSION_START, time.monotonic() - began)
-                    )
-                    out.seek(0)
-                    err.seek(0)
-                    self.results[step] = subprocess.CompletedProcess(
-                        self.process.args, code, out.read(), err.read()
-                    )
-                    failed = step if code != 0 else None
+                self.results[step] = self._execute(step)
+                failed = step if self.results[step].returncode != 0 else None
             self.done[step].set()
+
+    def _execute(self, step):
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            began = time.monotonic()
+            options = dict(stdout=out, stderr=err, text=True, start_new_session=True)
+            self.process = subprocess.Popen(SITE_STEPS[step][0](), cwd=ROOT, **options)
+            code = self.process.wait()
+            self.timeline.append(
+                (step, began - SESSION_START, time.monotonic() - began)
+            )
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(
+                self.process.args, code, out.read(), err.read()
+            )
 
     def result(self, step):
         self.done[step].wait()
@@ -279,16 +308,12 @@ def pytest_collection_modifyitems(session, config, items):
         return
     # Every step runs after those before it (the student site reads the book's execution cache).
     last = max(order.index(step) for step in needed)
-    steps = [
-        step
-        for step in order[: last + 1]
-        if step != "pdf" or ("pdf" in needed and tex_available())
-    ]
-    record_student_files_before_the_pipeline()
+    pdf = "pdf" in needed and tex_available()
+    steps = [step for step in order[: last + 1] if step != "pdf" or pdf]
+    student_check_as_committed()  # before `make student` rewrites student/
     _pipeline = SitePipeline(steps)
-    os.nice(
-        10
-    )  # this thread only: the pipeline's thread and its steps keep their priority
+    # this thread only: the pipeline's thread and its steps keep their priority
+    os.nice(10)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -310,56 +335,28 @@ def site_step(step):
     """The finished process of one pipeline step (run now if there is no pipeline)."""
     if _pipeline is not None and step in _pipeline.steps:
         return _pipeline.result(step)
-    return subprocess.run(
-        SITE_STEPS[step][0](), cwd=ROOT, capture_output=True, text=True
-    )
+    return run(SITE_STEPS[step][0]())
 
 
-# `make student` rewrites student notebooks that drifted from the chapters; the drift tests must see
-# the files as committed, so they read this record, taken before the pipeline starts.
-STUDENT_AT_START = {}
-
-
-def record_student_files_before_the_pipeline():
-    if STUDENT_AT_START:
-        return
-    STUDENT_AT_START["files"] = {
-        p: p.read_text(encoding="utf-8")
-        for p in (ROOT / "student").glob("*")
-        if p.is_file()
-    }
-    STUDENT_AT_START["check"] = subprocess.run(
-        [sys.executable, "tools/make_student.py", "--check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-
-
-def student_files_as_committed():
-    """{path: text} of student/ as it was when the session started."""
-    record_student_files_before_the_pipeline()
-    return STUDENT_AT_START["files"]
-
-
+@functools.cache
 def student_check_as_committed():
-    """`tools/make_student.py --check` as run when the session started."""
-    record_student_files_before_the_pipeline()
-    return STUDENT_AT_START["check"]
+    """`tools/make_student.py --check` as run when the session started, before the pipeline's
+    `make student` rewrote the student notebooks that drifted from the chapters."""
+    return run([sys.executable, "tools/make_student.py", "--check"])
 
 
 @pytest.fixture(scope="session")
 def built_site():
     """The strict HTML build (`make book`), once per session; returns _build/html."""
     assert_ok("make book", site_step("book"))
-    return ROOT / "_build" / "html"
+    return BUILD / "html"
 
 
 @pytest.fixture(scope="session")
 def student_site(built_site):
     """`make student`, once per session; returns _build/student/html (the solution-free site)."""
     assert_ok("make student", site_step("student"))
-    return ROOT / "_build" / "student" / "html"
+    return BUILD / "student" / "html"
 
 
 @pytest.fixture(scope="session")
@@ -367,10 +364,7 @@ def autograders(tmp_path_factory):
     """`tools/make_autograder.py` once per session: the folder of every graded chapter's autograder."""
     out = tmp_path_factory.mktemp("autograders")
     command = [sys.executable, "tools/make_autograder.py", "--out", str(out)]
-    assert_ok(
-        "make_autograder",
-        subprocess.run(command, cwd=ROOT, capture_output=True, text=True),
-    )
+    assert_ok("make_autograder", run(command))
     return out
 
 
@@ -399,9 +393,8 @@ def run_cells(
     import matplotlib
 
     matplotlib.use("Agg")  # figures drawn, never shown
-    code = [
-        c for c in jupytext.read(CHAPTERS / f"{stem}.md").cells if c.cell_type == "code"
-    ]
+    cells = jupytext.read(CHAPTERS / f"{stem}.md").cells
+    code = [c for c in cells if c.cell_type == "code"]
     marked = [c for d in derivations for c in code if c.metadata.get("derivation") == d]
     # LookupError, not AssertionError: a test that expects a check to fail must not pass on it
     if {c.metadata["derivation"] for c in marked} != set(derivations):
@@ -435,9 +428,7 @@ def run_cells(
             for source in [*prelude, extra]:
                 exec(compile(source, stem, "exec"), namespace)
                 namespace["glue"] = lambda *args, **kwargs: None
-            namespace.update(
-                {name: make(namespace) for name, make in (wrong or {}).items()}
-            )
+            namespace.update({n: make(namespace) for n, make in (wrong or {}).items()})
             for source in checked:
                 exec(compile(source, "derivation", "exec"), namespace)
     finally:

@@ -1,15 +1,11 @@
 """Chapter 1 graded for real: a class made from its student notebook, graded in one `tools/grade.py` run
 with the autograder zip (hidden tests and the zip's own copy of the helper module), gets exactly the
-points its data says.
+points its data says: untouched (every answer raises NotImplementedError) 0 on every question; correct
+(each answer cell, metadata `answer: <question>`, holds the chapter's answer) full marks; wrong (each
+answer cell holds a wrong variant, grading/01_logsumexp/variants/<question>/<name>.py) its POINTS.
 
-* untouched -- the released notebook: every answer raises NotImplementedError, 0 on every question;
-* correct -- each answer cell (metadata `answer: <question>`) holds the chapter's answer: full marks;
-* wrong -- each answer cell holds a wrong answer variant of its question
-  (grading/01_logsumexp/variants/<question>/<name>.py, POINTS below full): the variant's POINTS.
-
-The class robustness cases (a crash, an endless loop, forged self-checks, a reordered or metadata-stripped
-notebook, a file that is not JSON or not a notebook) are graded on the toy chapter (tests/test_grading.py).
-Which hidden cases each variant fails is tests/test_variants.py's; here the points come through otter."""
+The robustness cases (a crash, an endless loop, ...) are graded on the toy chapter (test_grading.py);
+which hidden cases each variant fails is test_variants.py's: here the points come through otter."""
 
 import ast
 import csv
@@ -34,15 +30,12 @@ META = {"POINTS", "SELF_CHECK", "MESSAGE"}  # a variant's data, not its code
 
 
 def questions():
-    """[(name, points or None for a written question)] in questions.yml's order."""
+    """{name: points, or None for a written question} in questions.yml's order."""
     listed = yaml.safe_load((GRADING / "questions.yml").read_text())["questions"]
-    return [
-        (
-            q["name"],
-            None if q.get("written") else question_cases(STEM, q["name"])[0].points,
-        )
+    return {
+        q["name"]: None if q.get("written") else question_cases(STEM, q["name"])[0].points
         for q in listed
-    ]
+    }
 
 
 def answers(notebook):
@@ -65,24 +58,20 @@ class Variant:
     """A variant file: its code without the docstring and the data (POINTS, SELF_CHECK, MESSAGE)."""
 
     def __init__(self, path: Path):
-        self.path = path
         text = path.read_text()
-        tree = ast.parse(text)
-        drop, self.data = set(), {}
-        for i, node in enumerate(tree.body):
+        drop, data = set(), {}
+        for i, node in enumerate(ast.parse(text).body):
             docstring = i == 0 and isinstance(node, ast.Expr)
             target = node.targets[0] if isinstance(node, ast.Assign) else None
             if isinstance(target, ast.Name) and target.id in META:
                 expression = compile(ast.Expression(node.value), str(path), "eval")
-                self.data[target.id] = eval(expression, {})  # noqa: S307 - repo data
+                data[target.id] = eval(expression, {})  # noqa: S307 - repo data
             elif not docstring:
                 continue
             drop |= set(range(node.lineno, node.end_lineno + 1))
-        lines = text.splitlines()
-        self.code = "\n".join(
-            line for n, line in enumerate(lines, 1) if n not in drop
-        ).strip()
-        self.points = self.data["POINTS"]
+        kept = [line for n, line in enumerate(text.splitlines(), 1) if n not in drop]
+        self.code = "\n".join(kept).strip()
+        self.points = data["POINTS"]
         self.defines = defined_names(ast.parse(self.code))
 
 
@@ -144,10 +133,8 @@ def answered(code_of):
     answer cell gets the code, the others are emptied)."""
     notebook = student()
     cells = answers(notebook)
-    assert set(code_of) <= set(cells), (
-        f"student/{STEM}.ipynb has no answer cell (metadata `answer`) for "
-        f"{sorted(set(code_of) - set(cells))}"
-    )
+    missing = sorted(set(code_of) - set(cells))
+    assert not missing, f"student/{STEM}.ipynb: no answer cell for {missing}"
     for question, code in code_of.items():
         first, *rest = cells[question]
         first.source = code
@@ -159,11 +146,9 @@ def answered(code_of):
 @pytest.fixture(scope="module")
 def plan():
     """({submission: {question: expected points}}, the book's answers, the wrong variants)."""
-    full = {q: p for q, p in questions() if p is not None}
+    full = {q: p for q, p in questions().items() if p is not None}
     book = book_answers()
-    assert set(book) == set(full), (
-        f"answer cells {sorted(book)}, autograded questions {sorted(full)}"
-    )
+    assert sorted(book) == sorted(full), "answer cells and autograded questions differ"
     wrong = wrong_answers(book, full)
     assert wrong, f"grading/{STEM}/variants holds no wrong variant to grade"
     expected = {
@@ -181,11 +166,13 @@ def graded(tmp_path_factory, autograders, plan):
     _, book, wrong = plan
     base = tmp_path_factory.mktemp("ch1_class")
     (base / "submissions").mkdir()
-    for name, notebook in {
+    wrong_code = {**book, **{q: v.code for q, v in wrong.items()}}
+    submissions = {
         "untouched": student(),
         "correct": answered(book),
-        "wrong": answered({**book, **{q: v.code for q, v in wrong.items()}}),
-    }.items():
+        "wrong": answered(wrong_code),
+    }
+    for name, notebook in submissions.items():
         (base / "submissions" / f"{name}.ipynb").write_text(nbformat.writes(notebook))
     # The limits only stop a hung run: the slowest cell (the setup's imports) takes ~3 s alone.
     grade_run(
@@ -198,9 +185,9 @@ def graded(tmp_path_factory, autograders, plan):
 def test_the_class_gets_its_exact_points(graded, plan):
     expected, _, _ = plan
     rows = list(csv.reader(io.StringIO((graded / f"{STEM}.csv").read_text())))
-    names = [q for q, _ in questions()]
+    names = list(questions())
     assert rows[0] == ["submission", *names, "total", "possible", "note"]
-    autograded = {q for q, p in questions() if p is not None}
+    autograded = {q for q, p in questions().items() if p is not None}
     got = {}
     for row in rows[1:]:
         cells = dict(zip(names, row[1:]))
@@ -210,9 +197,7 @@ def test_the_class_gets_its_exact_points(graded, plan):
     for name, points in expected.items():
         scores, note = got[name]
         assert note == "", f"{name}: {note}"
-        assert scores == pytest.approx(points, abs=1e-4), (
-            f"{name}: {scores} != {points}"
-        )
+        assert scores == pytest.approx(points, abs=1e-4), name
 
 
 def test_feedback_names_the_failing_tests(graded, plan):
@@ -224,6 +209,5 @@ def test_feedback_names_the_failing_tests(graded, plan):
         assert "Failing tests:\n- `" in section, section
     assert "NotImplementedError" in (feedback / "untouched.md").read_text()
     assert "Failing tests" not in (feedback / "correct.md").read_text()
-    assert "def test_" not in "".join(p.read_text() for p in feedback.iterdir()), (
-        "the feedback shows hidden test code"
-    )
+    shown = "".join(p.read_text() for p in feedback.iterdir())
+    assert "def test_" not in shown, "the feedback shows hidden test code"

@@ -1,5 +1,5 @@
-"""Chapter 1's glued values, as the executed chapter gives them (`run_chapter`), and the mistakes its
-derivation checks catch, shown in-process."""
+"""Chapter 1's glued values, as the book build executed the chapter (`run_chapter`), and the mistakes
+its derivation checks catch, shown in-process."""
 
 import math
 import re
@@ -10,56 +10,46 @@ from conftest import run_cells
 STEM = "01_logsumexp"
 
 
-@pytest.fixture(scope="module")
-def chapter(run_chapter):
-    return run_chapter(STEM)
+EXACT = {  # related values on one line
+    "ch1_bound_cases": 5400, "ch1_bound_violations": 0, "ch1_bound_exact_cases": 100,
+    "ch1_rate_cases": 490, "ch1_half_ulp_of_max": 2.0**-52,
+    "ch1_limit_ordered": "x1", "ch1_limit_tied": "x1",
+    "ch1_softmax_limit_unique": [1.0, 0.0, 0.0], "ch1_softmax_limit_tie": [0.5, 0.5, 0.0],
+    "ch1_gradient_vectors": 1000, "ch1_gradient_length": 7,
+    # comparing nu with torch.logsumexp checks nothing: they agree bit for bit
+    "ch1_lse_identical": 810, "ch1_lse_compared": 810,
+    "ch1_n_long": 10_000, "ch1_n_near_zero": 1_000,
+    "ch1_curvature_points": 20, "ch1_curvature_n": 6,
+}  # fmt: skip
 
 
-def test_sandwich_bound(chapter):
-    g = chapter.glue
-    assert g["ch1_bound_cases"] == 5400 and g["ch1_bound_violations"] == 0
-    assert (
-        0.99 < g["ch1_bound_worst_ratio"] <= 1 + 1e-12
-    )  # the envelope is tight but never exceeded
-    assert g["ch1_bound_exact_cases"] == 100
+def test_exact_values(chapter):
+    assert {name: chapter.glue[name] for name in EXACT} == EXACT
+
+
+def test_sandwich_bound_is_tight_but_never_exceeded(chapter):
+    assert 0.99 < chapter.glue["ch1_bound_worst_ratio"] <= 1 + 1e-12
 
 
 def test_rate_of_the_gap(chapter):
     g = chapter.glue
-    assert g["ch1_rate_cases"] == 490
-    # float64 stops seeing the exponentially small gap of x = (0.3, -1, 2, 1.2, 0) near beta = 40.7: past that,
-    # log(1 + e^(-0.8 beta) + ...) is below half an ulp of 2 beta (about 2 beta * 2^-53)
+    # float64 stops seeing the exponentially small gap of x = (0.3, -1, 2, 1.2, 0) near beta = 40.7:
+    # past that, log(1 + e^(-0.8 beta) + ...) is below half an ulp of 2 beta (about 2 beta 2^-53)
     beta = g["ch1_float64_zero_beta"]
     assert 40 < beta < 42
-    true_gap = (
-        math.log(1 + sum(math.exp(-beta * d) for d in (0.8, 1.7, 2.0, 3.0))) / beta
-    )
-    assert g["ch1_gap_at_zero_beta"] == pytest.approx(true_gap, rel=1e-12)
-    assert (
-        math.log(true_gap * beta) < math.log(2 * beta * 2.0**-53) + 1
-    )  # about half an ulp of 2 beta
-    # and the true gap is below half an ulp of max x = 2: a correctly rounded nu is exactly 2 there too
-    assert (
-        g["ch1_half_ulp_of_max"] == 2.0**-52
-        and g["ch1_gap_at_zero_beta"] < g["ch1_half_ulp_of_max"]
-    )
-    assert (
-        "x1 = x2 > x3: e^(beta Delta) [beta (nu - max) - log k] -> 1/2" in chapter.text
-    )
-    assert "x1 > x2 = x3: e^(beta Delta) [beta (nu - max) - log k] -> 2" in chapter.text
-
-
-def test_symbolic_limits_including_ties(chapter):
-    g = chapter.glue
-    assert g["ch1_limit_ordered"] == "x1" and g["ch1_limit_tied"] == "x1"
-    assert g["ch1_softmax_limit_unique"] == [1.0, 0.0, 0.0]
-    assert g["ch1_softmax_limit_tie"] == [0.5, 0.5, 0.0]
+    gap = math.log(1 + sum(math.exp(-beta * d) for d in (0.8, 1.7, 2.0, 3.0))) / beta
+    assert g["ch1_gap_at_zero_beta"] == pytest.approx(gap, rel=1e-12)
+    assert math.log(gap * beta) < math.log(2 * beta * 2.0**-53) + 1
+    # and below half an ulp of max x = 2: a correctly rounded nu is exactly 2 there too
+    assert g["ch1_gap_at_zero_beta"] < g["ch1_half_ulp_of_max"]
+    for ties, limit in (("x1 = x2 > x3", "1/2"), ("x1 > x2 = x3", "2")):
+        assert f"{ties}: e^(beta Delta) [beta (nu - max) - log k] -> {limit}" in (
+            chapter.text
+        )
 
 
 def test_gradient_is_softmax(chapter):
-    g = chapter.glue
-    assert 0 <= g["ch1_gradient_max_abs_error"] < 1e-14
-    assert (g["ch1_gradient_vectors"], g["ch1_gradient_length"]) == (1000, 7)
+    assert 0 <= chapter.glue["ch1_gradient_max_abs_error"] < 1e-14
 
 
 def test_stability_thresholds(chapter):
@@ -76,81 +66,50 @@ def test_stability_thresholds(chapter):
 
 def test_accuracy_in_ulp_against_mpmath(chapter):
     g = chapter.glue
-    # comparing nu with torch.logsumexp checks nothing: they agree bit for bit
-    assert g["ch1_lse_identical"] == g["ch1_lse_compared"] == 810
-    # well-conditioned inputs: a few ulp, and not trivially zero (a reference equal to the result would give 0)
-    for name in (
-        "ch1_ulp_well_nu_float64",
-        "ch1_ulp_well_nu_float32",
-        "ch1_ulp_well_naive_float64",
-    ):
-        assert 0.3 < g[name] <= 4, (name, g[name])
+    # well-conditioned inputs: a few ulp, not 0 (a reference equal to the result would give 0)
+    for name in ("nu_float64", "nu_float32", "naive_float64"):
+        assert 0.3 < g[f"ch1_ulp_well_{name}"] <= 4, (name, g[f"ch1_ulp_well_{name}"])
     # near 0 every method loses accuracy, within what the condition number allows
     assert g["ch1_condition_near0"] > 1e5
-    for name in (
-        "ch1_ulp_near0_nu_float64",
-        "ch1_ulp_near0_naive_float64",
-        "ch1_ulp_near0_torch_float64",
-    ):
-        assert 100 < g[name] <= g["ch1_condition_near0"], (name, g[name])
-    assert g["ch1_n_long"] == 10_000 and g["ch1_n_near_zero"] == 1_000
+    for name in ("nu_float64", "naive_float64", "torch_float64"):
+        ulp = g[f"ch1_ulp_near0_{name}"]
+        assert 100 < ulp <= g["ch1_condition_near0"], (name, ulp)
 
 
 def test_curvature_shift_and_cross_entropy(chapter):
     g = chapter.glue
-    for name in (
-        "hessian_error",
-        "hessian_null_residual",
-        "shift_error",
-        "jacobian_error",
-        "cross_entropy_error",
-    ):
+    errors = ("hessian_error", "hessian_null_residual", "shift_error", "jacobian_error",
+              "cross_entropy_error")  # fmt: skip
+    for name in errors:
         assert 0 <= g[f"ch1_{name}"] < 1e-12, name
-    assert (
-        -1e-12 < g["ch1_hessian_min_eigenvalue"] < 1e-12
-    )  # 1 is in the null space: the minimum is 0
-    assert (g["ch1_curvature_points"], g["ch1_curvature_n"]) == (20, 6)
-    assert (
-        "Hessian = beta (diag p - p p^T), grad of cross-entropy = p - y: all exact"
-        in chapter.text
-    )
+    # 1 is in the null space: the minimum is 0
+    assert -1e-12 < g["ch1_hessian_min_eigenvalue"] < 1e-12
 
 
-def test_self_checks_pass_and_bad_input_is_refused(chapter):
-    # nu: 4 checks, grad_nu: 2, smooth_min: 2, softmax_limit: 1
-    assert chapter.text.count("PASSED:") == 9
+def test_bad_input_is_refused_with_what_to_change(chapter):
     assert "ValueError: beta must be a finite nonzero number" in chapter.text
 
 
 # A mistake in a derivation's check is caught in-process: the chapter's setup cell, its nu and the
 # check's cells (marked `:derivation: <label>`), with one definition or piece of source made wrong.
-
-
 def nu_in_float32(namespace):
     nu = namespace["nu"]
     return lambda x, b: nu(x.float(), b).to(x.dtype)
 
 
-MISTAKES = {
+MISTAKES = {  # name: (the derivation, its change (run_cells' arguments), the failure's phrase)
     # the rate theorem's bounds with the log k of tied maxima left out (the unique-maximum rate)
-    "missing log k": (
-        "ch1-thm-rate",
+    "missing log k": ("ch1-thm-rate",
         {"sources": ["def rate_bounds_hold("], "edit": (" - mpmath.log(k)", "")},
-        "check the log k term of the tied maxima",
-    ),
+        "check the log k term of the tied maxima"),
     # the Hessian without the factor beta of the chain rule
-    "missing beta": (
-        "ch1-thm-hessian",
+    "missing beta": ("ch1-thm-hessian",
         {"sources": ["def hessian_formula("], "edit": ("return beta * (", "return (")},
-        "is the factor beta from the chain rule missing",
-    ),
+        "is the factor beta from the chain rule missing"),
     # nu computed in float32 whatever its input
-    "float32 nu": (
-        "ch1-ulp",
-        {"wrong": {"nu": nu_in_float32}},
-        "ulp off on the 'moderate' inputs in torch.float64",
-    ),
-}
+    "float32 nu": ("ch1-ulp", {"wrong": {"nu": nu_in_float32}},
+                   "ulp off on the 'moderate' inputs in torch.float64"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))

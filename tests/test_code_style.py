@@ -4,14 +4,13 @@ student notebook, so a desktop page shows every line without a sideways scroll; 
 and the helper module are formatted and linted too (their comments may run longer). A chapter's .md is read through jupytext as a notebook, the way
 `make format` formats it, so ruff sees its code cells."""
 
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import jupytext
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, run
 
 RUFF = Path(sys.executable).parent / "ruff"
 LIMIT = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
@@ -25,13 +24,7 @@ CHECK = [*LINT, "--extend-select", "E501"]  # in notebooks, lines fit the page
 
 
 def ruff(*args, stdin=None):
-    return subprocess.run(
-        [str(RUFF), "--config", str(ROOT / "ruff.toml"), *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-    )
+    return run([str(RUFF), "--config", str(ROOT / "ruff.toml"), *args], input=stdin)
 
 
 def on_chapter_source(args, stem):

@@ -7,12 +7,10 @@ that runs twice); `make bench` compares every chapter across two cold builds and
 """
 
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import ALONE
+from conftest import ALONE, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import bench  # noqa: E402
 

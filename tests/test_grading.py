@@ -6,6 +6,7 @@ exactly: every row, every number, the notes, the feedback and the collected writ
 nothing is left running or on disk, and that a submission could not write the gradebook.
 """
 
+import ast
 import contextlib
 import copy
 import csv
@@ -13,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import zipfile
@@ -23,7 +23,7 @@ import jupytext
 import nbformat
 import psutil
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, run
 from grading_support import grade_run
 
 FIXTURE = ROOT / "tests" / "grading_fixture"
@@ -52,11 +52,8 @@ EXPECTED_ROWS = {
     "endless_in_tests": ("0,0,,0,3.5", TIMED_OUT),
     "forged_checks": ("1,1.5,,2.5,3.5", ""),
     "kernel_ir": ("2,1.5,,3.5,3.5", ""),
-    "not_json": (
-        "0,0,,0,3.5",
-        "not a valid notebook (NotJSONError: Notebook does not appear to be JSON: "
-        "'{\"cells\": [oops')",
-    ),
+    "not_json": ("0,0,,0,3.5", "not a valid notebook (NotJSONError: Notebook does not "
+                 "appear to be JSON: '{\"cells\": [oops')"),
     "notes": ("0,0,,0,3.5", "not a notebook (.ipynb): notes.txt"),
     "reordered": ("2,1.5,,3.5,3.5", ""),
     "stripped": ("2,1.5,,3.5,3.5", ""),
@@ -64,12 +61,10 @@ EXPECTED_ROWS = {
     "vandal": ("2,1.5,,3.5,3.5", ""),
     "wrong_q1": ("1,1.5,,2.5,3.5", ""),
     "wrong_q2": ("2,0.5,,2.5,3.5", ""),
-}
+}  # fmt: skip
 
 
-# ----------------------------------------------------------------------------------------------------
-# The class
-# ----------------------------------------------------------------------------------------------------
+# --- The class -------------------------------------------------------------------------------------
 def student_notebook():
     return list(make_student.student_notebooks([CHAPTER]).values())[0]
 
@@ -88,103 +83,79 @@ def replace_def(notebook, name, source):
     notebook.cells[cell_index(notebook, f"def {name}(")].source = source
 
 
-def answer(notebook, text):
-    i = cell_index(notebook, "**Answer to q3_why**")
-    notebook.cells[i].source += "\n\n" + text
-
-
 NAIVE = "def smooth_max(xs):\n    return math.log(sum(math.exp(x) for x in xs))\n"
 NO_BIAS = "def conv_params(c_in, c_out, k):\n    return c_out * c_in * k * k\n"
 
 
-def make_class(folder: Path, out: Path) -> dict:
-    """Write the submissions; returns {name: what it is} (for messages)."""
+def make_class(folder: Path, out: Path):
+    """Write the submissions of EXPECTED_ROWS into folder."""
     folder.mkdir()
-    v4 = nbformat.v4
-    subs = {}
-
-    subs["untouched"] = student_notebook()
+    v4, edited = nbformat.v4, copy.deepcopy
     correct = solution_notebook()
-    answer(correct, "The largest exponent becomes 0, so no term overflows.")
-    subs["correct"] = correct
+    i = cell_index(correct, "**Answer to q3_why**")
+    correct.cells[
+        i
+    ].source += "\n\nThe largest exponent becomes 0, so no term overflows."
+    subs = {"untouched": student_notebook(), "correct": correct}
 
-    wrong_q1 = copy.deepcopy(correct)
+    subs["wrong_q1"] = wrong_q1 = edited(correct)
     replace_def(wrong_q1, "smooth_max", NAIVE)
     i = cell_index(wrong_q1, "**Answer to q3_why**")
     wrong_q1.cells[i].source = "**Answer to q3_why** (written, graded by hand)"
-    wrong_q1.cells.insert(
-        i + 1, v4.new_markdown_cell("Because exp of a negative number is <= 1.")
-    )
-    subs["wrong_q1"] = wrong_q1
+    text = "Because exp of a negative number is <= 1."
+    wrong_q1.cells.insert(i + 1, v4.new_markdown_cell(text))
 
-    wrong_q2 = student_notebook()
-    replace_def(
-        wrong_q2,
-        "smooth_max",
-        correct.cells[cell_index(correct, "def smooth_max(")].source,
-    )
+    subs["wrong_q2"] = wrong_q2 = student_notebook()
+    solved = correct.cells[cell_index(correct, "def smooth_max(")].source
+    replace_def(wrong_q2, "smooth_max", solved)
     replace_def(wrong_q2, "conv_params", NO_BIAS)
-    subs["wrong_q2"] = wrong_q2
 
-    forged = copy.deepcopy(wrong_q1)
+    subs["forged_checks"] = forged = edited(wrong_q1)
     for cell in forged.cells:
         if "Self-check" in cell.source:
             cell.source = 'print("PASSED: all checks")'
-    subs["forged_checks"] = forged
 
-    reordered = copy.deepcopy(correct)
+    subs["reordered"] = reordered = edited(correct)
     cells = reordered.cells
     setup = cells[cell_index(reordered, "# Setup.")]
     answers = [c for c in cells if "def " in c.source]
-    reordered.cells = [
-        *reversed(answers),  # the answers before the setup, in reverse order
-        copy.deepcopy(setup),
-        v4.new_code_cell("x = 1  # a cell of the student's own"),
-        setup,  # the setup twice
-        *[c for c in cells if c.cell_type == "markdown"][
-            :1
-        ],  # other markdown and checks gone
-    ]
-    subs["reordered"] = reordered
+    markdown = [c for c in cells if c.cell_type == "markdown"]
+    # the answers first, reversed; the setup twice; of the markdown only the first cell, no checks
+    own = v4.new_code_cell("x = 1  # a cell of the student's own")
+    reordered.cells = [*reversed(answers), edited(setup), own, setup, *markdown[:1]]
 
-    stripped = json.loads(nbformat.writes(correct))
-    stripped["metadata"] = {}
-    stripped["nbformat_minor"] = 4
+    subs["stripped"] = stripped = json.loads(nbformat.writes(correct))
+    stripped.update(metadata={}, nbformat_minor=4)
     for cell in stripped["cells"]:
         cell["metadata"] = {}
         cell.pop("id", None)
-    subs["stripped"] = stripped
 
-    cell_loop = copy.deepcopy(correct)
+    subs["cell_loop"] = cell_loop = edited(correct)
     i = cell_index(cell_loop, "def smooth_max(")
     cell_loop.cells.insert(i + 1, v4.new_code_cell("while True:\n    pass"))
-    subs["cell_loop"] = cell_loop
 
     # passes its self-check; loops on the hidden tests' input
-    endless = copy.deepcopy(correct)
+    subs["endless_in_tests"] = endless = edited(correct)
     replace_def(
         endless,
         "conv_params",
         "def conv_params(c_in, c_out, k):\n    while c_in > 1:\n        pass\n"
         "    return c_out * (c_in * k * k + 1)\n",
     )
-    subs["endless_in_tests"] = endless
 
-    crash = copy.deepcopy(correct)
+    subs["crash_first"] = crash = edited(correct)
     setup_cell = crash.cells[cell_index(crash, "# Setup.")]
     setup_cell.source = 'raise RuntimeError("boom")\n' + setup_cell.source
-    subs["crash_first"] = crash
 
-    kernel_ir = copy.deepcopy(correct)
+    subs["kernel_ir"] = kernel_ir = edited(correct)
     kernel_ir.metadata["kernelspec"] = {
         "name": "ir",
         "display_name": "R",
         "language": "R",
     }
-    subs["kernel_ir"] = kernel_ir
 
     # tries to write the gradebook and another's feedback
-    vandal = copy.deepcopy(correct)
+    subs["vandal"] = vandal = edited(correct)
     feedback = out / STEM / "feedback"
     vandal.cells.append(
         v4.new_code_cell(
@@ -203,18 +174,12 @@ def make_class(folder: Path, out: Path) -> dict:
             "        pass\n"
         )
     )
-    subs["vandal"] = vandal
 
     for name, notebook in subs.items():
-        text = (
-            json.dumps(notebook)
-            if isinstance(notebook, dict)
-            else nbformat.writes(notebook)
-        )
-        (folder / f"{name}.ipynb").write_text(text)
+        writes = json.dumps if isinstance(notebook, dict) else nbformat.writes
+        (folder / f"{name}.ipynb").write_text(writes(notebook))
     (folder / "not_json.ipynb").write_text('{"cells": [oops')
     (folder / "notes.txt").write_text("my answers are in the notebook")
-    return subs
 
 
 def kernels_under(path: Path) -> list:
@@ -222,32 +187,29 @@ def kernels_under(path: Path) -> list:
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if any(
-                str(path) in p
-                for p in (process.cwd(), process.environ().get("TMPDIR", ""))
-            ):
+            places = (process.cwd(), process.environ().get("TMPDIR", ""))
+            if any(str(path) in place for place in places):
                 found.append(process)
     return found
 
 
-# ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading")
     built = base / "autograder"
     command = [PYTHON, "tools/make_autograder.py", "--root", FIXTURE, "--out", built]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    run(command, check=True)
     out = base / "grades"
     make_class(base / "submissions", out)
     tmp = base / "tmp"
     tmp.mkdir()
     start = time.monotonic()
-    run = grade_run(
+    grading = grade_run(
         STEM, base / "submissions", tmp, "OMP_NUM_THREADS", root=FIXTURE, autograder_dir=built,
         out=out, jobs=JOBS, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
     )  # fmt: skip
-    print(f"\nclass graded in {time.monotonic() - start:.1f} s", run.stdout[-3000:])
-    return {"base": base, "built": built, "out": out, "tmp": tmp, "run": run}
+    print(f"\nclass graded in {time.monotonic() - start:.1f} s", grading.stdout[-3000:])
+    return {"base": base, "built": built, "out": out, "tmp": tmp, "run": grading}
 
 
 def test_gradebook_is_exact(graded):
@@ -265,9 +227,8 @@ def test_feedback_names_the_failing_tests(graded):
     assert sorted(p.stem for p in feedback.iterdir()) == sorted(EXPECTED_ROWS)
     wrong_q1 = (feedback / "wrong_q1.md").read_text()
     assert "1 / 2 points" in wrong_q1 and "1.5 / 1.5 points" in wrong_q1
-    assert (
-        "AssertionError: overflow for large inputs: subtract the maximum first"
-        in wrong_q1
+    assert "AssertionError: overflow for large inputs: subtract the maximum first" in (
+        wrong_q1
     )
     assert "Written: graded by hand." in wrong_q1
     wrong_q2 = (feedback / "wrong_q2.md").read_text()
@@ -284,17 +245,16 @@ def test_written_answers_are_collected(graded):
     written = graded["out"] / STEM / "written"
     assert [p.name for p in written.iterdir()] == ["q3_why.md"]
     text = (written / "q3_why.md").read_text()
-    sections = dict(
-        (part.split("\n", 1)[0], part.split("\n", 1)[1].strip())
-        for part in text.split("\n## ")[1:]
-    )
+    parts = (part.split("\n", 1) for part in text.split("\n## ")[1:])
+    sections = {name: answer.strip() for name, answer in parts}
     assert sorted(sections) == sorted(EXPECTED_ROWS)
-    assert (
-        sections["correct"] == "> The largest exponent becomes 0, so no term overflows."
-    )
-    assert sections["wrong_q1"] == "> Because exp of a negative number is <= 1."
-    assert sections["untouched"] == "> (no answer found)"
-    assert sections["notes"] == "> (no answer found)"
+    expected = {
+        "correct": "> The largest exponent becomes 0, so no term overflows.",
+        "wrong_q1": "> Because exp of a negative number is <= 1.",
+        "untouched": "> (no answer found)",
+        "notes": "> (no answer found)",
+    }
+    assert {name: sections[name] for name in expected} == expected
 
 
 def test_a_submission_cannot_write_the_gradebook(graded):
@@ -320,9 +280,7 @@ def test_nothing_is_left_behind(graded):
     assert kernels_under(graded["base"]) == []
 
 
-# ----------------------------------------------------------------------------------------------------
-# make_autograder
-# ----------------------------------------------------------------------------------------------------
+# --- make_autograder -------------------------------------------------------------------------------
 def test_zip_holds_the_hidden_tests_and_the_pins(graded):
     built = graded["built"] / STEM
     with zipfile.ZipFile(built / "autograder.zip") as z:
@@ -385,76 +343,54 @@ def test_make_autograder_errors_are_clear(tmp_path, capsys, error):
 
 
 def test_grade_misuse(tmp_path):
-    def run_grade(*args):
-        return subprocess.run(
-            [*grade.command(*args[:2]), *args[2:], "--root", str(FIXTURE)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-
-    run = run_grade("99_nope", str(tmp_path))
-    assert run.returncode == 2 and "unknown chapter '99_nope'" in run.stderr
-    run = run_grade(STEM, str(tmp_path / "missing"))
-    assert run.returncode == 2 and "no folder" in run.stderr
-    run = run_grade(STEM, str(tmp_path), "--autograder-dir", str(tmp_path / "none"))
-    assert run.returncode == 2 and "run `make assign` first" in run.stderr
+    none = ["--autograder-dir", str(tmp_path / "none")]
+    for args, message in (
+        (["99_nope", str(tmp_path)], "unknown chapter '99_nope'"),
+        ([STEM, str(tmp_path / "missing")], "no folder"),
+        ([STEM, str(tmp_path), *none], "run `make assign` first"),
+    ):
+        result = run([*grade.command(*args[:2]), *args[2:], "--root", str(FIXTURE)])
+        assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
 def test_the_repos_graded_chapters_are_consistent():
-    """For every grading/<stem>/ of the book (none until a chapter is converted): questions.yml and the
-    test files match, each written question has its answer cell in the student notebook, and no hidden
-    test reaches student/."""
+    """Every chapter is graded and passes make_autograder's check; its student notebook has an answer
+    cell per written question and poses each question with its points; student/ holds no otter test."""
     folders = make_autograder.grading_folders(ROOT)
     assert [f.name for f in folders] == CHAPTER_STEMS, "every chapter is graded"
     for folder in folders:
         questions = make_autograder.check_chapter(folder, ROOT)
-        notebook = nbformat.read(
-            ROOT / "student" / f"{folder.name}.ipynb", as_version=4
-        )
+        notebook = ROOT / "student" / f"{folder.name}.ipynb"
+        cells = nbformat.read(notebook, as_version=4).cells
+        prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        headers = [m.group(1) for m in grade.ANSWER_LINE.finditer(prose)]
         written = [q["name"] for q in questions if q["points"] is None]
-        headers = [
-            m.group(1)
-            for cell in notebook.cells
-            if cell.cell_type == "markdown"
-            for m in grade.ANSWER_LINE.finditer(cell.source)
-        ]
-        assert headers == written, (
-            f"student/{folder.name}.ipynb: answer cells {headers}"
-        )
-        # The student reads each question's points where it is posed.
-        prose = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-        for q in questions:
+        assert headers == written, f"{notebook.name}: answer cells {headers}"
+        for (
+            q
+        ) in questions:  # the student reads each question's points where it is posed
             label = (
                 "written, graded by hand"
                 if q["points"] is None
                 else f"autograded, {make_autograder._points_text(q['points'])}"
             )
             assert f"Question `{q['name']}` ({label})" in prose, (
-                f"student/{folder.name}.ipynb does not pose {q['name']} with its points"
+                f"{notebook.name} does not pose {q['name']} with its points"
             )
-        student_text = "".join(
-            p.read_text() for p in (ROOT / "student").glob("*.ipynb")
-        )
-        assert "test_case" not in student_text and "OK_FORMAT" not in student_text
+    student_text = "".join(p.read_text() for p in (ROOT / "student").glob("*.ipynb"))
+    assert "test_case" not in student_text and "OK_FORMAT" not in student_text
 
 
 def hidden_test_fragments(path):
     """What would give a hidden test away: its function names and its long strings (messages)."""
-    import ast
-
-    tree = ast.parse(path.read_text())
-    return {
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-    } | {
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and len(node.value) > 30
-    }
+    fragments = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            fragments.add(node.name)
+        text = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(text, str) and len(text) > 30:
+            fragments.add(text)
+    return fragments
 
 
 def hidden_test_files():
@@ -470,10 +406,10 @@ def test_hidden_test_search_finds_a_copied_test():
     path = ROOT / "grading" / "01_logsumexp" / "tests" / "q1b_grad.py"
     fragments = hidden_test_fragments(path)
     assert "test_no_overflow_for_large_beta" in fragments
-    leaked_into = nbformat.writes(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(path.read_text())])
+    pasted = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(path.read_text())]
     )
-    found = leaked_fragments(path, leaked_into)
+    found = leaked_fragments(path, nbformat.writes(pasted))
     assert "test_no_overflow_for_large_beta" in found
     assert any(" " in f for f in found), "no message of the test file was found"
     # A message the chapter's self-check also prints is public; the test names around it are not.
@@ -488,10 +424,8 @@ def test_hidden_test_search_finds_a_copied_test():
 @pytest.mark.slow
 def test_no_hidden_test_reaches_students(student_site):
     """Nothing of a hidden test file (its test names, its messages) is in student/ or the student site."""
-    handed_out = [p for p in (ROOT / "student").iterdir() if p.is_file()]
-    handed_out += [
-        p for p in student_site.rglob("*") if p.suffix in {".html", ".ipynb"}
-    ]
+    site = [p for p in student_site.rglob("*") if p.suffix in {".html", ".ipynb"}]
+    handed_out = [p for p in (ROOT / "student").iterdir() if p.is_file()] + site
     text = "\n".join(
         p.read_text(encoding="utf-8", errors="replace") for p in handed_out
     )

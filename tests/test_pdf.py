@@ -4,26 +4,26 @@ These tests need TeX Live. Where XeLaTeX is missing they are skipped, except in 
 installs it and a missing XeLaTeX is a failure.
 """
 
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
 from conftest import (
+    BUILD,
     CHAPTER_STEMS,
     CHAPTERS,
-    ROOT,
     assert_ok,
+    built_chapter,
+    run,
     site_step,
     tex_available,
 )
 
 pytestmark = pytest.mark.slow
 
-PDF = ROOT / "_build" / "pdf"
+PDF = BUILD / "pdf"
 
 
 @pytest.fixture(scope="session")
@@ -41,24 +41,16 @@ def built_pdf(built_site, student_site):
 
 
 def pdf_text(path):
-    command = ["pdftotext", "-layout", str(path), "-"]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
-
-def pdf_pages(path):
-    command = ["pdfinfo", str(path)]
-    info = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    return run(["pdftotext", "-layout", str(path), "-"], check=True).stdout
 
 
 def chapter_titles():
-    titles = []
-    for stem in CHAPTER_STEMS:
-        for line in (CHAPTERS / f"{stem}.md").read_text(encoding="utf-8").splitlines():
-            if line.startswith("# "):
-                titles.append(re.sub(r"\$[^$]*\$", "", line[2:]).strip())
-                break
-    return titles
+    """Each chapter's first `# ` heading, without its math."""
+    sources = [
+        (CHAPTERS / f"{stem}.md").read_text(encoding="utf-8") for stem in CHAPTER_STEMS
+    ]
+    titles = [re.search(r"^# (.*)$", source, re.M)[1] for source in sources]
+    return [re.sub(r"\$[^$]*\$", "", title).strip() for title in titles]
 
 
 @pytest.fixture(scope="module")
@@ -81,20 +73,12 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
     # Numbered like the HTML (Theorem 1.1, not the section-numbered 1.2.1; see _config.yml).
     assert "Theorem 1.1 (Sandwich for log-sum-exp)" in text
     assert "Theorem 1.2 (Rate of the gap)" in text
-    glue = (
-        ROOT
-        / "_build"
-        / "jupyter_execute"
-        / "chapters"
-        / "02_alexnet_counting.glue.json"
-    )
-    params = int(json.loads(glue.read_text())["ch2_total_params"]["data"]["text/plain"])
-    assert f"{params:,}" in text, (
-        f"the glued parameter count {params:,} is not in the PDF"
-    )
+    params = built_chapter("02_alexnet_counting").glue["ch2_total_params"]
+    assert f"{params:,}" in text, f"the glued count {params:,} is not in the PDF"
     assert "References" in text or "Bibliography" in text
     assert "Krizhevsky" in text
-    assert pdf_pages(built_pdf / "book.pdf") > 60
+    info = run(["pdfinfo", str(built_pdf / "book.pdf")], check=True).stdout
+    assert int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1]) > 60
 
 
 def test_book_has_no_unresolved_reference_ansi_code_or_raw_html(book_text):
@@ -108,24 +92,19 @@ def test_book_has_no_unresolved_reference_ansi_code_or_raw_html(book_text):
 
 def test_latex_logs_are_clean(built_pdf):
     """No missing glyph, no undefined reference, no overfull line running off the page by more than 30pt."""
-    logs = [ROOT / "_build" / "latex" / "book.log"] + sorted(
-        (ROOT / "_build" / "student" / "latex").glob("*.log")
-    )
+    logs = [
+        BUILD / "latex" / "book.log",
+        *sorted((BUILD / "student" / "latex").glob("*.log")),
+    ]
     assert len(logs) == 1 + len(CHAPTER_STEMS)
     for log in logs:
-        text = re.sub(
-            r"(?m)^(.{79})\n", r"\1", log.read_text(encoding="utf-8", errors="replace")
-        )
-        assert "Missing character" not in text, (
-            f"{log.name}: a glyph is missing from the font"
-        )
-        assert not re.search(
-            r"LaTeX Warning: (Reference|Citation) .* undefined", text
-        ), f"{log.name}: undefined"
-        too_wide = [
-            float(w)
-            for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)
-        ]
+        text = log.read_text(encoding="utf-8", errors="replace")
+        text = re.sub(r"(?m)^(.{79})\n", r"\1", text)  # TeX wraps its log at 79 columns
+        assert "Missing character" not in text, f"{log.name}: a glyph is missing"
+        undefined = r"LaTeX Warning: (Reference|Citation) .* undefined"
+        assert not re.search(undefined, text), f"{log.name}: undefined"
+        overfull = re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", text)
+        too_wide = [float(w) for w in overfull]
         assert all(w < 30 for w in too_wide), (
             f"{log.name}: a line runs {max(too_wide)}pt off the page"
         )
@@ -136,8 +115,7 @@ def test_pdf_has_at_least_as_many_images_as_the_html_has_figures(built_pdf, buil
         page.read_text(encoding="utf-8").count("<figure")
         for page in (built_site / "chapters").glob("*.html")
     )
-    command = ["pdfimages", "-list", str(built_pdf / "book.pdf")]
-    listing = subprocess.run(command, capture_output=True, text=True, check=True)
+    listing = run(["pdfimages", "-list", str(built_pdf / "book.pdf")], check=True)
     listing = listing.stdout.splitlines()[2:]
     images = [line for line in listing if line.split()[2] == "image"]
     assert figures > 0 and len(images) >= figures, (len(images), figures)
@@ -165,11 +143,9 @@ def test_pdfs_are_on_the_sites(built_pdf, built_site, student_site):
     assert not (student_site / "pdf" / "book.pdf").exists(), (
         "the book PDF (with solutions) on the student site"
     )
-    intro = (built_site / "intro.html").read_text(encoding="utf-8")
-    assert 'href="pdf/book.pdf"' in intro
-    assert 'href="pdf/book.pdf"' not in (student_site / "intro.html").read_text(
-        encoding="utf-8"
-    )
+    intro, student_intro = (site / "intro.html" for site in (built_site, student_site))
+    assert 'href="pdf/book.pdf"' in intro.read_text(encoding="utf-8")
+    assert 'href="pdf/book.pdf"' not in student_intro.read_text(encoding="utf-8")
 
 
 def test_no_grading_marker_in_the_book(book_text):
@@ -194,12 +170,8 @@ def test_make_pdf_without_xelatex_names_the_packages(tmp_path):
     for tool in ("python3", "make", "sh", "bash", "env"):
         if shutil.which(tool):
             (bin_dir / tool).symlink_to(shutil.which(tool))
-    result = subprocess.run(
-        [sys.executable, "tools/build_pdf.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": str(bin_dir)},
+    result = run(
+        [sys.executable, "tools/build_pdf.py"], env={**os.environ, "PATH": str(bin_dir)}
     )
     assert result.returncode != 0
     assert "xelatex, latexmk, xindy not found" in result.stderr

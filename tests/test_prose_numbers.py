@@ -15,14 +15,12 @@ from conftest import CHAPTER_STEMS, CHAPTERS
 
 ALLOWED = Path(__file__).resolve().parent / "prose_numbers"
 
-FENCE = re.compile(r"^(`{3,}|:{3,}).*?^\1\s*$", re.S | re.M)
 DIRECTIVE_START = re.compile(r"^(`{3,}|:{3,})\{([\w:-]+)\}(.*)$")
 STRIPPED_DIRECTIVES = {"code-cell", "math", "code", "code-block", "glue:figure", "glue:math",
                        "raw", "figure"}  # fmt: skip
 DISPLAY_MATH = re.compile(r"\$\$.*?\$\$(\s*\([\w:-]+\))?", re.S)
-INLINE_MATH = re.compile(
-    r"(?<!\\)\$(?:(?!\n\s*\n)[^$])+?(?<!\\)\$"
-)  # may wrap, not across paragraphs
+# may wrap, not across paragraphs
+INLINE_MATH = re.compile(r"(?<!\\)\$(?:(?!\n\s*\n)[^$])+?(?<!\\)\$")
 AMSMATH = re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
 ROLE = re.compile(r"\{[\w:-]+\}`[^`]*`")
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -54,16 +52,14 @@ def prose(markdown: str) -> str:
                 (j for j in range(i + 1, len(lines)) if lines[j].strip() == fence),
                 len(lines) - 1,
             )
-            if name in STRIPPED_DIRECTIVES or not name or not name.strip():
-                i = end + 1
-                continue
-            # a prose directive (theorem, proof, exercise, note): keep its title and body, drop its fences
-            kept.append(start.group(3) if start.re is DIRECTIVE_START else "")
-            kept.extend(lines[i + 1 : end])
+            if name not in STRIPPED_DIRECTIVES and name.strip():
+                # a prose directive (theorem, proof, exercise, note): its title and body, no fences
+                kept.append(start.group(3) if start.re is DIRECTIVE_START else "")
+                kept.extend(lines[i + 1 : end])
             i = end + 1
-            continue
-        kept.append(lines[i])
-        i += 1
+        else:
+            kept.append(lines[i])
+            i += 1
     text = "\n".join(kept)
     for pattern in (COMMENT, DISPLAY_MATH, AMSMATH, INLINE_MATH, ROLE, INLINE_CODE, LINK_TARGET,
                     URL, OPTION_LINE, LABEL_LINE, QUESTION_POINTS, PLACE_NAMES):  # fmt: skip
@@ -95,11 +91,7 @@ def typed_numbers(stem):
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_every_number_in_the_prose_is_glued_or_allowed(stem):
     allowed = allowed_literals(stem)
-    offending = [
-        (number, context)
-        for number, context in typed_numbers(stem)
-        if number not in allowed
-    ]
+    offending = [(n, context) for n, context in typed_numbers(stem) if n not in allowed]
     assert not offending, (
         f"{stem}: typed numbers in the prose (glue them, or list a literal of the problem "
         f"statement in tests/prose_numbers/{stem}.txt):\n"

@@ -12,15 +12,13 @@ Each test checks one promise to the reader on every page and lists every page th
 import json
 import re
 import shutil
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import ROOT
+from conftest import ROOT, run, toc_files
 
 sys.path.insert(0, str(ROOT / "tools"))
 import a11y_audit as a11y  # noqa: E402
@@ -37,32 +35,16 @@ STDERR_ERROR = re.compile(r"Traceback|\w*Error\b")
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}", re.MULTILINE)
 
 
-def _toc_files(entries):
-    for entry in entries or []:
-        if "file" in entry:
-            yield entry["file"]
-        for key in ("sections", "chapters"):
-            yield from _toc_files(entry.get(key))
-        for part in entry.get("parts", []):
-            yield from _toc_files(part.get("chapters"))
-
-
 def toc_pages():
     """The book's pages in reading order (`x.html`): the root, then every file of _toc.yml."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [
-        toc["root"],
-        *_toc_files(toc.get("chapters")),
-        *_toc_files(toc.get("parts")),
-    ]
-    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in names]
+    return [re.sub(r"\.(md|ipynb|rst)$", "", name) + ".html" for name in toc_files()]
 
 
 def tracked_by_git(path):
     if not (ROOT / ".git").exists():
         return path.exists()
     command = ["git", "ls-files", "--error-unmatch", str(path.relative_to(ROOT))]
-    return subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0
+    return run(command).returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +53,12 @@ def site_url(built_site):
         yield url
 
 
-@dataclass
 class Visit:
-    console_errors: list = field(default_factory=list)
-    failed_local: list = field(default_factory=list)
-    external: list = field(default_factory=list)
-    dom: dict = field(default_factory=dict)
-    phone: dict = field(default_factory=dict)
-    pdf_bytes: int = 0
-    pdf_error: str = ""
+    """What one page gave: console errors, failed and off-site requests, the page's facts."""
+
+    def __init__(self):
+        self.console_errors, self.failed_local, self.external = [], [], []
+        self.dom, self.phone, self.pdf_bytes, self.pdf_error = {}, {}, 0, ""
 
 
 COLLECT_JS = r"""
@@ -99,7 +78,6 @@ async () => {
       await Promise.race([window.MathJax.startup.promise,
                           new Promise((_, fail) => setTimeout(() => fail(new Error('timeout after 30 s')), 30000))]);
     } catch (error) { result.mathjax_error = String(error); }
-    result.mathjax_version = window.MathJax.version || null;
   }
   const mathjaxScript = Array.from(document.scripts).find(s => /mathjax/i.test(s.src || ''));
   result.mathjax_src = mathjaxScript ? mathjaxScript.src : null;
@@ -136,7 +114,6 @@ async () => {
   result.prev = link('.prev-next-area a.left-prev');
   result.next = link('.prev-next-area a.right-next');
   result.sidebar = link('nav.bd-docs-nav a.reference.internal');
-  result.title = document.title;
   return result;
 }
 """
@@ -183,19 +160,19 @@ def _watch(page, visit, site_url):
         if _local(request.url, site_url):
             visit.failed_local.append(f"{request.failure} {urlparse(request.url).path}")
 
-    def route(
-        route_,
-    ):  # a page's route comes before the launcher's, which aborts off-site
+    # a page's route comes before the launcher's, which aborts off-site
+    def route(route_):
         url = route_.request.url
         if _local(url, site_url) or url.startswith(("data:", "blob:")):
             return route_.continue_()
         visit.external.append(url)
         route_.abort()
 
+    def on_page_error(error):
+        visit.console_errors.append(f"uncaught exception: {error}")
+
     page.on("console", on_console)
-    page.on(
-        "pageerror", lambda e: visit.console_errors.append(f"uncaught exception: {e}")
-    )
+    page.on("pageerror", on_page_error)
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
     page.route("**/*", route)
@@ -231,9 +208,8 @@ def visits(built_site, site_url):
                 if width == "desktop" and page_path.startswith("chapters/"):
                     # What the "Print to PDF" button gives: the print stylesheet as a PDF.
                     try:
-                        visit.pdf_bytes = len(
-                            page.pdf(format="A4", print_background=True)
-                        )
+                        pdf = page.pdf(format="A4", print_background=True)
+                        visit.pdf_bytes = len(pdf)
                     except Exception as error:  # noqa: BLE001 - reported by a test below
                         visit.pdf_error = str(error)
                 page.close()
@@ -328,19 +304,15 @@ def _chapters(visits):
 
 
 def test_launch_buttons_open_the_chapter_notebook_of_the_repo(visits):
-    repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
-        "repository"
-    ]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repo = config["repository"]
     owner_name = urlparse(repo["url"]).path.strip("/")
-    branch, book_path = (
-        repo.get("branch", "main"),
-        (repo.get("path_to_book") or "").strip("/"),
-    )
+    branch = repo.get("branch", "main")
+    book_path = (repo.get("path_to_book") or "").strip("/")
 
     def problems(page, visit):
-        notebook = "/".join(
-            filter(None, [book_path, page.removesuffix(".html") + ".ipynb"])
-        )
+        notebook = page.removesuffix(".html") + ".ipynb"
+        notebook = f"{book_path}/{notebook}" if book_path else notebook
         colab = f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}"
         if visit.dom["colab"] != [colab]:
             yield f"Colab button(s) {visit.dom['colab']}, expected [{colab}]"
@@ -374,10 +346,8 @@ def test_download_buttons_give_the_chapter_source_and_notebook(
                 f"{dom['download_source']} and {dom['download_notebook']}"
             )
             return
-        md, notebook = (
-            site_file(dom["download_source"][0]),
-            site_file(dom["download_notebook"][0]),
-        )
+        md = site_file(dom["download_source"][0])
+        notebook = site_file(dom["download_notebook"][0])
         if md is None or md.read_bytes() != source.read_bytes():
             yield f"the source download {dom['download_source'][0]} is not {source.name}"
         if notebook is None:
@@ -406,9 +376,7 @@ def test_previous_next_chain_reads_the_book_in_toc_order(site_url, visits):
     while page in visits and visits[page].dom["next"] and len(chain) <= len(visits):
         page = _page_of(visits[page].dom["next"][0], site_url)
         chain.append(page)
-    assert chain == order, (
-        f"following 'next' from {order[0]} reads {chain}, not {order}"
-    )
+    assert chain == order, f"following 'next' from {order[0]} reads {chain}"
     previous = {after: before for before, after in zip(order, order[1:])}
 
     def problems(page, visit):

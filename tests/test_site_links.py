@@ -1,6 +1,7 @@
 """No broken link inside either site: every internal href/src of every built page resolves to a file of the
 site, and every #anchor to an element of the target page (downloads and the PDF links included)."""
 
+import functools
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -15,13 +16,11 @@ LINK_ATTRIBUTES = {"a": "href", "link": "href", "script": "src", "img": "src", "
 NOT_PAGES = {"mathjax", "_static"}
 
 
-def _ids(page: Path, cache={}):
-    if page not in cache:
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        cache[page] = {tag.get("id") for tag in soup.find_all(id=True)} | {
-            tag.get("name") for tag in soup.find_all("a", attrs={"name": True})
-        }
-    return cache[page]
+@functools.cache
+def _ids(page: Path):
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    names = {tag.get("name") for tag in soup.find_all("a", attrs={"name": True})}
+    return {tag.get("id") for tag in soup.find_all(id=True)} | names
 
 
 def broken_links(site: Path):
@@ -44,18 +43,16 @@ def broken_links(site: Path):
                 if url.path.endswith("/") or target.is_dir():
                     target = target / "index.html"
                 fragment = unquote(url.fragment)
+                anchored = fragment and target.suffix == ".html"
                 if site not in target.resolve().parents and target.resolve() != site:
-                    problems.append((relative, link, "points outside the site"))
+                    why = "points outside the site"
                 elif not target.is_file():
-                    problems.append((relative, link, "no such file"))
-                elif (
-                    fragment
-                    and target.suffix == ".html"
-                    and fragment not in _ids(target)
-                ):
-                    problems.append(
-                        (relative, link, f"no element with id '{fragment}'")
-                    )
+                    why = "no such file"
+                elif anchored and fragment not in _ids(target):
+                    why = f"no element with id '{fragment}'"
+                else:
+                    continue
+                problems.append((relative, link, why))
     return problems
 
 

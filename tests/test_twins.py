@@ -2,44 +2,33 @@
 run alone: chapter 1's twin (the cheapest) runs to the end in an empty folder with only pip packages."""
 
 import importlib.util
-import subprocess
 import sys
 
 import nbformat
-from conftest import ALONE, CHAPTER_STEMS, CHAPTERS, ROOT
+from conftest import ALONE, CHAPTER_STEMS, CHAPTERS, ROOT, run, toc_files
 
 
-def test_every_chapter_has_a_twin_and_is_in_the_toc():
-    toc = (ROOT / "_toc.yml").read_text()
+def test_every_chapter_has_a_twin_and_is_in_the_toc_in_order():
     assert len(CHAPTER_STEMS) == 5
+    in_toc = [name for name in toc_files() if name.startswith("chapters/")]
+    assert in_toc == [f"chapters/{stem}" for stem in CHAPTER_STEMS]
     for stem in CHAPTER_STEMS:
-        assert (CHAPTERS / f"{stem}.ipynb").exists(), (
-            f"{stem}.ipynb missing: run `make sync`"
-        )
-        assert f"chapters/{stem}" in toc, f"{stem} is not in _toc.yml"
+        twin = CHAPTERS / f"{stem}.ipynb"
+        assert twin.exists(), f"{twin.name} missing: run `make sync`"
 
 
 def test_twins_match_their_sources():
-    result = subprocess.run(
-        [sys.executable, "tools/sync_twins.py", "--check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = run([sys.executable, "tools/sync_twins.py", "--check"])
     assert result.returncode == 0, result.stderr
 
 
 def test_a_twin_runs_alone_to_the_end(twin_alone):
     """Chapter 1's twin, alone in an empty folder: every cell runs (a failing self-check would raise),
     it writes only the helper module its first cell inlines, and it imports nothing from the repo."""
-    assert "FAILED:" not in twin_alone.text and "PASSED:" in twin_alone.text
-    assert sorted(p.name for p in twin_alone.workdir.iterdir()) == [
-        f"{ALONE}.ipynb",
-        "dlbook.py",
-    ]
-    assert (twin_alone.workdir / "dlbook.py").read_text() == (
-        ROOT / "dlbook" / "__init__.py"
-    ).read_text()
+    written = sorted(p.name for p in twin_alone.workdir.iterdir())
+    assert written == [f"{ALONE}.ipynb", "dlbook.py"]
+    module = (ROOT / "dlbook" / "__init__.py").read_text()
+    assert (twin_alone.workdir / "dlbook.py").read_text() == module
 
 
 def test_twins_import_only_pip_packages_and_their_inlined_helper():
@@ -47,18 +36,16 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
     this repository; the one exception is `dlbook`, which the twin's first cell writes next to it."""
     from_repo = {}
     for stem in CHAPTER_STEMS:
-        notebook = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type != "code":
-                continue
-            for module in imported_modules(cell.source) - {"dlbook"}:
-                spec = importlib.util.find_spec(module)
-                places = [getattr(spec, "origin", None)]
-                places += list(getattr(spec, "submodule_search_locations", None) or [])
-                origin = " ".join(str(place) for place in places if place)
-                in_repo = origin.startswith(str(ROOT)) and ".venv" not in origin
-                if spec is None or in_repo:
-                    from_repo.setdefault(stem, set()).add(module)
+        cells = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4).cells
+        code = [cell.source for cell in cells if cell.cell_type == "code"]
+        for module in set().union(*map(imported_modules, code)) - {"dlbook"}:
+            spec = importlib.util.find_spec(module)
+            places = [getattr(spec, "origin", None)]
+            places += list(getattr(spec, "submodule_search_locations", None) or [])
+            origin = " ".join(str(place) for place in places if place)
+            in_repo = origin.startswith(str(ROOT)) and ".venv" not in origin
+            if spec is None or in_repo:
+                from_repo.setdefault(stem, set()).add(module)
     assert not from_repo, f"twins import modules that pip does not install: {from_repo}"
 
 
