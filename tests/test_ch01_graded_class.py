@@ -33,7 +33,9 @@ def questions():
     """{name: points, or None for a written question} in questions.yml's order."""
     listed = yaml.safe_load((GRADING / "questions.yml").read_text())["questions"]
     return {
-        q["name"]: None if q.get("written") else question_cases(STEM, q["name"])[0].points
+        q["name"]: None
+        if q.get("written")
+        else question_cases(STEM, q["name"])[0].points
         for q in listed
     }
 
