@@ -74,10 +74,10 @@ def public_cases(question):
 
 
 def _is_public(node):
-    """Whether a test function is decorated @test_case(..., hidden=False)."""
+    """Whether an ast node is a function decorated @test_case(..., hidden=False)."""
     return any(
         keyword.arg == "hidden" and getattr(keyword.value, "value", True) is False
-        for decorator in node.decorator_list
+        for decorator in getattr(node, "decorator_list", [])
         for keyword in getattr(decorator, "keywords", [])
     )
 

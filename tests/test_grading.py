@@ -35,9 +35,12 @@ PYTHON = sys.executable
 JOBS, CELL_TIMEOUT, TIMEOUT = 2, 15, 40
 
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT))
 import grade  # noqa: E402
 import make_autograder  # noqa: E402
 import make_student  # noqa: E402
+
+import dlbook  # noqa: E402
 
 HEADER = "submission,q1_smooth_max,q2_conv_params,q3_why,total,possible,note"
 TIMED_OUT = (
@@ -382,9 +385,11 @@ def test_the_repos_graded_chapters_are_consistent():
 
 
 def hidden_test_fragments(path):
-    """What would give a hidden test away: its function names and its long strings (messages)."""
+    """What would give a hidden test away: its function names and its long strings (messages).
+    The question file's public cases are not hidden: students get them (dlbook._is_public)."""
     fragments = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    hidden = [n for n in ast.parse(path.read_text()).body if not dlbook._is_public(n)]
+    for node in (inner for top in hidden for inner in ast.walk(top)):
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
             fragments.add(node.name)
         text = node.value if isinstance(node, ast.Constant) else None
@@ -412,7 +417,7 @@ def test_hidden_test_search_finds_a_copied_test():
     found = leaked_fragments(path, nbformat.writes(pasted))
     assert "test_no_overflow_for_large_beta" in found
     assert any(" " in f for f in found), "no message of the test file was found"
-    # A message the chapter's self-check also prints is public; the test names around it are not.
+    # A message a public case (the self-check) also has is public; hidden test names are not.
     shared = "fold_bn changed the layer it was given: fold a copy (copy.deepcopy)"
     ch3 = ROOT / "grading" / "03_batchnorm_folding" / "tests" / "q3a_fold_bn.py"
     assert shared in public_check_code("03_batchnorm_folding")
@@ -446,6 +451,7 @@ def leaked_fragments(path, text):
 
 
 def public_check_code(stem):
-    """The code the chapter shows students: its code cells with the solution regions stubbed."""
+    """The code students get: the student notebook's code cells, public cases inlined."""
     (notebook,) = make_student.student_notebooks([CHAPTERS / f"{stem}.md"]).values()
+    notebook = make_student.with_helper(notebook)
     return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")

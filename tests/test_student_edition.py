@@ -387,11 +387,12 @@ def test_an_argument_that_answers_a_written_question_is_left_out(tmp_path):
 
 def test_template_student_version(tmp_path):
     notebook = make_student.student_notebooks([TEMPLATE])[TEMPLATE]
-    text = "\n".join(cell.source for cell in notebook.cells)
     notebook = nbformat.reads(make_student.notebook_text(notebook), as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells)
     assert "return 2 * n" not in text and "Prose of the solution" not in text
     assert 'raise NotImplementedError("TODO: return twice n.")' in text
-    assert "def answer(n):" in text and "got == 42" in text
+    assert "def answer(n):" in text and "got == 42" in text  # the public case, inlined
+    assert "test_doubles_zero" not in text  # a hidden case
     assert "{glue:text}" not in text and "`‹chN_value›`" in text
     assert "**Your turn.**" in text and "Student edition" in text
     assert not [c for c in notebook.cells if c.cell_type == "code" and c.get("outputs")]
