@@ -183,10 +183,8 @@ def test_timings_reported_consistently(chapter):
     assert g["ch3_measured_time_bn_b100"] > g["ch3_measured_time_bn_b1"]
 
 
-def test_one_figure_and_the_chapters_own_clock(chapter):
+def test_one_figure(chapter):
     assert chapter.images == 1
-    assert chapter.glue["ch3_measured_chapter_seconds"] < chapter.seconds
-    assert chapter.glue["ch3_measured_cpu_seconds"] > 0
 
 
 # --- Mistakes in the chapter's own checks, caught in-process -----------------------------------------
