@@ -55,22 +55,28 @@ def public_cases(question):
     `make sync` and `make student` write them into the generated notebooks instead."""
     import ast
 
+    path, cases = _public_case_nodes(question)
+    namespace = {"dlbook": sys.modules[__name__]}
+    exec(compile(ast.Module(cases, []), str(path), "exec"), namespace)
+    return [namespace[node.name] for node in cases]
+
+
+def _public_case_nodes(question):
+    """The file of `question` and its public cases as ast nodes, decorators removed."""
+    import ast
+
     root = Path(__file__).resolve().parent.parent
     paths = sorted(root.glob(f"grading/*/tests/{question}.py"))
     paths += sorted(root.glob(f"templates/{question}.py"))  # the template chapter's
     if len(paths) != 1:
         raise LookupError(f"{question}: expected one question file, found {paths}")
-    source = paths[0].read_text(encoding="utf-8")
-    namespace = {"dlbook": sys.modules[__name__]}
-    cases = [
-        node
-        for node in ast.parse(source).body
-        if isinstance(node, ast.FunctionDef) and _is_public(node)
-    ]
+    tree = ast.parse(paths[0].read_text(encoding="utf-8"))
+    cases = [n for n in tree.body if isinstance(n, ast.FunctionDef) and _is_public(n)]
+    if not cases:
+        raise LookupError(f"{paths[0]}: no public case (hidden=False)")
     for node in cases:
         node.decorator_list = []
-    exec(compile(ast.Module(cases, []), str(paths[0]), "exec"), namespace)
-    return [namespace[node.name] for node in cases]
+    return paths[0], cases
 
 
 def _is_public(node):

@@ -18,7 +18,7 @@ EXACT = {  # related values on one line
     "ch3_conv_padding": 1, "ch3_fc1_units": 1024, "ch3_n_classes": 10,
     "ch3_n_forward_passes": 5,
     "ch3_n_test": 10_000, "ch3_eval_batch": 100, "ch3_n_batches": 100,
-    "ch3_label_disagreements": 0, "ch3_fold_unit_cases": 12, "ch3_n_f64_images": 500,
+    "ch3_label_disagreements": 0, "ch3_n_f64_images": 500,
     "ch3_no_eps_min_ratio": 100, "ch3_var_n_fc1": 100, "ch3_var_n_conv1": 100 * 32 * 32,
     "ch3_time_rounds_b1": 31, "ch3_time_rounds_b100": 9,
     "ch3_time_batch_small": 1, "ch3_time_batch_large": 100, "ch3_speed_tolerance": 0.05,
@@ -81,7 +81,10 @@ def test_cache_is_reused(chapter, tmp_path):
     weights = re.compile(r"^weights (trained|loaded)", re.M)
     upto = next(i for i, text in enumerate(texts) if weights.search(text))
     offset = len(notebook.cells) - len(executed)
-    assert [c.source for c in notebook.cells[offset:]] == [c.source for c in executed]
+    pairs = zip(
+        notebook.cells[offset:], executed
+    )  # a self-check cell holds its cases there
+    assert all(a.source == b.source for a, b in pairs if "check" not in a.metadata)
     notebook.cells = notebook.cells[: offset + upto + 1]
     run_notebook(notebook, workdir, timeout=300)
     text = "".join(

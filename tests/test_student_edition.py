@@ -450,6 +450,8 @@ glue('ch9_before', 41, display=False)
 Before: {glue:text}`ch9_before`; after: {glue:text}`ch9_after`.
 
 ```{code-cell} ipython3
+:answer: q9
+
 def f():
     # TODO: return 42.
     ### BEGIN SOLUTION

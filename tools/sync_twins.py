@@ -24,7 +24,7 @@ CHAPTERS = ROOT / "chapters"
 HELPER = ROOT / "dlbook" / "__init__.py"
 LINE_LENGTH = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
 sys.path.insert(0, str(ROOT))
-from dlbook import _is_public  # noqa: E402
+from dlbook import _public_case_nodes  # noqa: E402
 
 
 def helper_cell():
@@ -52,19 +52,8 @@ def helper_cell():
 def inlined_check(question, imported=False):
     """A self-check cell's source in a generated notebook: the question's public cases, copied
     from its file without their decorator (never a hidden case), then the call that runs them."""
-    # the question's file; the template chapter's is in templates/
-    (path,) = [
-        *ROOT.glob(f"grading/*/tests/{question}.py"),
-        *ROOT.glob(f"templates/{question}.py"),
-    ]
+    path, cases = _public_case_nodes(question)
     source = path.read_text(encoding="utf-8")
-    cases = [
-        node
-        for node in ast.parse(source).body
-        if isinstance(node, ast.FunctionDef) and _is_public(node)
-    ]
-    if not cases:
-        raise ValueError(f"{path.relative_to(ROOT)}: no public case (hidden=False)")
     arguments = [f'"{question}"', *(node.name for node in cases)]
     call = f"self_check({', '.join(arguments)})"  # imported by the setup cell
     if len(call) > LINE_LENGTH:  # as ruff formats it

@@ -36,10 +36,12 @@ def test_every_layer_against_the_lemma(alexnet_grouped, AlexNet):
 
     kinds = (nn.Conv2d, nn.Linear)
     with torch.device("meta"):
-        dense, model = AlexNet(), alexnet_grouped(2)
+        dense, grouped = AlexNet(), alexnet_grouped(2)
     want = {n: 1 for n, m in dense.named_modules() if isinstance(m, nn.Conv2d)}
     want |= {"features.3": 2, "features.8": 2, "features.10": 2}
-    groups = {n: m.groups for n, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    groups = {
+        n: m.groups for n, m in grouped.named_modules() if isinstance(m, nn.Conv2d)
+    }
     assert groups != dict.fromkeys(want, 1), (
         "no layer is grouped: assign the new Conv2d back into model.features[index]"
     )
@@ -48,13 +50,13 @@ def test_every_layer_against_the_lemma(alexnet_grouped, AlexNet):
         "both GPUs"
     )
     assert groups == want, f"groups per conv layer should be {want}, got {groups}"
-    dense, model = measured(dense), measured(model)
-    assert list(model) == list(dense), (
+    dense, grouped = measured(dense), measured(grouped)
+    assert list(grouped) == list(dense), (
         f"the layers differ from our AlexNet's: expected {list(dense)}, got "
-        f"{list(model)}: replace only the three convolutions"
+        f"{list(grouped)}: replace only the three convolutions"
     )
     for name, (weights, biases, shape, mults) in dense.items():
-        g, (got_w, got_b, got_shape, got_m) = want.get(name, 1), model[name]
+        g, (got_w, got_b, got_shape, got_m) = want.get(name, 1), grouped[name]
         assert got_shape == shape, (
             f"{name}: output shape {got_shape}, expected {shape}: copy the kernel "
             "size, stride and padding of the old layer"
