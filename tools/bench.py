@@ -238,7 +238,7 @@ def run(args):
     source = Path(args.source).resolve()
     if not (source / "vendor" / "mathjax" / "tex-chtml.js").exists():
         sys.exit(
-            f"bench: {source}/vendor/mathjax is missing: run `make bench` (it fetches MathJax first)"
+            f"bench: {source}/vendor/mathjax is missing: run `make bench` (it fetches it)"
         )
     out = Path(args.out)
     log_dir = out.parent / "bench-logs"
@@ -246,11 +246,7 @@ def run(args):
     log_dir.mkdir(parents=True)
     scratch_root = Path(tempfile.mkdtemp(prefix="book-bench-"))
     scratch = scratch_root / "book"
-    shutil.copytree(
-        source,
-        scratch,
-        ignore=lambda _dir, names: [n for n in names if n in SKIP_NAMES],
-    )
+    shutil.copytree(source, scratch, ignore=lambda _, names: set(names) & SKIP_NAMES)
     book = Book(scratch, shlex.split(args.build_flags), log_dir)
     chapters = chapter_docnames(scratch)
     if not chapters:
@@ -268,11 +264,11 @@ def run(args):
         "machine": machine(),
         "build_flags": args.build_flags,
         "scratch": str(scratch),
-        "budgets_seconds": {
-            "cold": BUDGET_COLD_SECONDS,
-            "warm": BUDGET_WARM_SECONDS,
-            "edit_extra": BUDGET_EDIT_EXTRA_SECONDS,
-        },
+        "budgets_seconds": dict(
+            cold=BUDGET_COLD_SECONDS,
+            warm=BUDGET_WARM_SECONDS,
+            edit_extra=BUDGET_EDIT_EXTRA_SECONDS,
+        ),
     }
     print(
         f"bench: building a scratch copy in {scratch} with `jupyter-book build . {args.build_flags}`"
@@ -285,15 +281,16 @@ def run(args):
 
     report["warm"] = book.build("warm")
 
-    edited_path.write_text(
-        original_text + "\nA line of prose added by the benchmark.\n", encoding="utf-8"
-    )
-    report["edit_markdown"] = {"chapter": edited, **book.build("edit-prose")}
-    edited_path.write_text(
-        original_text + "\n```{code-cell} ipython3\nbenchmark_edit = 1\n```\n",
-        encoding="utf-8",
-    )
-    report["edit_code"] = {"chapter": edited, **book.build("edit-code")}
+    for key, name, added in [
+        ("edit_markdown", "edit-prose", "\nA line of prose added by the benchmark.\n"),
+        (
+            "edit_code",
+            "edit-code",
+            "\n```{code-cell} ipython3\nbenchmark_edit = 1\n```\n",
+        ),
+    ]:
+        edited_path.write_text(original_text + added, encoding="utf-8")
+        report[key] = {"chapter": edited, **book.build(name)}
     edited_path.write_text(original_text, encoding="utf-8")
 
     differences = {}
@@ -305,7 +302,7 @@ def run(args):
             diff = glue_differences(glue_first.get(doc, {}), glue_second.get(doc, {}))
             if diff:
                 differences[doc] = {
-                    name: list(map(repr, pair)) for name, pair in diff.items()
+                    n: list(map(repr, pair)) for n, pair in diff.items()
                 }
     report["determinism"] = {
         "rule": "glued values whose name contains '_measured' are timings and may differ; all others must not",
@@ -344,13 +341,10 @@ def run(args):
     report["fresh_kernel"] = fresh
 
     report["chapter_execution_seconds_in_build"] = report["cold"]["executed"]
-    problems = check(report, chapters, edited)
-    report["problems"] = problems
+    report["problems"] = problems = check(report, chapters, edited)
     report["within_budget"] = not problems
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_summary(report, out)
     if not args.keep:
         shutil.rmtree(scratch_root, ignore_errors=True)
@@ -420,52 +414,31 @@ def check(report, chapters, edited):
 
 
 def print_summary(report, out):
-    m, site = report["machine"], report["site"]
+    m, site, det = report["machine"], report["site"], report["determinism"]
     edited = report["edit_code"]["chapter"]
-    own = report["cold"]["executed"].get(edited, 0.0)
-    print()
+    edit_budget = f"< {report['cold']['executed'].get(edited, 0.0) + BUDGET_EDIT_EXTRA_SECONDS:.1f} s"
     print(
-        f"Build performance ({report['measured_at']}; {m['cores']} cores, {m['cpu']}, "
+        f"\nBuild performance ({report['measured_at']}; {m['cores']} cores, {m['cpu']}, "
         f"{m['memory_gib']} GiB; load at start {m['load_average_at_start']})"
     )
     rows = [
-        (
-            "cold build (no _build, no cache)",
-            report["cold"]["seconds"],
-            f"< {BUDGET_COLD_SECONDS:.0f} s",
-        ),
-        (
-            "warm build (nothing changed)",
-            report["warm"]["seconds"],
-            f"< {BUDGET_WARM_SECONDS:.0f} s",
-        ),
-        (
-            f"prose edit in {edited}",
-            report["edit_markdown"]["seconds"],
-            f"< {own + BUDGET_EDIT_EXTRA_SECONDS:.1f} s",
-        ),
-        (
-            f"code edit in {edited}",
-            report["edit_code"]["seconds"],
-            f"< {own + BUDGET_EDIT_EXTRA_SECONDS:.1f} s",
-        ),
+        ("cold build (no _build, no cache)", "cold", f"< {BUDGET_COLD_SECONDS:.0f} s"),
+        ("warm build (nothing changed)", "warm", f"< {BUDGET_WARM_SECONDS:.0f} s"),
+        (f"prose edit in {edited}", "edit_markdown", edit_budget),
+        (f"code edit in {edited}", "edit_code", edit_budget),
+        ("second cold build", "cold_again", "(determinism check)"),
     ]
-    if "cold_again" in report:
-        rows.append(
-            (
-                "second cold build",
-                report["cold_again"]["seconds"],
-                "(determinism check)",
-            )
-        )
-    for label, seconds, budget in rows:
-        print(f"  {label:<45} {seconds:8.1f} s   budget {budget}")
+    for label, key, budget in rows:
+        if key in report:
+            print(f"  {label:<45} {report[key]['seconds']:8.1f} s   budget {budget}")
     print("  chapter execution (build | fresh kernel):")
     for doc in sorted(set(report["cold"]["executed"]) | set(report["fresh_kernel"])):
-        built = report["cold"]["executed"].get(doc)
-        fresh = report["fresh_kernel"].get(doc, {}).get("seconds")
-        fmt = lambda s: f"{s:8.1f} s" if s is not None else "       - "  # noqa: E731
-        print(f"    {doc:<43} {fmt(built)} | {fmt(fresh)}")
+        times = (
+            report["cold"]["executed"].get(doc),
+            report["fresh_kernel"].get(doc, {}).get("seconds"),
+        )
+        shown = [f"{s:8.1f} s" if s is not None else "       - " for s in times]
+        print(f"    {doc:<43} {' | '.join(shown)}")
     print(
         f"  site: {site['site_bytes'] / 2**20:.1f} MiB in {site['site_files']} files "
         f"({site['site_bytes_without_mathjax'] / 2**20:.1f} MiB without MathJax), {site['pages']} pages; "
@@ -473,19 +446,15 @@ def print_summary(report, out):
         f"heaviest with images {site['heaviest_page_with_images']} "
         f"{site['heaviest_page_with_images_bytes'] / 1024:.0f} KiB"
     )
-    det = report["determinism"]
     if det["checked"]:
+        differences = det["differences_between_cold_builds"]
         print(
-            f"  determinism: {det['glued_values_compared']} glued values identical across two cold builds"
-            if not det["differences_between_cold_builds"]
-            else f"  determinism: DIFFERENCES {det['differences_between_cold_builds']}"
+            f"  determinism: DIFFERENCES {differences}"
+            if differences
+            else f"  determinism: {det['glued_values_compared']} glued values identical across two cold builds"
         )
-    if report["problems"]:
-        print("OVER BUDGET OR WRONG:")
-        for problem in report["problems"]:
-            print(f"  - {problem}")
-    else:
-        print("all within budget")
+    print("OVER BUDGET OR WRONG:" if report["problems"] else "all within budget")
+    print("".join(f"  - {problem}\n" for problem in report["problems"]), end="")
     print(f"written: {out}")
 
 
