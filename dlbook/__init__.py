@@ -50,7 +50,7 @@ def check(passed, success, failure):
 
 def public_cases(question):
     """The public cases of `question`: the functions its file, grading/<stem>/tests/
-    <question>.py, marks `@test_case(..., hidden=False)`, without their decorator (so
+    <question>.py, marks public (`hidden=False`), without their decorator (so
     neither otter nor the hidden cases are needed). The book reads them from that file;
     `make sync` and `make student` write them into the generated notebooks instead."""
     import ast
@@ -80,7 +80,7 @@ def _public_case_nodes(question):
 
 
 def _is_public(node):
-    """Whether an ast node is a function decorated @test_case(..., hidden=False)."""
+    """Whether an ast node is a function whose decorator says hidden=False."""
     return any(
         keyword.arg == "hidden" and getattr(keyword.value, "value", True) is False
         for decorator in getattr(node, "decorator_list", [])
