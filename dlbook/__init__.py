@@ -198,9 +198,12 @@ def load_cifar10(train, sample=None, seed=0):
     except Exception as error:  # no network, or a broken download
         download_error = error
     else:
-        print(f"CIFAR-10 {split}: official torchvision download in {root.resolve()}")
         images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
         labels, pick = torch.tensor(dataset.targets), picked(len(dataset))
+        n = len(labels) if pick is None else len(pick)
+        print(
+            f"CIFAR-10 {split}: official torchvision download ({n:,} of its {len(labels):,} images)"
+        )
         return (images, labels) if pick is None else (images[pick], labels[pick])
     mirror = os.environ.get(MIRROR_VARIABLE)
     if not mirror:
@@ -230,7 +233,7 @@ def load_cifar10(train, sample=None, seed=0):
     labels = torch.tensor([dataset.targets[i] for i in pick])
     print(
         f"CIFAR-10 {split}: download failed ({type(download_error).__name__}), so "
-        f"using the offline JPEG mirror in {folder} ({len(labels):,} of its "
+        f"using the offline JPEG mirror (${MIRROR_VARIABLE}; {len(labels):,} of its "
         f"{len(dataset):,} images; JPEG shifts pixel values slightly)"
     )
     return images, labels

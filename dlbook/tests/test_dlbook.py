@@ -136,7 +136,10 @@ def test_cifar10_falls_back_to_the_mirror_and_says_so(monkeypatch, tmp_path, cap
     images, labels = dlbook.load_cifar10(train=False)
     assert images.shape == (10, 3, 32, 32) and images.dtype == torch.uint8
     assert labels.tolist() == list(range(10))
-    assert "offline JPEG mirror" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    # the kind of source and the count, never a local path (the page is published)
+    assert "offline JPEG mirror" in said and "10 of its 10 images" in said
+    assert str(tmp_path) not in said
 
 
 def test_a_sample_is_a_seeded_random_subset_decoded_alone(monkeypatch, tmp_path):
