@@ -141,6 +141,9 @@ MISTAKES = {  # name: (the derivation, its change (run_cells' arguments), phrase
     "r with the jump after": (
         "rf-sums", {"edit": ("(k_[l] - 1) * before[l]", "(k_[l] - 1) * before[l] * s_[l]")}),
     "P with the jump after": ("rf-sums", {"edit": ("p_[l] * before[l]", "p_[l] * before[l] * s_[l]")}),
+    # the slip d*k - 1 for a dilated span, made alike in the sums and the proof's recurrence, passed
+    # the check before issue 22 (a sum's increment is its last term); the walk down the taps does not
+    "r with the span dk": ("rf-sums", {"edit": ("d_[l] * (k_[l] - 1) * before", "(d_[l] * k_[l] - 1) * before")}),
     # the field theorem's last sentence before issue 22 (every weight nonzero, channels regardless):
     # small integer weights on the three-channel stacks too, and an end cancels
     "ends, several channels": ("rf-autograd-1d", {"edit": ("if channels > 1:", "if False:")}, "theorem ("),
