@@ -16,5 +16,5 @@ def out_size(n, k, s=1, p=0, d=1):
         if value < lowest:
             raise ValueError(f"{name} must be >= {lowest}, got {value}")
     if n + 2 * p < k:
-        raise ValueError(f"input n={n} with padding p={p} is smaller than the kernel {k}")
+        raise ValueError(f"input n={n}, padding p={p}: smaller than the kernel {k}")
     return (n + 2 * p - k) // s + 1
