@@ -4,6 +4,7 @@ checks of the derivations (cells marked `derivation`) stopping a plausible mista
 import math
 
 import pytest
+import torch
 from conftest import run_cells
 
 STEM = "04_receptive_field"
@@ -40,7 +41,6 @@ EXACT = {  # related values on one line
     "ch4_net1_rf": 32, "ch4_net1_jump": 1, "ch4_net1_shrink": 31, "ch4_net1_sympy": "H - 31",
     "ch4_net1_map_36x38": "5×7", "ch4_net1_map_48x48": "17×17",
     "ch4_n_train": 3000, "ch4_epochs": 2, "ch4_n_test": 1000, "ch4_n_erf": 256,
-    "ch4_erf_outside": 0.0,
     # exercises: inputs no output sees
     "ch4_unseen_paper224": 5, "ch4_unseen_paper224_first": 219,
     "ch4_unseen_paper227": 0, "ch4_unseen_tv224": 0,
@@ -140,10 +140,33 @@ MISTAKES = {  # name: (the derivation, its change (run_cells' arguments), phrase
     "r with the jump after": (
         "rf-sums", {"edit": ("(k_[l] - 1) * before[l]", "(k_[l] - 1) * before[l] * s_[l]")}),
     "P with the jump after": ("rf-sums", {"edit": ("p_[l] * before[l]", "p_[l] * before[l] * s_[l]")}),
+    # the slip d*k - 1 for a dilated span, made alike in the sums and the proof's recurrence, passed
+    # the check before issue 22 (a sum's increment is its last term); the walk down the taps does not
+    "r with the span dk": ("rf-sums", {"edit": ("d_[l] * (k_[l] - 1) * before", "(d_[l] * k_[l] - 1) * before")}),
+    # the field theorem's last sentence before issue 22 (every weight nonzero, channels regardless):
+    # small integer weights on the three-channel stacks too, and an end cancels
+    "ends, several channels": ("rf-autograd-1d", {"edit": ("if channels > 1:", "if False:")}, "theorem ("),
     # the nested floor lemma with the shift b outside the numerator's scale: a counterexample
     "floor lemma, b unscaled": (
         "ch4-lem-floor", {"edit": ("(x + a * b) // (a * c)", "(x + b) // (a * c)")}),
 }  # fmt: skip
+
+
+def test_issue_22_counterexample_is_outside_the_field_theorems_conditions():
+    """All 12 weights nonzero, yet the middle unit's first pixel has derivative 0: two channels (each
+    one alone attains both ends), and weights on the null set (one weight nudged attains it)."""
+    ns = run_cells(STEM, "rf-autograd-1d", upto=True)
+    stack, n, unit = [ns["Geometry"](3)] * 2, 9, 2
+    w1 = torch.ones(2, 1, 3, dtype=torch.float64)
+    w2 = torch.tensor([[[1.0, 2, 3], [-1, 5, 7]]], dtype=torch.float64)
+    first, last = ns["receptive_field"](stack).interval(unit)
+    derivative = ns["path_counts"](stack, n, [w1, w2])[:, unit]
+    assert 0 <= first and last < n and derivative[first] == 0 != derivative[last]
+    for c in (0, 1):
+        alone = ns["path_counts"](stack, n, [w1[c : c + 1], w2[:, c : c + 1]])[:, unit]
+        assert alone[first] != 0 != alone[last]
+    w2[0, 1, 0] += 1e-3
+    assert ns["path_counts"](stack, n, [w1, w2])[first, unit] != 0
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))

@@ -14,19 +14,25 @@ points = 3
 
 @test_case(points=0, hidden=False)
 def test_a_few_layers_against_pytorch(out_size):
-    """out_size agrees with PyTorch's conv1d on four layers and refuses n < k"""
+    """out_size agrees with PyTorch's conv1d on six layers (two dilated) and refuses a float and two kernels that do not fit"""
     import torch
 
-    for n, k, s, p in [(227, 11, 4, 0), (32, 7, 1, 0), (13, 3, 2, 0), (8, 3, 1, 1)]:
-        x, kernel = torch.zeros(1, 1, n), torch.zeros(1, 1, k)
-        want = torch.nn.functional.conv1d(x, kernel, None, s, p).shape[-1]
-        got = out_size(n, k, s, p, 1)
-        assert isinstance(got, int) and got == want, (
-            f"out_size({n}, {k}, {s}, {p}, 1) = {got!r}, PyTorch: {want}: the "
+    layers = [(227, 11, 4, 0, 1), (32, 7, 1, 0, 1), (13, 3, 2, 0, 1), (8, 3, 1, 1, 1)]
+    for args in layers + [(20, 3, 2, 1, 3), (9, 4, 1, 0, 2)]:
+        n, k, s, p, d = args
+        want = torch.nn.functional.conv1d(
+            torch.zeros(1, 1, n), torch.zeros(1, 1, k), None, s, p, d
+        )
+        got = out_size(*args)
+        assert isinstance(got, int) and got == want.shape[-1], (
+            f"out_size{args} = {got!r}, PyTorch: {want.shape[-1]}: the "
             "formula is floor((n + 2p - d(k-1) - 1) / s) + 1, an int"
         )
-    why = "not return a size: a kernel of 7 does not fit an input of 5"
-    dlbook.must_raise(ValueError, out_size, 5, 7, what="out_size(5, 7)", instead=why)
+    refusals = [((5, 7), ValueError, "a kernel of 7 does not fit an input of 5")]
+    refusals += [((6, 3, 1, 0, 3), ValueError, "3 taps 3 apart span 7 > 6")]
+    for args, error, why in refusals + [((10.0, 3), TypeError, "10.0 is no integer")]:
+        what, instead = f"out_size{args}", f"not return a size: {why}"
+        dlbook.must_raise(error, out_size, *args, what=what, instead=instead)
 
 
 @test_case(points=None, hidden=True)

@@ -1,8 +1,9 @@
 """Compares the input with the bare kernel size: forgets that padding helps and that dilation widens
-the kernel. The self-check's layers pass; the hidden tests of fit and of PyTorch's lengths do not."""
+the kernel. The self-check passed it until its dilated kernel that does not fit (issue 22); that
+case and the hidden tests of fit and of PyTorch's lengths fail it."""
 
 POINTS = 1
-SELF_CHECK = "passes"
+SELF_CHECK = "fails"
 MESSAGE = "the padding counts"
 
 import numpy as np
