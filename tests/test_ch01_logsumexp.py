@@ -11,7 +11,8 @@ STEM = "01_logsumexp"
 
 
 EXACT = {  # related values on one line
-    "ch1_bound_cases": 5400, "ch1_bound_violations": 0, "ch1_bound_exact_cases": 100,
+    "ch1_bound_cases": 5400, "ch1_bound_violations": 0, "ch1_bound_interval_cases": 100,
+    "ch1_bound_tied_cases": 44, "ch1_bound_tight_cases": 16,
     "ch1_rate_cases": 490, "ch1_half_ulp_of_max": 2.0**-52,
     "ch1_limit_ordered": "x1", "ch1_limit_tied": "x1",
     "ch1_softmax_limit_unique": [1.0, 0.0, 0.0], "ch1_softmax_limit_tie": [0.5, 0.5, 0.0],
@@ -117,3 +118,14 @@ def test_a_derivation_check_catches_a_mistake(mistake):
     label, change, message = MISTAKES[mistake]
     with pytest.raises(AssertionError, match=re.escape(message)):
         run_cells(STEM, label, answers=("q1a_nu",), **change)
+
+
+def test_all_entries_equal_is_the_sandwich_s_equality_outside_the_rate_theorem():
+    # 30-digit sympy (the old check) gave -0.e-165 < 0 for such equalities; intervals decide
+    equal = ("for _ in range(rng.randint(2, 4))]", "] * rng.randint(2, 4)")
+    ns = run_cells(
+        STEM, "ch1-thm-sandwich", sources=["def rate_bounds_hold("], edit=equal
+    )
+    assert ns["tight_cases"] == len(ns["checked"]) == 100
+    with pytest.raises(ValueError, match="empty"):  # k = n: no runner-up, no Delta
+        ns["rate_bounds_hold"]([1.5, 1.5], 1.0)
