@@ -75,6 +75,8 @@ def test_accuracy_in_ulp_against_mpmath(chapter):
     for name in ("nu_float64", "naive_float64", "torch_float64"):
         ulp = g[f"ch1_ulp_near0_{name}"]
         assert 100 < ulp <= g["ch1_condition_near0"], (name, ulp)
+    # acceptable, not unavoidable: an accurate sum, then log1p, does much better
+    assert g["ch1_ulp_near0_fsum_float64"] < g["ch1_ulp_near0_nu_float64"] / 10
 
 
 def test_curvature_shift_and_cross_entropy(chapter):
