@@ -5,6 +5,7 @@ import math
 import re
 
 import pytest
+import sympy as sp
 from conftest import run_cells
 
 STEM = "01_logsumexp"
@@ -134,3 +135,12 @@ def test_all_entries_equal_is_the_sandwich_s_equality_outside_the_rate_theorem()
     assert ns["tight_cases"] == len(ns["checked"]) == 100
     with pytest.raises(ValueError, match="empty"):  # k = n: no runner-up, no Delta
         ns["rate_bounds_hold"]([1.5, 1.5], 1.0)
+
+
+def test_without_the_shift_only_m_0_is_determinate():
+    # x = (m, m - 1): L'Hopital's unshifted numerator and denominator as beta -> oo
+    beta = sp.symbols("beta", positive=True)
+    for m, limits in ((1, [sp.oo, sp.oo]), (-1, [0, 0]), (0, [0, 1])):
+        terms = [(x, sp.exp(beta * x)) for x in (m, m - 1)]
+        sums = sum(x * e for x, e in terms), sum(e for _, e in terms)
+        assert [sp.limit(t, beta, sp.oo) for t in sums] == limits, m
