@@ -19,15 +19,16 @@ def test_the_sandwich_on_random_vectors(smooth_min):
 
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(200, 6, generator=generator, dtype=torch.float64)
+    rows, n = x.shape
     for beta in (1.0, 10.0, 1000.0):
         gap = torch.as_tensor(smooth_min(x, beta), dtype=torch.float64) - x.amin(dim=1)
-        assert ((gap <= 1e-12) & (gap >= -math.log(6) / beta - 1e-12)).all(), (
+        assert ((gap <= 1e-12) & (gap >= -math.log(n) / beta - 1e-12)).all(), (
             "smooth_min(x, beta) is outside [min x - log(n)/beta, min x] "
             f"(beta = {beta}, largest |gap|*beta = {float(gap.abs().max() * beta):.3g})"
         )
         assert beta > 1 or (gap < -1e-9).all(), (
-            "smooth_min(x, 1) equals min x on some of the 200 vectors of 6 entries: a "
-            "smooth minimum lies strictly below it (the hard minimum is its limit)"
+            f"smooth_min(x, 1) equals min x on some of the {rows} vectors of {n} entries:"
+            " a smooth minimum lies strictly below it (the hard minimum is its limit)"
         )
 
 
