@@ -172,7 +172,7 @@ def counting_in_place_outputs(namespace):
     return lambda records: sum(o.numel() for _, o, _ in records)
 
 
-WRONG_TOOLS = {  # name: (the claim's derivation, {name: its wrong value}, the failure's phrase)
+WRONG_TOOLS = {  # name: (the claim, {name: its wrong value} or an (old, new) edit, the failure)
     # a linear layer "costs in * out" whatever the batch (right at batch 1)
     "linear counter ignores the batch": ("reuse", {"OP_RULES": linear_ignores_the_batch},
         "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, FlopCounterMode 64"),
@@ -185,6 +185,11 @@ WRONG_TOOLS = {  # name: (the claim's derivation, {name: its wrong value}, the f
     # the original with conv3 grouped too
     "original conv3 grouped": ("original-alexnet", {"OriginalAlexNet": original_conv3_grouped},
         "check the original's widths and groups"),
+    # the lemma with K = C_in k_h k_w whatever the groups, or without the bias's addition;
+    # the old sympy cell only rearranged the lemma's definitions, and passed both
+    "lemma ignores groups": ("cost-lemma", ("c_in // g *", "c_in *"), "groups=2"),
+    "lemma drops the bias's addition": ("cost-lemma", ("(K - 1 + bias)", "(K - 1)"),
+        "(24, 6, 4320, 4320) in PyTorch, (24, 6, 4320, 3240) by the lemma"),
 }  # fmt: skip
 
 
@@ -197,5 +202,6 @@ def checked_chapter():
 @pytest.mark.parametrize("mistake", list(WRONG_TOOLS))
 def test_a_mistake_in_the_chapters_tools_is_caught(checked_chapter, mistake):
     claim, wrong, expected = WRONG_TOOLS[mistake]
+    how = {"edit": wrong} if isinstance(wrong, tuple) else {"wrong": wrong}
     with pytest.raises(CheckFailed, match=re.escape(expected)):
-        run_cells(STEM, claim, wrong=wrong, namespace=checked_chapter)
+        run_cells(STEM, claim, **how, namespace=checked_chapter)
