@@ -33,7 +33,7 @@ EXACT = {  # related values on one line
     "ch2_n_dropout": 2,
     "ch2_conv1_out": 55, "ch2_pool5_out": 6, "ch2_tv_conv1_out": 55,
     "ch2_conv_mults": 655_566_528, "ch2_linear_mults": 58_621_952, "ch2_total_mults": 714_188_480,
-    "ch2_conv2_mults": 192 * 27 * 27 * 64 * 25,
+    "ch2_vgg_conv2_mults": 128 * 112 * 112 * 64 * 9,
     # with bias: k - 1 additions per k-term dot product, plus one for the bias: as many as mults
     "ch2_conv_adds": 655_566_528, "ch2_linear_adds": 58_621_952, "ch2_total_adds": 714_188_480,
     # without bias: one fewer per output
@@ -62,7 +62,7 @@ EXACT = {  # related values on one line
     "ch2_hybrid_total_params": 60_209_960,
     "ch2_bwd_flops": 2 * FORWARD - CONV1,  # 2,716,200,320
     "ch2_bwd_fwd_ratio_grad_input": 2.0,
-    "ch2_conv2_params": 307_392, "ch2_conv_mults_224": 583_299_840,
+    "ch2_vgg_conv2_params": 128 * 64 * 9 + 128, "ch2_conv_mults_224": 583_299_840,
     # groups=2 on conv2, conv4, conv5 halves their weights and multiplications
     "ch2_grouped_conv_params": 2_469_696 - (307_200 + 884_736 + 589_824) // 2,
     "ch2_grouped_conv_mults": 655_566_528 - (223_948_800 + 149_520_384 + 99_680_256) // 2,
@@ -210,3 +210,15 @@ def test_a_mistake_in_the_chapters_tools_is_caught(checked_chapter, mistake):
     how = {"edit": wrong} if isinstance(wrong, tuple) else {"wrong": wrong}
     with pytest.raises(CheckFailed, match=re.escape(expected)):
         run_cells(STEM, claim, **how, namespace=checked_chapter)
+
+
+def test_the_by_hand_exercise_is_not_answered_above_it(chapter):
+    """Its example, VGG-11's conv2, is printed nowhere before the exercise; AlexNet's conv2, the
+    example it had, is a row of the parameter table."""
+    cells = chapter.notebook.cells
+    answers = [c.metadata.get("answer") for c in cells]
+    above = cells[: answers.index("q2_ex_conv_counts")]
+    printed = "".join(o.get("text", "") for c in above for o in c.get("outputs", []))
+    assert f"{307_392:,}" in printed
+    for name in ("ch2_vgg_conv2_params", "ch2_vgg_conv2_mults"):
+        assert f"{chapter.glue[name]:,}" not in printed
