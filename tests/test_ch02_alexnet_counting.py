@@ -113,6 +113,10 @@ def test_activation_memory(chapter):
     assert g["ch2_saved_float_mb"] == pytest.approx(4 * floats / 1e6)
     assert g["ch2_saved_index_mb"] == pytest.approx(8 * pool_out / 1e6)
     assert g["ch2_saved_mb"] == pytest.approx(3.687788)
+    # "keeps X MB of those activations": a part of what the forward creates, the rest not
+    assert g["ch2_saved_act_mb"] < g["ch2_act_mb"] < g["ch2_saved_mb"]
+    kept = ("ch2_saved_act_mb", "ch2_input_mb", "ch2_saved_index_mb")
+    assert sum(g[name] for name in kept) == pytest.approx(g["ch2_saved_mb"])
     assert g["ch2_weights_mb"] == pytest.approx(4 * 61_100_840 / 1e6)
     assert g["ch2_batch_pair"] == 2
     assert g["ch2_act_crossover_batch"] == -(-4 * 61_100_840 // 3_687_788) == 67
