@@ -1,5 +1,6 @@
 """Chapter 2: counting AlexNet's parameters, multiplications and additions."""
 
+import functools
 import re
 import sys
 
@@ -32,7 +33,7 @@ EXACT = {  # related values on one line
     "ch2_n_dropout": 2,
     "ch2_conv1_out": 55, "ch2_pool5_out": 6, "ch2_tv_conv1_out": 55,
     "ch2_conv_mults": 655_566_528, "ch2_linear_mults": 58_621_952, "ch2_total_mults": 714_188_480,
-    "ch2_conv2_mults": 192 * 27 * 27 * 64 * 25,
+    "ch2_vgg_conv2_mults": 128 * 112 * 112 * 64 * 9,
     # with bias: k - 1 additions per k-term dot product, plus one for the bias: as many as mults
     "ch2_conv_adds": 655_566_528, "ch2_linear_adds": 58_621_952, "ch2_total_adds": 714_188_480,
     # without bias: one fewer per output
@@ -61,7 +62,7 @@ EXACT = {  # related values on one line
     "ch2_hybrid_total_params": 60_209_960,
     "ch2_bwd_flops": 2 * FORWARD - CONV1,  # 2,716,200,320
     "ch2_bwd_fwd_ratio_grad_input": 2.0,
-    "ch2_conv2_params": 307_392, "ch2_conv_mults_224": 583_299_840,
+    "ch2_vgg_conv2_params": 128 * 64 * 9 + 128, "ch2_conv_mults_224": 583_299_840,
     # groups=2 on conv2, conv4, conv5 halves their weights and multiplications
     "ch2_grouped_conv_params": 2_469_696 - (307_200 + 884_736 + 589_824) // 2,
     "ch2_grouped_conv_mults": 655_566_528 - (223_948_800 + 149_520_384 + 99_680_256) // 2,
@@ -112,6 +113,10 @@ def test_activation_memory(chapter):
     assert g["ch2_saved_float_mb"] == pytest.approx(4 * floats / 1e6)
     assert g["ch2_saved_index_mb"] == pytest.approx(8 * pool_out / 1e6)
     assert g["ch2_saved_mb"] == pytest.approx(3.687788)
+    # "keeps X MB of those activations": a part of what the forward creates, the rest not
+    assert g["ch2_saved_act_mb"] < g["ch2_act_mb"] < g["ch2_saved_mb"]
+    kept = ("ch2_saved_act_mb", "ch2_input_mb", "ch2_saved_index_mb")
+    assert sum(g[name] for name in kept) == pytest.approx(g["ch2_saved_mb"])
     assert g["ch2_weights_mb"] == pytest.approx(4 * 61_100_840 / 1e6)
     assert g["ch2_batch_pair"] == 2
     assert g["ch2_act_crossover_batch"] == -(-4 * 61_100_840 // 3_687_788) == 67
@@ -172,7 +177,7 @@ def counting_in_place_outputs(namespace):
     return lambda records: sum(o.numel() for _, o, _ in records)
 
 
-WRONG_TOOLS = {  # name: (the claim's derivation, {name: its wrong value}, the failure's phrase)
+WRONG_TOOLS = {  # name: (the claim, {name: its wrong value} or an (old, new) edit, the failure)
     # a linear layer "costs in * out" whatever the batch (right at batch 1)
     "linear counter ignores the batch": ("reuse", {"OP_RULES": linear_ignores_the_batch},
         "classifier.0 at batch 64: count_ops gives 1 multiplications per weight, FlopCounterMode 64"),
@@ -185,6 +190,15 @@ WRONG_TOOLS = {  # name: (the claim's derivation, {name: its wrong value}, the f
     # the original with conv3 grouped too
     "original conv3 grouped": ("original-alexnet", {"OriginalAlexNet": original_conv3_grouped},
         "check the original's widths and groups"),
+    # a classifier for 10 classes: the old check compared the original's linear layers with
+    # AlexNet's, which they inherit, so a class count wrong in both passed it
+    "original for 10 classes": ("original-alexnet", {"OriginalAlexNet": lambda ns:
+        functools.partial(ns["OriginalAlexNet"], 10)}, "(54575114, 54566912) linear ones"),
+    # the lemma with K = C_in k_h k_w whatever the groups, or without the bias's addition;
+    # the old sympy cell only rearranged the lemma's definitions, and passed both
+    "lemma ignores groups": ("cost-lemma", ("c_in // g *", "c_in *"), "groups=2"),
+    "lemma drops the bias's addition": ("cost-lemma", ("(K - 1 + bias)", "(K - 1)"),
+        "(24, 6, 4320, 4320) in PyTorch, (24, 6, 4320, 3240) by the lemma"),
 }  # fmt: skip
 
 
@@ -197,5 +211,18 @@ def checked_chapter():
 @pytest.mark.parametrize("mistake", list(WRONG_TOOLS))
 def test_a_mistake_in_the_chapters_tools_is_caught(checked_chapter, mistake):
     claim, wrong, expected = WRONG_TOOLS[mistake]
+    how = {"edit": wrong} if isinstance(wrong, tuple) else {"wrong": wrong}
     with pytest.raises(CheckFailed, match=re.escape(expected)):
-        run_cells(STEM, claim, wrong=wrong, namespace=checked_chapter)
+        run_cells(STEM, claim, **how, namespace=checked_chapter)
+
+
+def test_the_by_hand_exercise_is_not_answered_above_it(chapter):
+    """Its example, VGG-11's conv2, is printed nowhere before the exercise; AlexNet's conv2, the
+    example it had, is a row of the parameter table."""
+    cells = chapter.notebook.cells
+    answers = [c.metadata.get("answer") for c in cells]
+    above = cells[: answers.index("q2_ex_conv_counts")]
+    printed = "".join(o.get("text", "") for c in above for o in c.get("outputs", []))
+    assert f"{307_392:,}" in printed
+    for name in ("ch2_vgg_conv2_params", "ch2_vgg_conv2_mults"):
+        assert f"{chapter.glue[name]:,}" not in printed
