@@ -359,7 +359,7 @@ def read_roster(path: Path) -> dict:
     if not path.is_file():
         raise UsageError(f"no file ROSTER={path}")
     with path.open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.DictReader(file)
+        reader = csv.DictReader(file, restval="")  # a short line: empty cells
         rows = {r["ID"].strip(): r for r in reader if (r.get("ID") or "").strip()}
     if missing := [c for c in ROSTER_COLUMNS if c not in (reader.fieldnames or [])]:
         raise UsageError(
@@ -458,13 +458,12 @@ def read_previous(out: Path, stem: str, head: list):
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     shutil.copyfile(path, out / "history" / f"{stem}-{stamp}.csv")
     with path.open(newline="") as file:
-        reader = csv.DictReader(file)
+        if (reader := csv.DictReader(file)).fieldnames != head:
+            raise UsageError(
+                f"{path} has the columns {reader.fieldnames}, not {head}: the questions "
+                "or ROSTER changed; move it away to start a new gradebook"
+            )
         rows = {r.get("id") or r["submission"]: r for r in reader}
-    if reader.fieldnames != head:
-        raise UsageError(
-            f"{path} has the columns {reader.fieldnames}, not {head}: the questions or "
-            "ROSTER changed; move it away to start a new gradebook"
-        )
     files = {p.stem: p for p in (folder / "feedback").glob("*.md")}
     written = {}
     for p in (folder / "written").glob("*.md"):
@@ -534,9 +533,10 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
     for q in (q for q in questions if q["points"] is None):
         answers = {k: _quoted(s, q["name"]) for k, s in graded.items()}
         answers = book["written"].get(q["name"], {}) | answers
+        answers = {k: answers[k] for k in sorted(answers) if k in rows}  # a row's each
         text = f"# {q['title']} (`{q['name']}`)\n\nWritten answers of {len(answers)} "
         text += "submissions, graded by hand (each quoted below its row's name).\n"
-        text += "".join(f"\n## {k}\n\n{answers[k]}\n" for k in sorted(answers))
+        text += "".join(f"\n## {k}\n\n{answer}\n" for k, answer in answers.items())
         (folder / "written" / f"{q['name']}.md").write_text(text)
     possible = sum(q["points"] or 0 for q in questions)
     possible += sum(maximum for maximum, _ in points.values())
