@@ -16,7 +16,7 @@ help:
 	@echo "make sync     regenerate the .ipynb twins from the chapter .md sources"
 	@echo "make student  student notebooks (student/) and the solution-free site (_build/student/html)"
 	@echo "make assign   student notebooks and site, plus each graded chapter's otter autograder (_build/autograder)"
-	@echo "make grade CHAPTER=01_logsumexp SUBMISSIONS=dir [JOBS=n TIMEOUT=s CELL_TIMEOUT=s]  grade a folder (_build/grades)"
+	@echo "make grade CHAPTER=01_logsumexp SUBMISSIONS=dir [ROSTER=csv CANVAS_COLUMN=name JOBS=n TIMEOUT=s CELL_TIMEOUT=s]  grade a folder into the gradebook (_build/grades)"
 	@echo "make bench-grade  grading cost: 10 copies of chapter 1 with JOBS=1 and JOBS=2 (_build/bench_grade.json)"
 	@echo "make format   ruff-format the chapters' code cells (88 columns), regenerate twins and student notebooks"
 	@echo "make pdf      the book and the student handouts as PDFs (_build/pdf; needs XeLaTeX, see README)"
@@ -87,9 +87,10 @@ CELL_TIMEOUT ?= 60
 bench-grade: assign
 	$(BIN)/python tools/bench_grade.py
 
+# Without SUBMISSIONS nothing is graded: the written points are read again into the gradebook.
 grade: $(INSTALLED)
-	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=<stem> SUBMISSIONS=<folder> [JOBS=n TIMEOUT=s CELL_TIMEOUT=s]" >&2; exit 2; }
-	$(BIN)/python tools/grade.py "$(CHAPTER)" "$(SUBMISSIONS)" --jobs $(JOBS) --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT)
+	@test -n "$(CHAPTER)" || { echo "usage: make grade CHAPTER=<stem> [SUBMISSIONS=<folder>] [ROSTER=<csv> CANVAS_COLUMN=<name> JOBS=n TIMEOUT=s CELL_TIMEOUT=s]" >&2; exit 2; }
+	$(BIN)/python tools/grade.py "$(CHAPTER)" $(if $(SUBMISSIONS),"$(SUBMISSIONS)") --jobs $(JOBS) --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(ROSTER),--roster "$(ROSTER)") $(if $(CANVAS_COLUMN),--canvas-column "$(CANVAS_COLUMN)")
 
 # Code style (issue 12): ruff formats every chapter's code cells through jupytext (the .md stays the source;
 # its prose is untouched), then the twins and the student notebooks are regenerated from the chapters.

@@ -96,9 +96,8 @@ def make_class(folder: Path, out: Path):
     v4, edited = nbformat.v4, copy.deepcopy
     correct = solution_notebook()
     i = cell_index(correct, "**Answer to q3_why**")
-    correct.cells[
-        i
-    ].source += "\n\nThe largest exponent becomes 0, so no term overflows."
+    answer = "\n\nThe largest exponent becomes 0, so no term overflows."
+    correct.cells[i].source += answer
     subs = {"untouched": student_notebook(), "correct": correct}
 
     subs["wrong_q1"] = wrong_q1 = edited(correct)
@@ -151,11 +150,7 @@ def make_class(folder: Path, out: Path):
     setup_cell.source = 'raise RuntimeError("boom")\n' + setup_cell.source
 
     subs["kernel_ir"] = kernel_ir = edited(correct)
-    kernel_ir.metadata["kernelspec"] = {
-        "name": "ir",
-        "display_name": "R",
-        "language": "R",
-    }
+    kernel_ir.metadata["kernelspec"] = dict(name="ir", display_name="R", language="R")
 
     # tries to write the gradebook and another's feedback
     subs["vandal"] = vandal = edited(correct)
@@ -283,6 +278,86 @@ def test_nothing_is_left_behind(graded):
     assert kernels_under(graded["base"]) == []
 
 
+def regrade(graded, folder, out, **options):
+    """grade.py over folder (None: nothing) into out with the class's autograder: {key: row}."""
+    grade_run(
+        STEM, folder, out.parent, "", root=FIXTURE, autograder_dir=graded["built"], out=out,
+        jobs=JOBS, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT, **options,
+    )  # fmt: skip
+    return {r.get("id") or r["submission"]: r for r in csv.DictReader((out / f"{STEM}.csv").open())}  # fmt: skip
+
+
+def test_a_late_file_changes_only_its_row(graded, tmp_path):
+    out, late = shutil.copytree(graded["out"], tmp_path / "grades"), tmp_path / "late"
+    late.mkdir()
+    shutil.copy(graded["base"] / "submissions/correct.ipynb", late / "wrong_q2.ipynb")
+    files = lambda: {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.*")}  # noqa: E731
+    before, book = files(), f"{STEM}.csv"
+    regrade(graded, late, out)
+    now, (history,) = files(), (out / "history").iterdir()
+    assert now[book] == before[book].replace(b"wrong_q2,2,0.5,,2.5", b"wrong_q2,2,1.5,,3.5")  # fmt: skip
+    assert history.read_bytes() == before[book]  # the previous gradebook, kept
+    changed = {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
+    assert changed == {book, f"history/{history.name}", *(f"{STEM}/{p}" for p in (
+        "feedback/wrong_q2.md", "executed/wrong_q2.ipynb", "written/q3_why.md"))}  # fmt: skip
+    assert b"## correct\n\n> The largest exponent" in now[f"{STEM}/written/q3_why.md"]
+
+
+ROSTER = {  # Al Moe hands in nothing
+    "Doe, Jane": ["101", "S1", "jdoe", "A"], "Roe, Rich": ["102", "S2", "rroe@uni.edu", "A"],
+    "Poe, Ed": ["103", "S3", "epoe", "B"], "Moe, Al": ["104", "S4", "amoe", "B"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rostered(graded, tmp_path_factory):
+    """Canvas names (an older file, a late resubmission), Gradescope's, a login, a stranger."""
+    base = tmp_path_factory.mktemp("roster")
+    folder, roster = base / "in", base / "roster.csv"
+    (folder / "submission_77").mkdir(parents=True)
+    for name in ("doejane_101_5001_hw.txt", "doejane_LATE_101_5002_hw-1.txt",
+                 "mystery.txt", "submission_77/hw.txt"):  # fmt: skip
+        (folder / name).write_text("")
+    meta = '{submission_77: {":submitters": [{":name": Rich Roe, ":sid": S2}]}}'
+    (folder / "submission_metadata.yml").write_text(meta)
+    shutil.copy(graded["base"] / "submissions/correct.ipynb", folder / "epoe.ipynb")
+    lines = [",".join(grade.ROSTER_COLUMNS), "Points Possible,,,,"]
+    lines += [f'"{name}",{",".join(row)}' for name, row in ROSTER.items()]
+    roster.write_text("\n".join(lines))
+    options = dict(roster=roster, canvas_column="Chapter 0 (77)")
+    rows = regrade(graded, folder, base / "grades", **options)
+    return {"rows": rows, "out": base / "grades", "options": options}
+
+
+def test_roster_names_each_rows_student(rostered):
+    rows = rostered["rows"]
+    assert {k: (r["id"], r["submission"]) for k, r in rows.items()} == {
+        "101": ("101", "doejane_LATE_101_5002_hw-1"), "102": ("102", "submission_77"),
+        "103": ("103", "epoe"), "104": ("104", ""), "mystery": ("", "mystery"),
+    }  # fmt: skip
+    assert (rows["104"]["note"], rows["mystery"]["note"]) == ("no submission", grade.UNMATCHED)  # fmt: skip
+
+
+def test_canvas_csv_has_the_roster_and_the_column(rostered):
+    rows = list(csv.reader((rostered["out"] / f"{STEM}-canvas.csv").open()))
+    assert rows[0] == [*grade.ROSTER_COLUMNS, "Chapter 0 (77)"]
+    totals = {"101": "0", "102": "0", "103": "3.5", "104": ""}
+    assert rows[1:] == [[name, *row, totals[row[0]]] for name, row in ROSTER.items()]
+
+
+def test_written_points_are_added(graded, rostered, tmp_path):
+    out = shutil.copytree(rostered["out"], tmp_path / "grades")
+    points = out / STEM / "written" / "q3_why-points.csv"
+    points.write_text("id,points\nPoints Possible,2\n103,1.5\n")
+    row = regrade(graded, None, out, **rostered["options"])["103"]
+    assert (row["q3_why"], row["total"], row["possible"]) == ("1.5", "5", "5.5")
+    points.write_text("id,points\nPoints Possible,2\n103,3\n999,1\n")
+    options = dict(out=out, root=FIXTURE, autograder_dir=graded["built"])
+    result = run(grade.command(STEM, None, **options, **rostered["options"]))
+    wanted = "gradebook: ['999']; not a number from 0 to the maximum (2): ['103']"
+    assert result.returncode == 2 and wanted in result.stderr, result.stderr
+
+
 # --- make_autograder -------------------------------------------------------------------------------
 def test_zip_holds_the_hidden_tests_and_the_pins(graded):
     built = graded["built"] / STEM
@@ -369,14 +444,11 @@ def test_the_repos_graded_chapters_are_consistent():
         headers = [m.group(1) for m in grade.ANSWER_LINE.finditer(prose)]
         written = [q["name"] for q in questions if q["points"] is None]
         assert headers == written, f"{notebook.name}: answer cells {headers}"
-        for (
-            q
-        ) in questions:  # the student reads each question's points where it is posed
-            label = (
-                "written, graded by hand"
-                if q["points"] is None
-                else f"autograded, {make_autograder._points_text(q['points'])}"
-            )
+        # the student reads each question's points where it is posed
+        for q in questions:
+            label = "written, graded by hand"
+            if q["points"] is not None:
+                label = f"autograded, {make_autograder._points_text(q['points'])}"
             assert f"Question `{q['name']}` ({label})" in prose, (
                 f"{notebook.name} does not pose {q['name']} with its points"
             )
@@ -399,11 +471,8 @@ def hidden_test_fragments(path):
 
 
 def hidden_test_files():
-    return [
-        path
-        for folder in make_autograder.grading_folders(ROOT)
-        for path in sorted((folder / "tests").glob("*.py"))
-    ]
+    folders = make_autograder.grading_folders(ROOT)
+    return [path for f in folders for path in sorted((f / "tests").glob("*.py"))]
 
 
 def test_hidden_test_search_finds_a_copied_test():
@@ -411,9 +480,8 @@ def test_hidden_test_search_finds_a_copied_test():
     path = ROOT / "grading" / "01_logsumexp" / "tests" / "q1b_grad.py"
     fragments = hidden_test_fragments(path)
     assert "test_no_overflow_for_large_beta" in fragments
-    pasted = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(path.read_text())]
-    )
+    v4 = nbformat.v4
+    pasted = v4.new_notebook(cells=[v4.new_code_cell(path.read_text())])
     found = leaked_fragments(path, nbformat.writes(pasted))
     assert "test_no_overflow_for_large_beta" in found
     assert any(" " in f for f in found), "no message of the test file was found"
@@ -431,9 +499,8 @@ def test_no_hidden_test_reaches_students(student_site):
     """Nothing of a hidden test file (its test names, its messages) is in student/ or the student site."""
     site = [p for p in student_site.rglob("*") if p.suffix in {".html", ".ipynb"}]
     handed_out = [p for p in (ROOT / "student").iterdir() if p.is_file()] + site
-    text = "\n".join(
-        p.read_text(encoding="utf-8", errors="replace") for p in handed_out
-    )
+    texts = (p.read_text(encoding="utf-8", errors="replace") for p in handed_out)
+    text = "\n".join(texts)
     for path in hidden_test_files():
         leaked = leaked_fragments(path, text)
         assert not leaked, f"{path.relative_to(ROOT)} leaks to students: {leaked}"

@@ -1,36 +1,37 @@
 """Grade a folder of submissions of one chapter with its otter-grader autograder, locally and in parallel.
 
-One job: run `_build/autograder/<stem>/autograder.zip` (tools/make_autograder.py) on every file in a
-folder and write the gradebook:
+Run `_build/autograder/<stem>/autograder.zip` (tools/make_autograder.py) on the files of a folder and
+merge them into the gradebook in _build/grades/ (the CSV is first copied to history/<stem>-<UTC>.csv):
 
-* _build/grades/<stem>.csv -- one row per file, sorted: submission, one column per question (points
-  earned; empty for a written question), total, possible (the autograded points), note (why a file could
-  not be graded, or timed out);
-* _build/grades/<stem>/feedback/<submission>.md -- per question the points and, when not full, the
-  failing tests' messages (the exception line only: the hidden tests' code is not shown);
-* _build/grades/<stem>/written/<question>.md -- every submission's answer to a written question;
-* _build/grades/<stem>/executed/<submission>.ipynb -- the notebook as the grader ran it, with its outputs.
+* <stem>.csv -- a row per file (with --roster, per student: id, student, then its latest submission):
+  submission, a column per question (points; a written question's from written/<question>-points.csv),
+  total, possible, note (why a file was not graded, timed out, matched no student, was not handed in).
+  Only the graded rows change; <stem>-canvas.csv (with --roster): its columns and the total;
+* <stem>/feedback/<row>.md (per question the points and the failing tests' exception lines, never the
+  hidden tests' code), <stem>/written/<question>.md (every row's written answer),
+  <stem>/executed/<row>.ipynb (the notebook as the grader ran it, with its outputs).
 
 How a submission runs (see instructors.md for what this isolates and what it does not):
 
-* this process imports otter once and forks one child per submission (importing otter costs ~3 s), at
-  most JOBS at a time; the child starts a session of its own and runs otter's non-container grader
-  (`otter.run.main`, what `otter run` does) in a fresh temporary folder that holds only that submission
-  (nbformat-checked, kernelspec reset to python3, nothing else changed) and the autograder;
+* this process imports otter once (~3 s) and forks one child per submission, at most JOBS at a time;
+  the child starts a session of its own and runs otter's non-container grader (`otter.run.main`) in a
+  fresh temporary folder that holds only that submission (nbformat-checked, kernelspec reset to
+  python3, nothing else changed) and the autograder;
 * each kernel gets an equal share of the cores: OMP_NUM_THREADS = cores // JOBS (at least 1) unless
-  OMP_NUM_THREADS is already set. PyTorch otherwise starts one thread per core in every kernel; with
-  two kernels contending for two cores, a chapter 3 submission took 73 s instead of 52 s;
+  set. PyTorch otherwise starts one thread per core in every kernel; with two kernels contending for
+  two cores, a chapter 3 submission took 73 s instead of 52 s;
 * every notebook cell may run CELL_TIMEOUT seconds, then it is interrupted and the next cell runs
-  (otter has no timeout: nbclient's defaults are set in the child). otter's own last cell, which runs the
-  hidden tests, has no cell limit: the whole submission may take TIMEOUT seconds, then the child's
-  process tree, kernel included (it runs in a session of its own), is killed and the row says so;
-* the parent reads the child's results.json from the child's folder after the child has ended, as
-  untrusted data (shape checked, scores clamped to the question's points), deletes the folder, and only
-  when every child has ended writes the gradebook (a submission cannot write it).
+  (otter has no timeout: nbclient's defaults are set in the child). otter's own last cell, which runs
+  the hidden tests, has no cell limit: the whole submission may take TIMEOUT seconds, then the child's
+  process tree, kernel included, is killed and the row says so;
+* the parent reads the child's results.json after the child has ended, as untrusted data (shape
+  checked, scores clamped to the question's points), deletes its folder, and only when every child
+  has ended writes the gradebook (the rows and feedback it keeps were read before grading).
 
-Usage: python tools/grade.py CHAPTER SUBMISSIONS_DIR [--jobs N] [--timeout S] [--cell-timeout S]
-       [--root DIR] [--autograder-dir DIR] [--out DIR]
-Exit status 0 whenever the batch ran (a bad file gets a row with a note); 2 for a usage error.
+Usage: python tools/grade.py CHAPTER [SUBMISSIONS_DIR] [--jobs N] [--timeout S] [--cell-timeout S]
+       [--roster CSV] [--canvas-column NAME] [--root DIR] [--autograder-dir DIR] [--out DIR]
+Without SUBMISSIONS_DIR, nothing is graded: the written points are read again. Exit status 0
+whenever the batch ran (a bad file gets a row with a note); 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -49,24 +50,31 @@ import tempfile
 import time
 import traceback
 import warnings
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import nbformat
 import psutil
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Seconds for a whole submission (kernel start and hidden tests included), and per notebook cell
 # (`import torch` under load takes ~7 s).
 DEFAULT_TIMEOUT, DEFAULT_CELL_TIMEOUT = 600, 60
-MAX_RESULT_BYTES = (
-    5_000_000  # a results.json or executed notebook larger than this is not read
-)
+# a results.json or executed notebook larger than this is not read
+MAX_RESULT_BYTES = 5_000_000
 # A written answer: a markdown line `**Answer to <name>** (written, graded by hand)`, then the answer.
 ANSWER_LINE = re.compile(r"^\s*\*\*Answer to (\w+)\*\*.*$", re.M)
 # otter's last cell runs the hidden tests (otter/execute/preprocessor.py, EXPORT_CELL_SOURCE).
 GRADING_CELL_MARK = "Checker.check_if_not_already_checked"
+# Canvas: <name>_[LATE_]<ID>_<submission id>_<file name>, -<n> before the extension if resubmitted
+CANVAS = re.compile(r"[^_]+_(?:LATE_)?(\d+)_(\d+)_.*?(?:-(\d+))?(?:\.\w+)?")
+ROSTER_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+GRADESCOPE_METADATA = "submission_metadata.yml"  # at the top of Gradescope's export
+UNMATCHED = "not graded: matches no student of ROSTER; name it <SIS Login ID>.ipynb"
 POLL = 0.25  # seconds between checks on the running children
 
 
@@ -81,21 +89,17 @@ class Submission:
     notebook: nbformat.NotebookNode | None = None
     note: str = ""
     scores: dict = field(default_factory=dict)  # {question: points earned}
-    # {question: [failing tests' messages]}
-    messages: dict = field(default_factory=dict)
+    messages: dict = field(default_factory=dict)  # {question: [tests' messages]}
     seconds: float | None = None
     executed: bytes | None = None  # the notebook as otter ran it (for the instructor)
-    # while it runs
-    pid: int | None = None
+    pid: int | None = None  # while it runs
     workdir: Path | None = None
     deadline: float = 0.0
     started: float = 0.0
     descendants: set = field(default_factory=set)
 
 
-# ----------------------------------------------------------------------------------------------------
-# Before grading: read each file (in the parent; nothing runs)
-# ----------------------------------------------------------------------------------------------------
+# --- Before grading: read each file (in the parent; nothing runs) ---
 def read_submission(path: Path):
     """(notebook, "") or (None, reason). The kernelspec is reset to python3 (a Colab or R kernelspec
     would make otter fail); nothing else changes."""
@@ -109,11 +113,8 @@ def read_submission(path: Path):
     except Exception as error:  # NotJSONError, ValidationError, ...
         first = str(error).strip().splitlines()[0][:150] if str(error).strip() else ""
         return None, f"not a valid notebook ({type(error).__name__}: {first})"
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    kernel = dict(name="python3", display_name="Python 3", language="python")
+    notebook.metadata["kernelspec"] = kernel
     return notebook, ""
 
 
@@ -125,8 +126,7 @@ def written_answers(notebook, names) -> dict:
         if cell.cell_type != "markdown":
             current = None
             continue
-        text = cell.source
-        pos = 0
+        text, pos = cell.source, 0
         for match in ANSWER_LINE.finditer(text):
             if current is not None:
                 answers[current].append(text[pos : match.start()])
@@ -136,16 +136,12 @@ def written_answers(notebook, names) -> dict:
             pos = match.end()
         if current is not None:
             answers[current].append(text[pos:])
-    result = {}
-    for name in names:
-        text = "\n\n".join(p.strip() for p in answers.get(name, []) if p.strip())
-        result[name] = text or None
-    return result
+    parts = {n: [p.strip() for p in answers.get(n, [])] for n in names}
+    texts = {n: "\n\n".join(p for p in ps if p) for n, ps in parts.items()}
+    return {name: text or None for name, text in texts.items()}
 
 
-# ----------------------------------------------------------------------------------------------------
-# The child: one submission
-# ----------------------------------------------------------------------------------------------------
+# --- The child: one submission ---
 def _cell_timeout(seconds, cell):
     """nbclient's per-cell limit: none for otter's hidden-test cell (TIMEOUT bounds the whole run)."""
     return None if GRADING_CELL_MARK in cell.source else seconds
@@ -165,9 +161,7 @@ def set_cell_timeout(seconds: float) -> None:
 
     executor = ExecutePreprocessor()
     if executor.timeout_func is None or not executor.interrupt_on_timeout:
-        raise RuntimeError(
-            "could not set the cell timeout: nbconvert was imported too early"
-        )
+        raise RuntimeError("cannot set the cell timeout: nbconvert imported early")
 
 
 def _child(workdir: Path, autograder: Path) -> None:
@@ -176,81 +170,63 @@ def _child(workdir: Path, autograder: Path) -> None:
     try:
         os.setsid()  # own session and process group: the parent kills it as a whole
         log = os.open(workdir / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        os.dup2(log, 1), os.dup2(log, 2)
         # otter unpacks the autograder (hidden tests included) into a mkdtemp: make it ours
-        tmp = workdir / "tmp"
-        tmp.mkdir()
+        (tmp := workdir / "tmp").mkdir()
         os.environ["TMPDIR"] = str(tmp)  # the kernel's temporary files too
         tempfile.tempdir = None  # forget the parent's choice
         os.chdir(workdir)
         from otter.run import main as otter_run  # already imported (set_cell_timeout)
 
-        out = workdir / "out"
-        out.mkdir()
-        results = otter_run(
-            str(workdir / "submission" / "submission.ipynb"),
-            autograder=str(autograder),
-            output_dir=str(out),
-            no_logo=True,
-        )
-        interrupted = sum(
-            output.get("ename") == "KeyboardInterrupt"
-            for cell in getattr(results.notebook, "cells", [])
-            for output in cell.get("outputs", [])
-        )
-        (out / "interrupted.txt").write_text(str(interrupted))
+        (out := workdir / "out").mkdir()
+        notebook = str(workdir / "submission" / "submission.ipynb")
+        options = dict(autograder=str(autograder), output_dir=str(out), no_logo=True)
+        results = otter_run(notebook, **options)
+        cells = getattr(results.notebook, "cells", [])
+        names = [o.get("ename") for c in cells for o in c.get("outputs", [])]
+        (out / "interrupted.txt").write_text(str(names.count("KeyboardInterrupt")))
         if getattr(results, "notebook", None) is not None:
             nbformat.write(results.notebook, str(out / "executed.ipynb"))
         code = 0
     except BaseException:
         traceback.print_exc()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        sys.stdout.flush(), sys.stderr.flush()
         os._exit(code)
 
 
 def _kill(processes) -> None:
     for process in processes:
-        try:
+        with suppress(psutil.Error):
             process.kill()  # psutil checks that the pid was not reused
-        except psutil.Error:
-            pass
 
 
 def _descendants(pid: int) -> set:
-    try:
+    with suppress(psutil.Error):
         return set(psutil.Process(pid).children(recursive=True))
-    except psutil.Error:
-        return set()
+    return set()
 
 
 def start(sub: Submission, autograder: Path, timeout: float):
     sub.workdir = Path(tempfile.mkdtemp(prefix="grade-"))  # only this submission in it
     (sub.workdir / "submission").mkdir()
     nbformat.write(sub.notebook, sub.workdir / "submission" / "submission.ipynb")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    sys.stdout.flush(), sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         _child(sub.workdir, autograder)
-    sub.pid = pid
-    sub.started = time.monotonic()
+    sub.pid, sub.started = pid, time.monotonic()
     sub.deadline = sub.started + timeout
 
 
 def finish(sub: Submission, questions, timed_out: bool, timeout: float) -> None:
     """Read the child's result (untrusted), then delete its folder and anything it left running."""
     sub.seconds = round(time.monotonic() - sub.started, 1)
-    # e.g. a kernel left by a crashed otter (the pid is reaped: no new lookup)
-    _kill(sub.descendants)
+    _kill(sub.descendants)  # e.g. a kernel a crashed otter left (pid reaped)
     auto = [q for q in questions if q["points"] is not None]
     if timed_out:
-        sub.note = (
-            f"timed out after {timeout:g} s (TIMEOUT): killed, not graded; "
-            "look for an endless loop in code the tests call"
-        )
+        sub.note = f"timed out after {timeout:g} s (TIMEOUT): killed, not graded; "
+        sub.note += "look for an endless loop in code the tests call"
     else:
         read_results(sub, auto)
         executed = sub.workdir / "out" / "executed.ipynb"
@@ -277,46 +253,33 @@ def read_results(sub: Submission, auto) -> None:
         why = lines[-1] if lines else str(error)
         sub.note = f"could not be graded: {why}"[:300]
         return
-    entries = {
-        t["name"]: t
-        for t in tests
-        if isinstance(t, dict) and isinstance(t.get("name"), str) and "score" in t
-    }
+    tests = [t for t in tests if isinstance(t, dict)]
+    named = [t for t in tests if isinstance(t.get("name"), str) and "score" in t]
+    entries = {t["name"]: t for t in named}
     if not entries:  # "Autograder Failed": the hidden-test cell did not finish
-        outputs = [t.get("output") for t in tests if isinstance(t, dict)]
-        last = [
-            s.strip().splitlines()[-1]
-            for s in outputs
-            if isinstance(s, str) and s.strip()
-        ]
-        sub.note = (
-            f"no scores from the autograder: {last[-1] if last else 'no output'}"[:300]
-        )
+        outputs = [t.get("output") for t in tests]
+        texts = [s.strip() for s in outputs if isinstance(s, str) and s.strip()]
+        last = [s.splitlines()[-1] for s in texts]
+        sub.note = f"no scores from the autograder: {last[-1] if last else 'no output'}"
+        sub.note = sub.note[:300]
         return
     missing = []
     for q in auto:
         entry = entries.get(q["name"])
         score = entry.get("score") if entry else None
-        if (
-            isinstance(score, bool)
-            or not isinstance(score, int | float)
-            or not math.isfinite(score)
-        ):
+        number = isinstance(score, int | float) and not isinstance(score, bool)
+        if not number or not math.isfinite(score):
             missing.append(q["name"])
             continue
         sub.scores[q["name"]] = min(max(float(score), 0.0), float(q["points"]))
         if sub.scores[q["name"]] < q["points"]:
             output = entry.get("output")
-            sub.messages[q["name"]] = failure_lines(
-                output if isinstance(output, str) else ""
-            )
-    notes = []
-    if missing:
-        notes.append(f"no score for {', '.join(missing)}")
-    try:
+            output = output if isinstance(output, str) else ""
+            sub.messages[q["name"]] = failure_lines(output)
+    notes = [f"no score for {', '.join(missing)}"] if missing else []
+    interrupted = 0
+    with suppress(OSError, ValueError):
         interrupted = int((out / "interrupted.txt").read_text()[:10])
-    except (OSError, ValueError):
-        interrupted = 0
     if interrupted > 0:
         notes.append(f"{interrupted} cell(s) interrupted after CELL_TIMEOUT")
     sub.note = "; ".join(notes)
@@ -336,19 +299,10 @@ def failure_lines(output: str) -> list:
 
 
 def _lines(path: Path) -> list:
-    try:
-        return [
-            s.strip()
-            for s in path.read_text(errors="replace").splitlines()
-            if s.strip()
-        ]
-    except OSError:
-        return []
-
-
-def kernel_threads(jobs: int) -> int:
-    """Threads per kernel when `jobs` kernels share this machine's cores."""
-    return max(1, (os.cpu_count() or 1) // jobs)
+    with suppress(OSError):
+        lines = path.read_text(errors="replace").splitlines()
+        return [s.strip() for s in lines if s.strip()]
+    return []
 
 
 def run_all(subs, questions, autograder, jobs, timeout) -> None:
@@ -358,9 +312,8 @@ def run_all(subs, questions, autograder, jobs, timeout) -> None:
     try:
         while pending or running:
             while pending and len(running) < jobs:
-                sub = pending.pop(0)
-                start(sub, autograder, timeout)
-                running.append(sub)
+                running.append(pending.pop(0))
+                start(running[-1], autograder, timeout)
             time.sleep(POLL)
             for sub in list(running):
                 sub.descendants |= _descendants(sub.pid)
@@ -371,9 +324,8 @@ def run_all(subs, questions, autograder, jobs, timeout) -> None:
                 if done or timed_out:
                     running.remove(sub)
                     finish(sub, questions, timed_out, timeout)
-                    print(
-                        f"  {sub.name}: {sub.seconds} s {sub.note}".rstrip(), flush=True
-                    )
+                    line = f"  {sub.name}: {sub.seconds} s {sub.note}"
+                    print(line.rstrip(), flush=True)
     finally:  # Ctrl-C or an error here: leave nothing running, no folder with the hidden tests
         for sub in running:
             _kill_group(sub)
@@ -382,121 +334,247 @@ def run_all(subs, questions, autograder, jobs, timeout) -> None:
 
 def _kill_group(sub: Submission) -> None:
     tree = sub.descendants | _descendants(sub.pid)
-    try:
+    with suppress(OSError):
         os.killpg(sub.pid, signal.SIGKILL)
-    except OSError:
-        pass
     _kill(tree)  # the kernel runs in a session of its own: killpg misses it
-    try:
+    with suppress(ChildProcessError):
         os.waitpid(sub.pid, 0)
-    except ChildProcessError:
-        pass
 
 
-# ----------------------------------------------------------------------------------------------------
-# The gradebook (written by the parent, after every child has ended)
-# ----------------------------------------------------------------------------------------------------
+# --- The gradebook (written by the parent, after every child has ended) ---
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def csv_text(subs, questions) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["submission", *(q["name"] for q in questions), "total", "possible", "note"]
-    )
-    possible = sum(q["points"] for q in questions if q["points"] is not None)
+def _letters(text) -> str:
+    return re.sub(r"[^a-z]", "", str(text).lower())
+
+
+def _number(text: str) -> float:
+    return float(text) if re.fullmatch(r"\d*\.?\d+", text) else math.nan
+
+
+def read_roster(path: Path) -> dict:
+    """{ID: row} of the gradebook CSV Canvas exports (its "Points Possible" row has no ID)."""
+    if not path.is_file():
+        raise UsageError(f"no file ROSTER={path}")
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        reader = csv.DictReader(file, restval="")  # a short line: empty cells
+        rows = {r["ID"].strip(): r for r in reader if (r.get("ID") or "").strip()}
+    if missing := [c for c in ROSTER_COLUMNS if c not in (reader.fieldnames or [])]:
+        raise UsageError(
+            f"ROSTER={path} has no column {missing}: give the gradebook CSV your LMS "
+            f"exports (Canvas: Grades, Export), with the columns {ROSTER_COLUMNS}"
+        )
+    return rows
+
+
+def roster_index(roster: dict) -> dict:
+    """{token: ID}: each student's ID, SIS User ID, login (with and without @...) and name (letters
+    only, last-first and first-last), lower case; a token two students share gives None."""
+    index = {}
+    for id_, r in roster.items():
+        login, name = r["SIS Login ID"].strip().lower(), r["Student"]
+        tokens = {id_, r["SIS User ID"].strip(), login, login.split("@")[0]}
+        tokens |= {_letters(name), _letters("".join(name.split(",")[::-1]))}
+        for token in tokens - {""}:
+            index[token] = id_ if index.get(token, id_) == id_ else None
+    return index
+
+
+def _find(index: dict, text) -> str | None:
+    text = str(text).strip().lower()  # an ID or login, its part before @, or a name
+    return index.get(text) or index.get(text.split("@")[0]) or index.get(_letters(text))
+
+
+def identify(sub: Submission, index: dict, metadata: dict):
+    """(IDs of the submission's students, its order: the latest sorts last): Canvas's name, else
+    Gradescope's metadata (each submitter's sid, email or name), else the file's name."""
+    if match := CANVAS.fullmatch(sub.path.name):
+        return [_find(index, match[1])], (int(match[2]), int(match[3] or 0))
+    if isinstance(meta := metadata.get(sub.name), dict):
+        when, keys = meta.get(":created_at"), (":sid", ":email", ":name")
+        people = [p for p in meta.get(":submitters") or [] if isinstance(p, dict)]
+        found = ((_find(index, p.get(k, "")) for k in keys) for p in people)
+        ids = [next(filter(None, tokens), None) for tokens in found]
+        return ids, (when.timestamp() if isinstance(when, datetime) else 0, 0)
+    return [_find(index, sub.name)], (sub.path.stat().st_mtime, 0)
+
+
+def match_roster(subs, roster, folder, questions, rows):
+    """({ID: the student's latest submission}, rows): the students' rows so far, one per student
+    without a submission, one per file no student matches (not graded)."""
+    meta = folder / GRADESCOPE_METADATA if folder else None
+    try:
+        metadata = yaml.safe_load(meta.read_text()) if meta and meta.is_file() else {}
+    except yaml.YAMLError as error:
+        raise UsageError(f"{meta} is not YAML: {error}") from None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    index, latest = roster_index(roster), {}
+    rows = {k: r for k, r in rows.items() if r["id"]}
     for sub in subs:
-        cells = [
-            "" if q["points"] is None else _num(sub.scores.get(q["name"], 0))
-            for q in questions
-        ]
-        total = sum(sub.scores.values())
-        writer.writerow([sub.name, *cells, _num(total), _num(possible), sub.note])
-    return buffer.getvalue()
+        ids, order = identify(sub, index, metadata)
+        for id_ in filter(None, ids):
+            if id_ not in latest or order > latest[id_][0]:
+                latest[id_] = (order, sub)
+        if not any(ids):
+            sub.note = UNMATCHED
+            rows[sub.name] = new_row(sub, questions) | {"id": "", "student": ""}
+    rows |= {i: new_row(None, questions, s) for i, s in roster.items() if i not in rows}
+    return {id_: sub for id_, (_, sub) in latest.items()}, rows
+
+
+def read_points(folder: Path, questions, keys, key_column: str) -> dict:
+    """{question: (maximum, {row key: points})} of the written/<question>-points.csv files."""
+    result = {}
+    for name in (q["name"] for q in questions if q["points"] is None):
+        if not (path := folder / f"{name}-points.csv").is_file():
+            continue
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            rows = [[c.strip() for c in r] + [""] for r in csv.reader(file) if any(r)]
+        rows = rows or [[""]]
+        table = {r[0]: r[1] for r in rows[1:]}
+        maximum = _number(table.pop("Points Possible", ""))
+        given = {k: _number(v) for k, v in table.items() if v}
+        unknown = [k for k in given if k not in keys]
+        wrong = [k for k, v in given.items() if not 0 <= v <= maximum]
+        if rows[0][:2] != [key_column, "points"] or unknown or wrong or not maximum > 0:
+            raise UsageError(
+                f"{path}: write `{key_column},points`, `Points Possible,<maximum>`, then "
+                f"`<{key_column}>,<points>` per row; no row of the gradebook: {unknown}; "
+                f"not a number from 0 to the maximum ({maximum:g}): {wrong}"
+            )
+        result[name] = (maximum, given)
+    return result
+
+
+def read_previous(out: Path, stem: str, head: list):
+    """The gradebook so far, read before grading: {key: row}, feedback {key: text}, written
+    answers {question: {key: quoted}}. Its CSV is first copied to history/<stem>-<UTC time>.csv."""
+    path, folder = out / f"{stem}.csv", out / stem
+    if not path.is_file():
+        return {}, {}, {}
+    (out / "history").mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    shutil.copyfile(path, out / "history" / f"{stem}-{stamp}.csv")
+    with path.open(newline="") as file:
+        if (reader := csv.DictReader(file)).fieldnames != head:
+            raise UsageError(
+                f"{path} has the columns {reader.fieldnames}, not {head}: the questions "
+                "or ROSTER changed; move it away to start a new gradebook"
+            )
+        rows = {r.get("id") or r["submission"]: r for r in reader}
+    files = {p.stem: p for p in (folder / "feedback").glob("*.md")}
+    written = {}
+    for p in (folder / "written").glob("*.md"):
+        parts = (s.partition("\n\n") for s in p.read_text().split("\n## ")[1:])
+        written[p.stem] = {k: v.strip() for k, _, v in parts}
+    return rows, {k: files[k].read_text() for k in rows if k in files}, written
+
+
+def new_row(sub, questions, student=None) -> dict:
+    """The row of a graded submission, or of a student without one (sub None)."""
+    row = {"submission": "", "note": "no submission"}
+    row |= {"submission": sub.name, "note": sub.note} if sub else {}
+    for name in (q["name"] for q in questions):
+        row[name] = _num(sub.scores[name]) if sub and name in sub.scores else ""
+    if student:
+        row |= {"id": student["ID"], "student": student["Student"]}
+    return row
 
 
 def feedback_text(sub: Submission, questions, stem: str) -> str:
-    auto = [q for q in questions if q["points"] is not None]
-    possible = sum(q["points"] for q in auto)
-    lines = [
-        f"# Feedback on {sub.name} ({stem})",
-        "",
-        f"Autograded points: {_num(sum(sub.scores.values()))} / {_num(possible)}",
-    ]
-    if sub.note:
-        lines += ["", f"Note: {sub.note}"]
+    possible = _num(sum(q["points"] or 0 for q in questions))
+    lines = [f"# Feedback on {sub.name} ({stem})", ""]
+    lines += [f"Autograded points: {_num(sum(sub.scores.values()))} / {possible}"]
+    lines += ["", f"Note: {sub.note}"] if sub.note else []
     for q in questions:
         lines += ["", f"## {q['title']} (`{q['name']}`)", ""]
         if q["points"] is None:
             lines.append("Written: graded by hand.")
             continue
-        score = sub.scores.get(q["name"], 0)
-        lines.append(f"{_num(score)} / {_num(q['points'])} points")
-        failing = sub.messages.get(q["name"], [])
-        if failing:
+        score = _num(sub.scores.get(q["name"], 0))
+        lines.append(f"{score} / {_num(q['points'])} points")
+        if failing := sub.messages.get(q["name"], []):
             lines += ["", "Failing tests:"] + [f"- `{m}`" for m in failing]
     return "\n".join(lines) + "\n"
 
 
-def written_text(question, subs) -> str:
-    lines = [
-        f"# {question['title']} (`{question['name']}`)",
-        "",
-        f"Written answers of {len(subs)} submissions, graded by hand (each quoted below its "
-        "submission's name).",
-    ]
-    for sub in subs:
-        answer = written_answers(sub.notebook, [question["name"]])[question["name"]]
-        quoted = "\n".join(
-            f"> {line}" for line in (answer or "(no answer found)").splitlines()
-        )
-        lines += ["", f"## {sub.name}", "", quoted]
-    return "\n".join(lines) + "\n"
+def _quoted(sub: Submission, name: str) -> str:
+    answer = written_answers(sub.notebook, [name])[name] or "(no answer found)"
+    return "\n".join(f"> {line}" for line in answer.splitlines())
 
 
-def write_gradebook(out: Path, stem: str, subs, questions) -> Path:
-    """Write (replacing) the CSV and the folder of feedback and written answers."""
+def _write_csv(path: Path, rows) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    path.unlink(missing_ok=True)  # a symlink planted there is replaced, not followed
+    path.write_text(buffer.getvalue())
+
+
+def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Path:
+    """Write the CSV, the feedback, the written answers, the graded rows' executed notebooks, and
+    with a roster <stem>-canvas.csv. book: the columns, rows, graded {key: submission}, the
+    previous feedback and written answers, the written points."""
+    graded, rows, points = map(book.get, ("graded", "rows", "points"))
     folder = out / stem
-    # nothing from an earlier run, or planted by a submission, survives
-    shutil.rmtree(folder, ignore_errors=True)
-    (folder / "feedback").mkdir(parents=True)
-    (folder / "written").mkdir()
-    (folder / "executed").mkdir()
-    for sub in subs:
-        (folder / "feedback" / f"{sub.name}.md").write_text(
-            feedback_text(sub, questions, stem)
-        )
+    shutil.rmtree(folder / "feedback", ignore_errors=True)  # nothing planted survives
+    for name in ("feedback", "written", "executed"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    for path in (folder / "executed").iterdir():  # the kept rows' notebooks stay
+        if path.stem in graded or path.stem not in rows or not path.is_file():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    feedback = {k: feedback_text(s, questions, stem) for k, s in graded.items()}
+    for key, text in (book["feedback"] | feedback).items():
+        (folder / "feedback" / f"{key}.md").write_text(text)
+    for key, sub in graded.items():
         if sub.executed is not None:  # what the tests saw, outputs included
-            (folder / "executed" / f"{sub.name}.ipynb").write_bytes(sub.executed)
-    for q in questions:
-        if q["points"] is None:
-            (folder / "written" / f"{q['name']}.md").write_text(written_text(q, subs))
-    csv_path = out / f"{stem}.csv"
-    # a symlink planted there is replaced, not followed
-    csv_path.unlink(missing_ok=True)
-    csv_path.write_text(csv_text(subs, questions))
-    return csv_path
+            (folder / "executed" / f"{key}.ipynb").write_bytes(sub.executed)
+    for q in (q for q in questions if q["points"] is None):
+        answers = {k: _quoted(s, q["name"]) for k, s in graded.items()}
+        answers = book["written"].get(q["name"], {}) | answers
+        answers = {k: answers[k] for k in sorted(answers) if k in rows}  # a row's each
+        text = f"# {q['title']} (`{q['name']}`)\n\nWritten answers of {len(answers)} "
+        text += "submissions, graded by hand (each quoted below its row's name).\n"
+        text += "".join(f"\n## {k}\n\n{answer}\n" for k, answer in answers.items())
+        (folder / "written" / f"{q['name']}.md").write_text(text)
+    possible = sum(q["points"] or 0 for q in questions)
+    possible += sum(maximum for maximum, _ in points.values())
+    for key, row in rows.items():
+        for q, (_, given) in points.items():
+            row[q] = _num(given[key]) if key in given else ""
+        cells = [float(row[q["name"]]) for q in questions if row[q["name"]]]
+        row["total"] = _num(sum(cells)) if row["submission"] or cells else ""
+        row["possible"] = _num(possible)
+    order = sorted(rows.values(), key=lambda r: (r.get("student", ""), r["submission"]))
+    head = book["head"]
+    _write_csv(out / f"{stem}.csv", [head, *(map(r.get, head) for r in order)])
+    if roster:
+        totals = (
+            [*map(r.get, ROSTER_COLUMNS), rows[i]["total"]] for i, r in roster.items()
+        )
+        _write_csv(out / f"{stem}-canvas.csv", [[*ROSTER_COLUMNS, column], *totals])
+    return out / f"{stem}.csv"
 
 
-# ----------------------------------------------------------------------------------------------------
+# --- The folder and the command line ---
 def submissions_of(folder: Path) -> list:
-    """Every file in the folder (hidden files aside), as rows sorted by name."""
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-    )
+    """Every file in the folder (hidden files and Gradescope's metadata aside) and every
+    submission_<id>/ folder of a Gradescope export (its notebook), as rows sorted by name."""
+    paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    files = [p for p in paths if p.is_file() and p.name != GRADESCOPE_METADATA]
     stems = [p.stem for p in files]
-    subs = [
-        Submission(p.stem if stems.count(p.stem) == 1 else p.name, p) for p in files
-    ]
+    subs = [Submission(p.name if stems.count(p.stem) > 1 else p.stem, p) for p in files]
+    for p in (p for p in paths if p.is_dir() and p.name.startswith("submission_")):
+        subs.append(Submission(p.name, next(iter(sorted(p.rglob("*.ipynb"))), p)))
     return sorted(subs, key=lambda s: s.name)
 
 
 def command(chapter, submissions, **options) -> list[str]:
     """This tool's command line, for scripts and tests: options are its long options with
     underscores, e.g. command("01_logsumexp", folder, jobs=2, cell_timeout=20, out=out)."""
-    argv = [sys.executable, str(Path(__file__).resolve()), chapter, str(submissions)]
+    argv = [sys.executable, str(Path(__file__).resolve()), chapter]
+    argv += [str(submissions)] if submissions else []
     for option, value in options.items():
         argv += [f"--{option.replace('_', '-')}", str(value)]
     return argv
@@ -505,38 +583,32 @@ def command(chapter, submissions, **options) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapter", help="the chapter's stem, e.g. 01_logsumexp")
-    parser.add_argument("submissions", type=Path, help="folder of submitted files")
+    parser.add_argument("submissions", type=Path, nargs="?", help="folder to grade")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT)
-    parser.add_argument(
-        "--root", type=Path, default=ROOT, help="folder that holds grading/"
-    )
-    parser.add_argument(
-        "--autograder-dir", type=Path, help="default: ROOT/_build/autograder"
-    )
+    parser.add_argument("--root", type=Path, default=ROOT, help="holds grading/")
+    parser.add_argument("--autograder-dir", type=Path, help="ROOT/_build/autograder")
     parser.add_argument("--out", type=Path, help="default: ROOT/_build/grades")
-    args = parser.parse_args(argv)
+    parser.add_argument("--roster", type=Path, help="the LMS's gradebook CSV")
+    parser.add_argument("--canvas-column", help="Canvas's column (default: stem)")
     try:
-        return grade(args)
+        return grade(parser.parse_args(argv))
     except UsageError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
 
 
 def grade(args) -> int:
-    root = args.root.resolve()
-    stem = args.chapter
+    root, stem, folder = args.root.resolve(), args.chapter, args.submissions
     chapters = sorted(p.name for p in (root / "grading").glob("*") if p.is_dir())
     if not stem or stem not in chapters:
         raise UsageError(
             f"unknown chapter {stem!r}: chapters with grading/<stem>/ are {chapters}; "
             "use make grade CHAPTER=<stem> SUBMISSIONS=<folder>"
         )
-    if not args.submissions.is_dir():
-        raise UsageError(
-            f"no folder {str(args.submissions)!r} (SUBMISSIONS=<folder of files>)"
-        )
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"no folder {str(folder)!r} (SUBMISSIONS=<folder of files>)")
     built = (args.autograder_dir or root / "_build" / "autograder").resolve() / stem
     autograder, questions_json = built / "autograder.zip", built / "questions.json"
     if not autograder.is_file() or not questions_json.is_file():
@@ -545,33 +617,40 @@ def grade(args) -> int:
         raise UsageError("JOBS, TIMEOUT and CELL_TIMEOUT must be positive")
     questions = json.loads(questions_json.read_text())
     out = (args.out or root / "_build" / "grades").resolve()
-    subs = submissions_of(args.submissions)
-    for sub in subs:
+    roster = read_roster(args.roster) if args.roster else {}
+    head = ["id", "student"] * bool(roster) + ["submission"]
+    head += [q["name"] for q in questions] + ["total", "possible", "note"]
+    rows, feedback, written = read_previous(out, stem, head)
+    subs = submissions_of(folder) if folder else []
+    graded = {sub.name: sub for sub in subs}
+    if roster:
+        graded, rows = match_roster(subs, roster, folder, questions, rows)
+    points = read_points(out / stem / "written", questions, {*rows, *graded}, head[0])
+    runs = list({id(sub): sub for sub in graded.values()}.values())  # a group's once
+    for sub in runs:
         sub.notebook, sub.note = read_submission(sub.path)
     set_cell_timeout(args.cell_timeout)
-    os.environ.setdefault("OMP_NUM_THREADS", str(kernel_threads(args.jobs)))
-
+    share = max(1, (os.cpu_count() or 1) // args.jobs)  # of the cores, per kernel
+    threads = os.environ.setdefault("OMP_NUM_THREADS", str(share))
     begin = time.monotonic()
     print(
-        f"grading {len(subs)} files of {stem} with {args.jobs} jobs "
-        f"(TIMEOUT={args.timeout:g} s, CELL_TIMEOUT={args.cell_timeout:g} s, "
-        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']})",
+        f"grading {len(runs)} of {len(subs)} files of {stem} with {args.jobs} jobs (TIMEOUT="
+        f"{args.timeout:g} s, CELL_TIMEOUT={args.cell_timeout:g} s, OMP_NUM_THREADS={threads})",
         flush=True,
     )
-    run_all(subs, questions, autograder, args.jobs, args.timeout)
-    for sub in subs:  # unreadable files: 0 on every autograded question
-        for q in questions:
-            if q["points"] is not None:
-                sub.scores.setdefault(q["name"], 0)
-    csv_path = write_gradebook(out, stem, subs, questions)
-    wall = time.monotonic() - begin
-    graded = [s.seconds for s in subs if s.seconds is not None]
+    run_all(runs, questions, autograder, args.jobs, args.timeout)
+    for sub in runs:  # unreadable files: 0 on every autograded question
+        sub.scores = {q["name"]: 0 for q in questions if q["points"]} | sub.scores
+    rows |= {k: new_row(s, questions, roster.get(k)) for k, s in graded.items()}
+    book = dict(head=head, rows=rows, graded=graded, feedback=feedback)
+    book |= dict(written=written, points=points)
+    column = args.canvas_column or stem
+    path = write_gradebook(out, stem, book, questions, roster, column)
+    seconds = [s.seconds for s in runs if s.seconds is not None]
     print(
-        f"{csv_path}: {len(subs)} rows; wall {wall:.1f} s, "
-        f"{(sum(graded) / len(graded)) if graded else 0:.1f} s per graded submission"
-    )
-    print(
-        f"feedback: {out / stem / 'feedback'}   written answers: {out / stem / 'written'}"
+        f"{path}: {len(rows)} rows, {len(graded)} graded; wall "
+        f"{time.monotonic() - begin:.1f} s, {sum(seconds) / max(len(seconds), 1):.1f} "
+        f"s per graded submission\nfeedback and written answers: {out / stem}"
     )
     return 0
 
