@@ -22,6 +22,7 @@ Usage: python tools/make_student.py [--check]
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import re
@@ -32,12 +33,21 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
-from sync_twins import LINE_LENGTH, with_helper
+from sync_twins import HELPER, LINE_LENGTH, with_helper
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 STUDENT = ROOT / "student"
 SITE_SRC = ROOT / "_build" / "student_src"
+DISTRIBUTION, PDFS = (
+    ROOT / "_build" / "distribution",
+    ROOT / "_build" / "pdf" / "student",
+)
+DISTRIBUTION_README = ROOT / "templates" / "distribution_README.md"
+NO_PDF = (
+    "For the instructor: no PDF handout of {}. Run `make pdf` (needs XeLaTeX) and then "
+    "`make assign` in the book's repository, or add pdf/<chapter>.pdf and its link by hand."
+)
 # pages of the book left out of the student site
 INSTRUCTOR_ONLY_PAGES = {"instructors"}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -449,10 +459,8 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
     those glued by cells the student edition keeps unchanged, before the chapter's first stub (they
     cannot depend on an answer). Empty when the cache has no execution of the chapter as it is now."""
     if cache_path is None:
-        config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-        cache_path = ROOT / (
-            (config.get("execute") or {}).get("cache") or "_build/.jupyter_cache"
-        )
+        cache = (book_config().get("execute") or {}).get("cache")
+        cache_path = ROOT / (cache or "_build/.jupyter_cache")
     if not cache_path.exists():
         return {}
     original = jupytext.read(md_path)
@@ -496,6 +504,10 @@ def notebook_text(notebook) -> str:
     return jupytext.writes(notebook, fmt="ipynb")
 
 
+def book_config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
 def chapter_paths():
     return sorted(CHAPTERS.glob("[0-9][0-9]_*.md"))
 
@@ -506,20 +518,29 @@ def chapter_title(md_path: Path) -> str:
     return match.group(1).strip() if match else md_path.stem
 
 
-def launch_links(stem: str):
-    """(GitHub, Colab, Binder) URLs of student/<stem>.ipynb, from repository.url in _config.yml; the
-    Binder URL has the form of the book theme's own launch buttons."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    repository = config.get("repository", {})
-    url = repository.get("url", "").rstrip("/")
-    branch = repository.get("branch", "main")
-    match = re.match(r"^https://github\.com/(?P<slug>[^/]+/[^/]+?)(?:\.git)?$", url)
+def course_repository(config=None):
+    """(owner/name, branch) of the course's own repository, `student_repository` in _config.yml:
+    the student links and `make assign`'s _build/distribution/ point there, not at the book."""
+    config = book_config() if config is None else config
+    setting = config.get("student_repository")
+    setting = setting if isinstance(setting, dict) else {}
+    url = str(setting.get("url") or "").rstrip("/")
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?", url)
     if not match:
         raise StudentEditionError(
-            f"_config.yml: repository.url is {url!r}; the Colab and Binder links need "
-            "a GitHub URL such as https://github.com/OWNER/REPO."
+            f"_config.yml: student_repository.url is {url or 'missing'!r}; set it to the "
+            "GitHub URL of the course's own repository, where students open the notebooks "
+            "(student_repository: {url: https://github.com/OWNER/REPO, branch: main}): "
+            "the book's repository holds the solutions."
         )
-    slug = match.group("slug")
+    return match.group(1), str(setting.get("branch") or "main")
+
+
+def launch_links(stem: str, config=None):
+    """(GitHub, Colab, Binder) URLs of student/<stem>.ipynb in the course's repository; the
+    Binder URL has the form of the book theme's own launch buttons."""
+    config = book_config() if config is None else config
+    slug, branch = course_repository(config)
     buttons = config.get("launch_buttons", {})
     binder = buttons.get("binderhub_url", "https://mybinder.org").rstrip("/")
     interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(
@@ -533,23 +554,30 @@ def launch_links(stem: str):
     )
 
 
+def table(md_paths, config=None, pdfs=None) -> str:
+    """The notebooks with their launch links, a row per chapter (numbered as in the book), and
+    with pdfs ({stem: handout link or None}) a column of handouts."""
+    head = "| Chapter | Student notebook | Open in Colab | Launch on Binder |"
+    pdf_column = pdfs is not None
+    rows = [head + " Handout |" * pdf_column, "|" + " --- |" * (4 + pdf_column)]
+    for path in md_paths:
+        github, colab, binder = launch_links(path.stem, config)
+        pdf = (pdfs or {}).get(path.stem)
+        pdf = f" [PDF]({pdf}) |" if pdf else " - |" * pdf_column
+        rows.append(
+            f"| {int(path.stem[:2])}. {chapter_title(path)} | [{path.stem}.ipynb]({github}) | "
+            f"[Open in Colab]({colab}) | [Launch on Binder]({binder}) |{pdf}"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def readme_text(md_paths) -> str:
     """student/README.md: the notebooks with their launch links (the instructor page includes the table)."""
-    rows = [
-        "| Chapter | Student notebook | Open in Colab | Launch on Binder |",
-        "| --- | --- | --- | --- |",
-    ]
-    for number, path in enumerate(md_paths, start=1):
-        github, colab, binder = launch_links(path.stem)
-        rows.append(
-            f"| {number}. {chapter_title(path)} | [{path.stem}.ipynb]({github}) | "
-            f"[Open in Colab]({colab}) | [Launch on Binder]({binder}) |"
-        )
     return (
         "# Student notebooks\n\n"
         "Generated by `tools/make_student.py` from `chapters/*.md` (`make student`); do not edit by hand.\n"
         "Each notebook is its chapter with the solutions replaced by stubs; see the book's instructor page.\n"
-        "\n<!-- table -->\n" + "\n".join(rows) + "\n"
+        "\n<!-- table -->\n" + table(md_paths)
     )
 
 
@@ -563,6 +591,72 @@ def expected_student_files():
     }
     files[STUDENT / "README.md"] = readme_text(paths)
     return files, notebooks
+
+
+# ----------------------------------------------------------------------------------------------------
+# The student distribution: what the course's own repository holds
+# ----------------------------------------------------------------------------------------------------
+def imported_modules(sources) -> set:
+    """The top-level names of the modules that the Python sources import."""
+    names = set()
+    for node in (n for source in sources for n in ast.walk(ast.parse(source))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def write_distribution(out=DISTRIBUTION, stems=(), pdfs=PDFS, config=None) -> list:
+    """Write out/ from an allow-list: student/<stem>.ipynb of the chapters `stems` (default all),
+    their handouts pdfs/<stem>.pdf as pdf/ when built, .binder/ with the book's pins of what the
+    notebooks import, the book's LICENSE, a .gitignore and a README; return the stems without PDF."""
+    config = book_config() if config is None else config
+    paths = {path.stem: path for path in chapter_paths()}
+    if unknown := sorted(set(stems) - set(paths)):
+        raise StudentEditionError(
+            f"CHAPTERS: no chapter {' '.join(unknown)}; the chapters are: {' '.join(paths)}"
+        )
+    chosen = [paths[stem] for stem in sorted(stems or paths)]
+    shutil.rmtree(out, ignore_errors=True)
+    for folder in ("student", ".binder"):
+        (out / folder).mkdir(parents=True)
+    sources = [HELPER.read_text(encoding="utf-8")]
+    for path in chosen:
+        shutil.copy(STUDENT / f"{path.stem}.ipynb", out / "student")
+        notebook = nbformat.read(STUDENT / f"{path.stem}.ipynb", as_version=4)
+        sources += [c.source for c in notebook.cells if c.cell_type == "code"]
+    handouts = {p.stem: pdfs / f"{p.stem}.pdf" for p in chosen}
+    links = {s: f"pdf/{s}.pdf" if f.is_file() else None for s, f in handouts.items()}
+    for stem in (stem for stem, link in links.items() if link):
+        (out / "pdf").mkdir(exist_ok=True)
+        shutil.copy(handouts[stem], out / links[stem])
+    modules = imported_modules(sources)
+    pins = [
+        line
+        for line in (ROOT / ".binder" / "requirements.txt").read_text().splitlines()
+        if line.startswith("-") or re.split("[=<>~ ]", line)[0].lower() in modules
+    ]
+    (out / ".binder" / "requirements.txt").write_text("\n".join(pins) + "\n")
+    shutil.copy(ROOT / ".binder" / "runtime.txt", out / ".binder")
+    shutil.copy(ROOT / "LICENSE", out)
+    (out / ".gitignore").write_text("data/\ndlbook.py\n.ipynb_checkpoints/\n")
+    cifar = [str(int(p.stem[:2])) for p in chosen if "load_cifar10(" in p.read_text()]
+    missing = [stem for stem, link in links.items() if not link]
+    many = len(cifar) > 1
+    (out / "README.md").write_text(
+        DISTRIBUTION_README.read_text(encoding="utf-8").format(
+            title=config.get("title", "The book"),
+            table=table(chosen, config, links),
+            python=(ROOT / ".binder" / "runtime.txt").read_text().strip()[7:],
+            cifar=f"Chapter{'s' * many} {', '.join(cifar)} use{'s' * (not many)} CIFAR-10."
+            if cifar
+            else "No chapter here uses CIFAR-10.",
+            no_pdf=f"<!-- {NO_PDF.format(' '.join(missing))} -->\n" * bool(missing),
+        ),
+        encoding="utf-8",
+    )
+    return missing
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -600,20 +694,33 @@ def _write_generated(path: Path, source: str, data) -> None:
     )
 
 
-def write_site_sources(notebooks):
-    """Lay out _build/student_src: config, toc, pages, and the student chapters under student/."""
-    if SITE_SRC.exists():
-        shutil.rmtree(SITE_SRC)
-    (SITE_SRC / "student").mkdir(parents=True)
-
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+def site_config(config: dict) -> dict:
+    """The student site's _config.yml: not executed, its launch and repository buttons open the
+    course's repository (course_repository), never the book's, which shows the solutions."""
+    slug, branch = course_repository(config)
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
+    repository = {
+        "url": f"https://github.com/{slug}",
+        "branch": branch,
+        "path_to_book": "",
+    }
+    config["repository"] = repository
     config["exclude_patterns"] = [
         p for p in config.get("exclude_patterns", []) if p.strip("/") != "student"
     ]
     # No execution: a stub would raise, and outputs could give answers away.
     config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}
     config["execute"].pop("cache", None)
+    return config
+
+
+def write_site_sources(notebooks):
+    """Lay out _build/student_src: config, toc, pages, and the student chapters under student/."""
+    if SITE_SRC.exists():
+        shutil.rmtree(SITE_SRC)
+    (SITE_SRC / "student").mkdir(parents=True)
+
+    config = site_config(book_config())
     _write_generated(SITE_SRC / "_config.yml", "_config.yml", config)
     dropped = set()
     toc = _rewrite_toc(
@@ -687,6 +794,12 @@ def main() -> int:
         action="store_true",
         help="exit 1 if a committed student notebook is missing, stale or extra; write nothing",
     )
+    parser.add_argument(
+        "--distribution",
+        nargs="*",
+        metavar="STEM",
+        help="write only _build/distribution/, of these chapters (default all): make assign",
+    )
     args = parser.parse_args()
     try:
         expected, _ = expected_student_files()
@@ -710,6 +823,24 @@ def main() -> int:
                 file=sys.stderr,
             )
         return 1 if problems else 0
+    if args.distribution is not None:
+        if drifted or extra:
+            print(
+                "make_student: student/ is not up to date: run `make student`",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            missing = write_distribution(stems=args.distribution)
+        except StudentEditionError as error:
+            print(f"make_student: {error}", file=sys.stderr)
+            return 2
+        print(
+            f"wrote {DISTRIBUTION.relative_to(ROOT)}/; no PDF handout of {missing}"
+            * bool(missing)
+            or f"wrote {DISTRIBUTION.relative_to(ROOT)}/"
+        )
+        return 0
     STUDENT.mkdir(exist_ok=True)
     for path in drifted:
         path.write_text(expected[path], encoding="utf-8")
