@@ -102,8 +102,12 @@ def test_readme_links_open_the_student_notebook(stem):
     text = make_student.readme_text(make_student.chapter_paths())
     github, colab, binder = make_student.launch_links(stem)
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    slug = config["repository"]["url"].removeprefix("https://github.com/").strip("/")
-    branch = config["repository"]["branch"]
+    slug = (
+        config["student_repository"]["url"]
+        .removeprefix("https://github.com/")
+        .strip("/")
+    )
+    branch = config["student_repository"]["branch"]
     in_colab = f"https://colab.research.google.com/github/{slug}/blob/{branch}"
     assert colab == f"{in_colab}/student/{stem}.ipynb"
     for url in (github, colab, binder):
