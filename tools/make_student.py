@@ -528,10 +528,10 @@ def course_repository(config=None):
     match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?", url)
     if not match:
         raise StudentEditionError(
-            f"_config.yml: student_repository.url is {url or 'missing'!r}; set it to the "
-            "GitHub URL of the course's own repository, where students open the notebooks "
-            "(student_repository: {url: https://github.com/OWNER/REPO, branch: main}): "
-            "the book's repository holds the solutions."
+            f"_config.yml: student_repository.url is {repr(url) if url else 'missing'}; "
+            "set it to the GitHub URL of the course's own repository, where students open "
+            "the notebooks (student_repository: {url: https://github.com/OWNER/REPO, "
+            "branch: main}); the book's repository shows the solutions."
         )
     return match.group(1), str(setting.get("branch") or "main")
 
@@ -612,6 +612,7 @@ def write_distribution(out=DISTRIBUTION, stems=(), pdfs=PDFS, config=None) -> li
     their handouts pdfs/<stem>.pdf as pdf/ when built, .binder/ with the book's pins of what the
     notebooks import, the book's LICENSE, a .gitignore and a README; return the stems without PDF."""
     config = book_config() if config is None else config
+    course_repository(config)  # a missing setting stops before anything is written
     paths = {path.stem: path for path in chapter_paths()}
     if unknown := sorted(set(stems) - set(paths)):
         raise StudentEditionError(
