@@ -16,7 +16,7 @@ site's MyST sources, git-ignored; `make student` builds it). The student edition
   (`‹ch1_name›`); the site shows the values glued before the first stub by unchanged cells (from the
   book's execution cache). References to removed labels become plain text.
 
-Usage: python tools/make_student.py [--check]
+Usage: python tools/make_student.py [--check | --distribution [STEM ...]] (the course repository)
 """
 
 from __future__ import annotations
@@ -39,15 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 STUDENT = ROOT / "student"
 SITE_SRC = ROOT / "_build" / "student_src"
-DISTRIBUTION, PDFS = (
-    ROOT / "_build" / "distribution",
-    ROOT / "_build" / "pdf" / "student",
-)
+DISTRIBUTION = ROOT / "_build" / "distribution"  # make assign: the course's repository
+PDFS = ROOT / "_build" / "pdf" / "student"  # make pdf: the student handouts
 DISTRIBUTION_README = ROOT / "templates" / "distribution_README.md"
-NO_PDF = (
-    "For the instructor: no PDF handout of {}. Run `make pdf` (needs XeLaTeX) and then "
-    "`make assign` in the book's repository, or add pdf/<chapter>.pdf and its link by hand."
-)
 # pages of the book left out of the student site
 INSTRUCTOR_ONLY_PAGES = {"instructors"}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -79,13 +73,8 @@ def _indent(line: str) -> str:
 def _todo_text(lines, begin, where):
     """The `# TODO: ...` comment block right above line `begin` (continuation lines included)."""
     indent = _indent(lines[begin])
-    block = []
-    i = begin - 1
-    while (
-        i >= 0
-        and lines[i].startswith(indent + "#")
-        and not lines[i].strip().startswith("###")
-    ):
+    block, i = [], begin - 1
+    while i >= 0 and re.match(re.escape(indent) + "#(?!##)", lines[i]):
         block.insert(0, lines[i].strip().lstrip("#").strip())
         i -= 1
     for k, text in enumerate(block):
@@ -104,8 +93,7 @@ def _todo_text(lines, begin, where):
 def find_regions(source: str, where: str):
     """[(begin, end, todo)] for the marked regions of one code cell, in order; errors name the line."""
     lines = source.split("\n")
-    regions = []
-    open_at = None
+    regions, open_at = [], None
     for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped == BEGIN:
@@ -155,12 +143,8 @@ def stub_lines(indent: str, message: str) -> list:
             piece = ""
         piece += word
     pieces.append(piece)
-    inner = indent + " " * 4
-    return [
-        f"{indent}raise NotImplementedError(",
-        *(inner + _literal(p) for p in pieces),
-        f"{indent})",
-    ]
+    inner = [f"{indent}    {_literal(p)}" for p in pieces]
+    return [f"{indent}raise NotImplementedError(", *inner, f"{indent})"]
 
 
 def _literal(text: str) -> str:
@@ -202,8 +186,7 @@ def _skip_directive(lines, i, fence):
 def split_solution_prose(text: str, in_solution: bool):
     """(kept text, removed text, in_solution after this markdown cell)."""
     lines = text.split("\n")
-    kept, removed = [], []
-    i = 0
+    kept, removed, i = [], [], 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
         name = match.group("name") if match else None
@@ -238,24 +221,18 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
             try:
                 from myst_nb.core.variables import format_plain_text
 
-                return re.sub(
-                    r"([\\`*_{}\[\]<>#|$~^&!])",
-                    r"\\\1",
-                    format_plain_text(values[name], spec),
-                )
+                value = format_plain_text(values[name], spec)
+                return re.sub(r"([\\`*_{}\[\]<>#|$~^&!])", r"\\\1", value)
             except Exception:  # noqa: BLE001 - a value that does not format stays a placeholder
                 pass
         count += 1
         return f"`‹{name}›`"
 
     lines = GLUE_ROLE.sub(role, text).split("\n")
-    out = []
-    i = 0
+    out, i = [], 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
-        if not match or not (
-            match.group("name") == "glue" or match.group("name").startswith("glue:")
-        ):
+        if not match or match.group("name").split(":")[0] != "glue":
             out.append(lines[i])
             i += 1
             continue
@@ -287,12 +264,8 @@ def unlink_removed_labels(
         target = (explicit.group("target") if explicit else body).strip()
         if target not in removed:
             return match.group(0)
-        if explicit and (
-            title := explicit.group("title")
-            .replace("%s", "")
-            .replace("{number}", "")
-            .strip()
-        ):
+        title = explicit and explicit.group("title").replace("%s", "")
+        if title and (title := title.replace("{number}", "").strip()):
             return title
         if target in figures:
             words = "the figure"
@@ -404,10 +377,9 @@ def student_notebooks(md_paths, glue_values=None):
     glue_values: {md_path: {name: text/plain}} of values that may be shown (the student site only)."""
     glue_values = glue_values or {}
     transformed = {path: _transform(path) for path in md_paths}
-    # labels of removed prose, and of code cells' figures (no outputs here)
-    removed = set()
-    left_out = set()  # labels defined in answers_question cells
-    figures = set()  # a kept code cell's figure appears once the student runs it
+    # labels of removed prose and of code cells' figures (no outputs here); labels defined in
+    # answers_question cells; a kept code cell's figure (it appears once the student runs it)
+    removed, left_out, figures = set(), set(), set()
     for student, removed_prose, original in transformed.values():
         removed |= _labels(removed_prose) | _figure_labels(original)
         figures |= _figure_labels(student)
@@ -428,18 +400,14 @@ def student_notebooks(md_paths, glue_values=None):
                 for m in GLUE_ROLE.finditer(cell.source)
             ]
             first_name = first_name or next((n for n in names if n not in shown), None)
-            cell.source, count = glue_placeholders(
-                cell.source, removed, glue_values.get(path)
-            )
+            cell.source, count = glue_placeholders(cell.source, removed, shown)
             placeholders += count
         for cell in markdown:
             cell.source = unlink_removed_labels(cell.source, removed, figures, left_out)
         note = STUDENT_NOTE + (
             PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else ""
         )
-        title = next(
-            (cell for cell in markdown if re.search(r"^# ", cell.source, re.M)), None
-        )
+        title = next((c for c in markdown if re.search(r"^# ", c.source, re.M)), None)
         if title is None:
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
         else:  # the note goes right below the chapter title
@@ -464,8 +432,7 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
     if not cache_path.exists():
         return {}
     original = jupytext.read(md_path)
-    allowed = []
-    in_solution = False
+    allowed, in_solution = [], False
     for cell in original.cells:
         if cell.cell_type == "markdown":
             _, _, in_solution = split_solution_prose(cell.source, in_solution)
@@ -543,9 +510,8 @@ def launch_links(stem: str, config=None):
     slug, branch = course_repository(config)
     buttons = config.get("launch_buttons", {})
     binder = buttons.get("binderhub_url", "https://mybinder.org").rstrip("/")
-    interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(
-        buttons.get("notebook_interface", "classic"), "tree"
-    )
+    ui = buttons.get("notebook_interface", "classic")
+    interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(ui, "tree")
     path = f"student/{stem}.ipynb"
     return (
         f"https://github.com/{slug}/blob/{branch}/{path}",
@@ -586,8 +552,7 @@ def expected_student_files():
     paths = chapter_paths()
     notebooks = student_notebooks(paths)
     files = {
-        STUDENT / f"{path.stem}.ipynb": notebook_text(nb)
-        for path, nb in notebooks.items()
+        STUDENT / f"{p.stem}.ipynb": notebook_text(n) for p, n in notebooks.items()
     }
     files[STUDENT / "README.md"] = readme_text(paths)
     return files, notebooks
@@ -643,21 +608,16 @@ def write_distribution(out=DISTRIBUTION, stems=(), pdfs=PDFS, config=None) -> li
     shutil.copy(ROOT / "LICENSE", out)
     (out / ".gitignore").write_text("data/\ndlbook.py\n.ipynb_checkpoints/\n")
     cifar = [str(int(p.stem[:2])) for p in chosen if "load_cifar10(" in p.read_text()]
-    missing = [stem for stem, link in links.items() if not link]
-    many = len(cifar) > 1
     (out / "README.md").write_text(
         DISTRIBUTION_README.read_text(encoding="utf-8").format(
             title=config.get("title", "The book"),
             table=table(chosen, config, links),
             python=(ROOT / ".binder" / "runtime.txt").read_text().strip()[7:],
-            cifar=f"Chapter{'s' * many} {', '.join(cifar)} use{'s' * (not many)} CIFAR-10."
-            if cifar
-            else "No chapter here uses CIFAR-10.",
-            no_pdf=f"<!-- {NO_PDF.format(' '.join(missing))} -->\n" * bool(missing),
+            cifar=", ".join(cifar) or "none",
         ),
         encoding="utf-8",
     )
-    return missing
+    return [stem for stem, link in links.items() if not link]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -700,12 +660,8 @@ def site_config(config: dict) -> dict:
     course's repository (course_repository), never the book's, which shows the solutions."""
     slug, branch = course_repository(config)
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
-    repository = {
-        "url": f"https://github.com/{slug}",
-        "branch": branch,
-        "path_to_book": "",
-    }
-    config["repository"] = repository
+    url = f"https://github.com/{slug}"
+    config["repository"] = {"url": url, "branch": branch, "path_to_book": ""}
     config["exclude_patterns"] = [
         p for p in config.get("exclude_patterns", []) if p.strip("/") != "student"
     ]
@@ -717,8 +673,7 @@ def site_config(config: dict) -> dict:
 
 def write_site_sources(notebooks):
     """Lay out _build/student_src: config, toc, pages, and the student chapters under student/."""
-    if SITE_SRC.exists():
-        shutil.rmtree(SITE_SRC)
+    shutil.rmtree(SITE_SRC, ignore_errors=True)
     (SITE_SRC / "student").mkdir(parents=True)
 
     config = site_config(book_config())
@@ -736,12 +691,9 @@ def write_site_sources(notebooks):
     referenced = list((sphinx.get("local_extensions") or {}).values())
     for key in ("html_extra_path", "html_static_path", "templates_path"):
         referenced += list((sphinx.get("config") or {}).get(key) or [])
-    referenced += [
-        config.get("logo") or "",
-        (config.get("html") or {}).get("favicon") or "",
-    ]
+    referenced += [config.get("logo"), (config.get("html") or {}).get("favicon")]
     for entry in referenced:
-        top = Path(str(entry)).parts[0] if str(entry).strip() else None
+        top = Path(str(entry)).parts[0] if entry and str(entry).strip() else None
         if (
             top
             and not Path(top).is_absolute()
@@ -825,21 +777,15 @@ def main() -> int:
             )
         return 1 if problems else 0
     if args.distribution is not None:
-        if drifted or extra:
-            print(
-                "make_student: student/ is not up to date: run `make student`",
-                file=sys.stderr,
-            )
-            return 1
         try:
-            missing = write_distribution(stems=args.distribution)
+            if drifted or extra:
+                raise StudentEditionError("student/ is stale: run `make student`")
+            missing = " ".join(write_distribution(stems=args.distribution)) or "none"
         except StudentEditionError as error:
             print(f"make_student: {error}", file=sys.stderr)
             return 2
         print(
-            f"wrote {DISTRIBUTION.relative_to(ROOT)}/; no PDF handout of {missing}"
-            * bool(missing)
-            or f"wrote {DISTRIBUTION.relative_to(ROOT)}/"
+            f"wrote {DISTRIBUTION.relative_to(ROOT)}/ (chapters without PDF: {missing})"
         )
         return 0
     STUDENT.mkdir(exist_ok=True)
