@@ -15,7 +15,8 @@ help:
 	@echo "make test     run the test suite (pytest)"
 	@echo "make sync     regenerate the .ipynb twins from the chapter .md sources"
 	@echo "make student  student notebooks (student/) and the solution-free site (_build/student/html)"
-	@echo "make assign   student notebooks and site, plus each graded chapter's otter autograder (_build/autograder)"
+	@echo "make assign [CHAPTERS=\"01_logsumexp ...\"]  make student, each chapter's otter autograder (_build/autograder)"
+	@echo "              and the solution-free course repository to push (_build/distribution; default all chapters)"
 	@echo "make grade CHAPTER=01_logsumexp SUBMISSIONS=dir [ROSTER=csv CANVAS_COLUMN=name JOBS=n TIMEOUT=s CELL_TIMEOUT=s]  grade a folder into the gradebook (_build/grades)"
 	@echo "make bench-grade  grading cost: 10 copies of chapter 1 with JOBS=1 and JOBS=2 (_build/bench_grade.json)"
 	@echo "make format   ruff-format the chapters' code cells (88 columns), regenerate twins and student notebooks"
@@ -75,10 +76,13 @@ student: $(INSTALLED) $(MATHJAX)
 
 # Autograding with otter-grader (instructors.md): `make assign` is the homework edition plus, for every
 # chapter with grading/<stem>/, the autograder zip with the hidden tests (_build/autograder/<stem>/, never
-# in student/). `make grade` grades every file of a folder locally, JOBS at a time, each submission in a
-# process and temporary folder of its own; a cell may run CELL_TIMEOUT s, a submission TIMEOUT s.
+# in student/), and _build/distribution/, the course's own repository (student_repository in _config.yml)
+# with the student notebooks of CHAPTERS (default all). `make grade` grades every file of a folder locally,
+# JOBS at a time, each submission in a process and temporary folder of its own; a cell may run CELL_TIMEOUT s,
+# a submission TIMEOUT s.
 assign: student
 	$(BIN)/python tools/make_autograder.py
+	$(BIN)/python tools/make_student.py --distribution $(CHAPTERS)
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TIMEOUT ?= 600

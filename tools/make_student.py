@@ -16,12 +16,13 @@ site's MyST sources, git-ignored; `make student` builds it). The student edition
   (`‹ch1_name›`); the site shows the values glued before the first stub by unchanged cells (from the
   book's execution cache). References to removed labels become plain text.
 
-Usage: python tools/make_student.py [--check]
+Usage: python tools/make_student.py [--check | --distribution [STEM ...]] (the course repository)
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import re
@@ -32,12 +33,15 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
-from sync_twins import LINE_LENGTH, with_helper
+from sync_twins import HELPER, LINE_LENGTH, with_helper
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 STUDENT = ROOT / "student"
 SITE_SRC = ROOT / "_build" / "student_src"
+DISTRIBUTION = ROOT / "_build" / "distribution"  # make assign: the course's repository
+PDFS = ROOT / "_build" / "pdf" / "student"  # make pdf: the student handouts
+DISTRIBUTION_README = ROOT / "templates" / "distribution_README.md"
 # pages of the book left out of the student site
 INSTRUCTOR_ONLY_PAGES = {"instructors"}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -69,13 +73,8 @@ def _indent(line: str) -> str:
 def _todo_text(lines, begin, where):
     """The `# TODO: ...` comment block right above line `begin` (continuation lines included)."""
     indent = _indent(lines[begin])
-    block = []
-    i = begin - 1
-    while (
-        i >= 0
-        and lines[i].startswith(indent + "#")
-        and not lines[i].strip().startswith("###")
-    ):
+    block, i = [], begin - 1
+    while i >= 0 and re.match(re.escape(indent) + "#(?!##)", lines[i]):
         block.insert(0, lines[i].strip().lstrip("#").strip())
         i -= 1
     for k, text in enumerate(block):
@@ -94,8 +93,7 @@ def _todo_text(lines, begin, where):
 def find_regions(source: str, where: str):
     """[(begin, end, todo)] for the marked regions of one code cell, in order; errors name the line."""
     lines = source.split("\n")
-    regions = []
-    open_at = None
+    regions, open_at = [], None
     for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped == BEGIN:
@@ -145,12 +143,8 @@ def stub_lines(indent: str, message: str) -> list:
             piece = ""
         piece += word
     pieces.append(piece)
-    inner = indent + " " * 4
-    return [
-        f"{indent}raise NotImplementedError(",
-        *(inner + _literal(p) for p in pieces),
-        f"{indent})",
-    ]
+    inner = [f"{indent}    {_literal(p)}" for p in pieces]
+    return [f"{indent}raise NotImplementedError(", *inner, f"{indent})"]
 
 
 def _literal(text: str) -> str:
@@ -192,8 +186,7 @@ def _skip_directive(lines, i, fence):
 def split_solution_prose(text: str, in_solution: bool):
     """(kept text, removed text, in_solution after this markdown cell)."""
     lines = text.split("\n")
-    kept, removed = [], []
-    i = 0
+    kept, removed, i = [], [], 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
         name = match.group("name") if match else None
@@ -228,24 +221,18 @@ def glue_placeholders(text: str, removed_labels: set, values=None):
             try:
                 from myst_nb.core.variables import format_plain_text
 
-                return re.sub(
-                    r"([\\`*_{}\[\]<>#|$~^&!])",
-                    r"\\\1",
-                    format_plain_text(values[name], spec),
-                )
+                value = format_plain_text(values[name], spec)
+                return re.sub(r"([\\`*_{}\[\]<>#|$~^&!])", r"\\\1", value)
             except Exception:  # noqa: BLE001 - a value that does not format stays a placeholder
                 pass
         count += 1
         return f"`‹{name}›`"
 
     lines = GLUE_ROLE.sub(role, text).split("\n")
-    out = []
-    i = 0
+    out, i = [], 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
-        if not match or not (
-            match.group("name") == "glue" or match.group("name").startswith("glue:")
-        ):
+        if not match or match.group("name").split(":")[0] != "glue":
             out.append(lines[i])
             i += 1
             continue
@@ -277,12 +264,8 @@ def unlink_removed_labels(
         target = (explicit.group("target") if explicit else body).strip()
         if target not in removed:
             return match.group(0)
-        if explicit and (
-            title := explicit.group("title")
-            .replace("%s", "")
-            .replace("{number}", "")
-            .strip()
-        ):
+        title = explicit and explicit.group("title").replace("%s", "")
+        if title and (title := title.replace("{number}", "").strip()):
             return title
         if target in figures:
             words = "the figure"
@@ -394,10 +377,9 @@ def student_notebooks(md_paths, glue_values=None):
     glue_values: {md_path: {name: text/plain}} of values that may be shown (the student site only)."""
     glue_values = glue_values or {}
     transformed = {path: _transform(path) for path in md_paths}
-    # labels of removed prose, and of code cells' figures (no outputs here)
-    removed = set()
-    left_out = set()  # labels defined in answers_question cells
-    figures = set()  # a kept code cell's figure appears once the student runs it
+    # labels of removed prose and of code cells' figures (no outputs here); labels defined in
+    # answers_question cells; a kept code cell's figure (it appears once the student runs it)
+    removed, left_out, figures = set(), set(), set()
     for student, removed_prose, original in transformed.values():
         removed |= _labels(removed_prose) | _figure_labels(original)
         figures |= _figure_labels(student)
@@ -418,18 +400,14 @@ def student_notebooks(md_paths, glue_values=None):
                 for m in GLUE_ROLE.finditer(cell.source)
             ]
             first_name = first_name or next((n for n in names if n not in shown), None)
-            cell.source, count = glue_placeholders(
-                cell.source, removed, glue_values.get(path)
-            )
+            cell.source, count = glue_placeholders(cell.source, removed, shown)
             placeholders += count
         for cell in markdown:
             cell.source = unlink_removed_labels(cell.source, removed, figures, left_out)
         note = STUDENT_NOTE + (
             PLACEHOLDER_NOTE.format(name=first_name or "name") if placeholders else ""
         )
-        title = next(
-            (cell for cell in markdown if re.search(r"^# ", cell.source, re.M)), None
-        )
+        title = next((c for c in markdown if re.search(r"^# ", c.source, re.M)), None)
         if title is None:
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
         else:  # the note goes right below the chapter title
@@ -449,15 +427,12 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
     those glued by cells the student edition keeps unchanged, before the chapter's first stub (they
     cannot depend on an answer). Empty when the cache has no execution of the chapter as it is now."""
     if cache_path is None:
-        config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-        cache_path = ROOT / (
-            (config.get("execute") or {}).get("cache") or "_build/.jupyter_cache"
-        )
+        cache = (book_config().get("execute") or {}).get("cache")
+        cache_path = ROOT / (cache or "_build/.jupyter_cache")
     if not cache_path.exists():
         return {}
     original = jupytext.read(md_path)
-    allowed = []
-    in_solution = False
+    allowed, in_solution = [], False
     for cell in original.cells:
         if cell.cell_type == "markdown":
             _, _, in_solution = split_solution_prose(cell.source, in_solution)
@@ -496,6 +471,10 @@ def notebook_text(notebook) -> str:
     return jupytext.writes(notebook, fmt="ipynb")
 
 
+def book_config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
 def chapter_paths():
     return sorted(CHAPTERS.glob("[0-9][0-9]_*.md"))
 
@@ -506,25 +485,33 @@ def chapter_title(md_path: Path) -> str:
     return match.group(1).strip() if match else md_path.stem
 
 
-def launch_links(stem: str):
-    """(GitHub, Colab, Binder) URLs of student/<stem>.ipynb, from repository.url in _config.yml; the
-    Binder URL has the form of the book theme's own launch buttons."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    repository = config.get("repository", {})
-    url = repository.get("url", "").rstrip("/")
-    branch = repository.get("branch", "main")
-    match = re.match(r"^https://github\.com/(?P<slug>[^/]+/[^/]+?)(?:\.git)?$", url)
+def course_repository(config=None):
+    """(owner/name, branch) of the course's own repository, `student_repository` in _config.yml:
+    the student links and `make assign`'s _build/distribution/ point there, not at the book."""
+    config = book_config() if config is None else config
+    setting = config.get("student_repository")
+    setting = setting if isinstance(setting, dict) else {}
+    url = str(setting.get("url") or "").rstrip("/")
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?", url)
     if not match:
         raise StudentEditionError(
-            f"_config.yml: repository.url is {url!r}; the Colab and Binder links need "
-            "a GitHub URL such as https://github.com/OWNER/REPO."
+            f"_config.yml: student_repository.url is {repr(url) if url else 'missing'}; "
+            "set it to the GitHub URL of the course's own repository, where students open "
+            "the notebooks (student_repository: {url: https://github.com/OWNER/REPO, "
+            "branch: main}); the book's repository shows the solutions."
         )
-    slug = match.group("slug")
+    return match.group(1), str(setting.get("branch") or "main")
+
+
+def launch_links(stem: str, config=None):
+    """(GitHub, Colab, Binder) URLs of student/<stem>.ipynb in the course's repository; the
+    Binder URL has the form of the book theme's own launch buttons."""
+    config = book_config() if config is None else config
+    slug, branch = course_repository(config)
     buttons = config.get("launch_buttons", {})
     binder = buttons.get("binderhub_url", "https://mybinder.org").rstrip("/")
-    interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(
-        buttons.get("notebook_interface", "classic"), "tree"
-    )
+    ui = buttons.get("notebook_interface", "classic")
+    interface = {"classic": "tree", "jupyterlab": "lab/tree"}.get(ui, "tree")
     path = f"student/{stem}.ipynb"
     return (
         f"https://github.com/{slug}/blob/{branch}/{path}",
@@ -533,23 +520,30 @@ def launch_links(stem: str):
     )
 
 
+def table(md_paths, config=None, pdfs=None) -> str:
+    """The notebooks with their launch links, a row per chapter (numbered as in the book), and
+    with pdfs ({stem: handout link or None}) a column of handouts."""
+    head = "| Chapter | Student notebook | Open in Colab | Launch on Binder |"
+    pdf_column = pdfs is not None
+    rows = [head + " Handout |" * pdf_column, "|" + " --- |" * (4 + pdf_column)]
+    for path in md_paths:
+        github, colab, binder = launch_links(path.stem, config)
+        pdf = (pdfs or {}).get(path.stem)
+        pdf = f" [PDF]({pdf}) |" if pdf else " - |" * pdf_column
+        rows.append(
+            f"| {int(path.stem[:2])}. {chapter_title(path)} | [{path.stem}.ipynb]({github}) | "
+            f"[Open in Colab]({colab}) | [Launch on Binder]({binder}) |{pdf}"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def readme_text(md_paths) -> str:
     """student/README.md: the notebooks with their launch links (the instructor page includes the table)."""
-    rows = [
-        "| Chapter | Student notebook | Open in Colab | Launch on Binder |",
-        "| --- | --- | --- | --- |",
-    ]
-    for number, path in enumerate(md_paths, start=1):
-        github, colab, binder = launch_links(path.stem)
-        rows.append(
-            f"| {number}. {chapter_title(path)} | [{path.stem}.ipynb]({github}) | "
-            f"[Open in Colab]({colab}) | [Launch on Binder]({binder}) |"
-        )
     return (
         "# Student notebooks\n\n"
         "Generated by `tools/make_student.py` from `chapters/*.md` (`make student`); do not edit by hand.\n"
         "Each notebook is its chapter with the solutions replaced by stubs; see the book's instructor page.\n"
-        "\n<!-- table -->\n" + "\n".join(rows) + "\n"
+        "\n<!-- table -->\n" + table(md_paths)
     )
 
 
@@ -558,11 +552,72 @@ def expected_student_files():
     paths = chapter_paths()
     notebooks = student_notebooks(paths)
     files = {
-        STUDENT / f"{path.stem}.ipynb": notebook_text(nb)
-        for path, nb in notebooks.items()
+        STUDENT / f"{p.stem}.ipynb": notebook_text(n) for p, n in notebooks.items()
     }
     files[STUDENT / "README.md"] = readme_text(paths)
     return files, notebooks
+
+
+# ----------------------------------------------------------------------------------------------------
+# The student distribution: what the course's own repository holds
+# ----------------------------------------------------------------------------------------------------
+def imported_modules(sources) -> set:
+    """The top-level names of the modules that the Python sources import."""
+    names = set()
+    for node in (n for source in sources for n in ast.walk(ast.parse(source))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def write_distribution(out=DISTRIBUTION, stems=(), pdfs=PDFS, config=None) -> list:
+    """Write out/ from an allow-list: student/<stem>.ipynb of the chapters `stems` (default all),
+    their handouts pdfs/<stem>.pdf as pdf/ when built, .binder/ with the book's pins of what the
+    notebooks import, the book's LICENSE, a .gitignore and a README; return the stems without PDF."""
+    config = book_config() if config is None else config
+    course_repository(config)  # a missing setting stops before anything is written
+    paths = {path.stem: path for path in chapter_paths()}
+    if unknown := sorted(set(stems) - set(paths)):
+        raise StudentEditionError(
+            f"CHAPTERS: no chapter {' '.join(unknown)}; the chapters are: {' '.join(paths)}"
+        )
+    chosen = [paths[stem] for stem in sorted(stems or paths)]
+    shutil.rmtree(out, ignore_errors=True)
+    for folder in ("student", ".binder"):
+        (out / folder).mkdir(parents=True)
+    sources = [HELPER.read_text(encoding="utf-8")]
+    for path in chosen:
+        shutil.copy(STUDENT / f"{path.stem}.ipynb", out / "student")
+        notebook = nbformat.read(STUDENT / f"{path.stem}.ipynb", as_version=4)
+        sources += [c.source for c in notebook.cells if c.cell_type == "code"]
+    handouts = {p.stem: pdfs / f"{p.stem}.pdf" for p in chosen}
+    links = {s: f"pdf/{s}.pdf" if f.is_file() else None for s, f in handouts.items()}
+    for stem in (stem for stem, link in links.items() if link):
+        (out / "pdf").mkdir(exist_ok=True)
+        shutil.copy(handouts[stem], out / links[stem])
+    modules = imported_modules(sources)
+    pins = [
+        line
+        for line in (ROOT / ".binder" / "requirements.txt").read_text().splitlines()
+        if line.startswith("-") or re.split("[=<>~ ]", line)[0].lower() in modules
+    ]
+    (out / ".binder" / "requirements.txt").write_text("\n".join(pins) + "\n")
+    shutil.copy(ROOT / ".binder" / "runtime.txt", out / ".binder")
+    shutil.copy(ROOT / "LICENSE", out)
+    (out / ".gitignore").write_text("data/\ndlbook.py\n.ipynb_checkpoints/\n")
+    cifar = [str(int(p.stem[:2])) for p in chosen if "load_cifar10(" in p.read_text()]
+    (out / "README.md").write_text(
+        DISTRIBUTION_README.read_text(encoding="utf-8").format(
+            title=config.get("title", "The book"),
+            table=table(chosen, config, links),
+            python=(ROOT / ".binder" / "runtime.txt").read_text().strip()[7:],
+            cifar=", ".join(cifar) or "none",
+        ),
+        encoding="utf-8",
+    )
+    return [stem for stem, link in links.items() if not link]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -600,20 +655,28 @@ def _write_generated(path: Path, source: str, data) -> None:
     )
 
 
-def write_site_sources(notebooks):
-    """Lay out _build/student_src: config, toc, pages, and the student chapters under student/."""
-    if SITE_SRC.exists():
-        shutil.rmtree(SITE_SRC)
-    (SITE_SRC / "student").mkdir(parents=True)
-
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+def site_config(config: dict) -> dict:
+    """The student site's _config.yml: not executed, its launch and repository buttons open the
+    course's repository (course_repository), never the book's, which shows the solutions."""
+    slug, branch = course_repository(config)
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
+    url = f"https://github.com/{slug}"
+    config["repository"] = {"url": url, "branch": branch, "path_to_book": ""}
     config["exclude_patterns"] = [
         p for p in config.get("exclude_patterns", []) if p.strip("/") != "student"
     ]
     # No execution: a stub would raise, and outputs could give answers away.
     config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}
     config["execute"].pop("cache", None)
+    return config
+
+
+def write_site_sources(notebooks):
+    """Lay out _build/student_src: config, toc, pages, and the student chapters under student/."""
+    shutil.rmtree(SITE_SRC, ignore_errors=True)
+    (SITE_SRC / "student").mkdir(parents=True)
+
+    config = site_config(book_config())
     _write_generated(SITE_SRC / "_config.yml", "_config.yml", config)
     dropped = set()
     toc = _rewrite_toc(
@@ -628,12 +691,9 @@ def write_site_sources(notebooks):
     referenced = list((sphinx.get("local_extensions") or {}).values())
     for key in ("html_extra_path", "html_static_path", "templates_path"):
         referenced += list((sphinx.get("config") or {}).get(key) or [])
-    referenced += [
-        config.get("logo") or "",
-        (config.get("html") or {}).get("favicon") or "",
-    ]
+    referenced += [config.get("logo"), (config.get("html") or {}).get("favicon")]
     for entry in referenced:
-        top = Path(str(entry)).parts[0] if str(entry).strip() else None
+        top = Path(str(entry)).parts[0] if entry and str(entry).strip() else None
         if (
             top
             and not Path(top).is_absolute()
@@ -687,6 +747,12 @@ def main() -> int:
         action="store_true",
         help="exit 1 if a committed student notebook is missing, stale or extra; write nothing",
     )
+    parser.add_argument(
+        "--distribution",
+        nargs="*",
+        metavar="STEM",
+        help="write only _build/distribution/, of these chapters (default all): make assign",
+    )
     args = parser.parse_args()
     try:
         expected, _ = expected_student_files()
@@ -710,6 +776,18 @@ def main() -> int:
                 file=sys.stderr,
             )
         return 1 if problems else 0
+    if args.distribution is not None:
+        try:
+            if drifted or extra:
+                raise StudentEditionError("student/ is stale: run `make student`")
+            missing = " ".join(write_distribution(stems=args.distribution)) or "none"
+        except StudentEditionError as error:
+            print(f"make_student: {error}", file=sys.stderr)
+            return 2
+        print(
+            f"wrote {DISTRIBUTION.relative_to(ROOT)}/ (chapters without PDF: {missing})"
+        )
+        return 0
     STUDENT.mkdir(exist_ok=True)
     for path in drifted:
         path.write_text(expected[path], encoding="utf-8")
