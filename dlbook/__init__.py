@@ -202,7 +202,8 @@ def load_cifar10(train, sample=None, seed=0):
         labels, pick = torch.tensor(dataset.targets), picked(len(dataset))
         n = len(labels) if pick is None else len(pick)
         print(
-            f"CIFAR-10 {split}: official torchvision download ({n:,} of its {len(labels):,} images)"
+            f"CIFAR-10 {split}: official torchvision download "
+            f"({n:,} of its {len(labels):,} images)"
         )
         return (images, labels) if pick is None else (images[pick], labels[pick])
     mirror = os.environ.get(MIRROR_VARIABLE)

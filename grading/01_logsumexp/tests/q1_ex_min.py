@@ -27,7 +27,7 @@ def test_the_sandwich_on_random_vectors(smooth_min):
             f"(beta = {beta}, largest |gap|*beta = {float(gap.abs().max() * beta):.3g})"
         )
         assert beta > 1 or (gap < -1e-9).all(), (
-            f"smooth_min(x, 1) equals min x on some of the {rows} vectors of {n} entries:"
+            f"smooth_min(x, 1) equals min x on some of {rows} vectors of {n} entries:"
             " a smooth minimum lies strictly below it (the hard minimum is its limit)"
         )
 

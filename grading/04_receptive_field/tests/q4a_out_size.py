@@ -14,7 +14,7 @@ points = 3
 
 @test_case(points=0, hidden=False)
 def test_a_few_layers_against_pytorch(out_size):
-    """out_size agrees with PyTorch's conv1d on six layers (two dilated) and refuses a float and two kernels that do not fit"""
+    """out_size matches conv1d on 6 layers (2 dilated); refuses a float and 2 misfits"""
     import torch
 
     layers = [(227, 11, 4, 0, 1), (32, 7, 1, 0, 1), (13, 3, 2, 0, 1), (8, 3, 1, 1, 1)]
