@@ -169,11 +169,14 @@ def test_linear_layers_on_batches_and_sequences(count_ops):
 
 @test_case(points=None, hidden=True)
 def test_parameter_free_layers(count_ops):
+    import torch
     from torch import nn
 
     free = [nn.ReLU(), nn.MaxPool2d(3, 2, ceil_mode=True), nn.Dropout(0.3)]
     pools = [nn.AdaptiveAvgPool2d((3, 4)), nn.AdaptiveAvgPool2d((3, 4)), nn.Flatten()]
     model = nn.Sequential(*free, nn.Identity(), *pools)
+    # one parameter, on no layer: the statement names no model without parameters
+    model.register_parameter("unused", nn.Parameter(torch.zeros(1)))
     label = "ReLU, max-pool, dropout, identity, average pools"
     hint = (
         "ReLU, max-pool, dropout, identity and flatten cost nothing; a mean of w numbers "
