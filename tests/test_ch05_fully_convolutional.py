@@ -174,7 +174,7 @@ def test_the_verdict_is_the_lowered_nets_next_to_the_plain_nets(chapter):
     for way in ("net2", "lowered"):
         share = g[f"ch5_measured_share_{way}_pct"]
         ratio = g[f"ch5_measured_batched_over_{way}_2"] / g["ch5_mac_ratio_2"]
-        assert share == pytest.approx(100 * ratio)
+        assert share == pytest.approx(100 * ratio, abs=0.1)  # floored to 0.1
         low, high = (g[f"ch5_measured_share_{way}_pct_{end}"] for end in ("min", "max"))
         assert low <= share <= high
     reaches = g["ch5_measured_share_lowered_pct"] >= g["ch5_target_pct"]
