@@ -87,7 +87,8 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     features = 4 * 3 * 25 * 36 * 41 + 6 * 4 * 25 * 32 * 37
     want = features + (6 * 24 * 24 * 16 + 16 * 7) * 3 * 5
     macs = counter.get_total_flops() // 2  # two flops per multiply-add
-    assert macs == want, (
+    # at most: features may run over the whole image, but need not (issue 23)
+    assert macs <= want, (
         f"coarse_twin(net, 3) does {macs:,} multiply-adds on a 40×45 image; the features "
         f"everywhere and the classifier at the 15 kept windows only make {want:,}"
     )
