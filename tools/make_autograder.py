@@ -183,6 +183,10 @@ def check_chapter(folder: Path, root: Path) -> list[dict]:
     return result
 
 
+def _points_text(points) -> str:
+    return f"{points:g} point" + ("" if points == 1 else "s")
+
+
 def check_prose(folder: Path, questions: list[dict], root: Path) -> None:
     """Each question is posed once in chapters/<stem>.md, with the points its test file gives."""
     chapter = root / "chapters" / f"{folder.name}.md"
@@ -194,8 +198,8 @@ def check_prose(folder: Path, questions: list[dict], root: Path) -> None:
     text = chapter.read_text()
     for q in questions:
         label = "written, graded by hand"
-        if (points := q["points"]) is not None:
-            label = f"autograded, {points:g} point" + "s" * (points != 1)
+        if q["points"] is not None:
+            label = f"autograded, {_points_text(q['points'])}"
         want = f"Question `{q['name']}` ({label})"
         found = re.findall(rf"Question `{re.escape(q['name'])}` \(([^)]*)\)", text)
         if found != [label]:
