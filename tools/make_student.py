@@ -33,7 +33,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
-from sync_twins import HELPER, LINE_LENGTH, with_helper
+from sync_twins import HELPER, LINE_LENGTH, ipynb_text, with_helper  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -462,13 +462,8 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
 
 
 def notebook_text(notebook) -> str:
-    """The .ipynb text of a student notebook: no jupytext metadata, numbered cell ids, no outputs."""
-    notebook = copy.deepcopy(notebook)
-    notebook.metadata.pop("jupytext", None)
-    with_helper(notebook)  # runs alone in Colab: the helper module, inlined
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{index:03d}"
-    return jupytext.writes(notebook, fmt="ipynb")
+    """The .ipynb text of a student notebook (a copy: runs alone in Colab, no outputs)."""
+    return ipynb_text(copy.deepcopy(notebook))
 
 
 def book_config() -> dict:
