@@ -357,8 +357,7 @@ def _transform(md_path: Path):
             if in_solution and not answer:
                 continue  # a code cell inside a solution that is not an answer is all answer
             new.source = stub_source(cell.source, where)
-            new.outputs = []
-            new.execution_count = None
+            new.outputs, new.execution_count = [], None
             cells.append(new)
         else:
             cells.append(new)
@@ -687,17 +686,10 @@ def write_site_sources(notebooks):
     for key in ("html_extra_path", "html_static_path", "templates_path"):
         referenced += list((sphinx.get("config") or {}).get(key) or [])
     referenced += [config.get("logo"), (config.get("html") or {}).get("favicon")]
-    for entry in referenced:
-        top = Path(str(entry)).parts[0] if entry and str(entry).strip() else None
-        if (
-            top
-            and not Path(top).is_absolute()
-            and (ROOT / top).exists()
-            and not (SITE_SRC / top).exists()
-        ):
-            (SITE_SRC / top).symlink_to(
-                ROOT / top, target_is_directory=(ROOT / top).is_dir()
-            )
+    for top in {Path(str(e)).parts[0] for e in referenced if e and str(e).strip()}:
+        source, link = ROOT / top, SITE_SRC / top
+        if not Path(top).is_absolute() and source.exists() and not link.exists():
+            link.symlink_to(source, target_is_directory=source.is_dir())
     # The appendix page shows the helper module (literalinclude): it holds no solution.
     (SITE_SRC / "dlbook").symlink_to(ROOT / "dlbook", target_is_directory=True)
 
