@@ -24,32 +24,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = """--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+    --disable-background-networking --disable-component-update --disable-sync""".split()
 VIEWPORTS = {
     "desktop": ({"width": 1280, "height": 900}, False),
     "phone": ({"width": 390, "height": 844}, True),
 }
 MODES = ("light", "dark")
 BLOCKING = {"serious", "critical"}
-NOT_PAGES = {
-    "_static",
-    "_sources",
-    "_images",
-    "_downloads",
-    "mathjax",
-    "reports",
-    "jupyter_execute",
-    "pdf",
-}
+NOT_PAGES = set(
+    "_static _sources _images _downloads mathjax reports jupyter_execute pdf".split()
+)
 
 # Pygments colours a code token by its class alone, and a chapter page has ~12,000 token spans: auditing
 # each costs ~15 s of axe's colour-contrast rule per page view. So before the audit the page keeps the
@@ -85,12 +70,9 @@ def axe_source():
 
 def pages_of(site: Path):
     """Every page of a built site (not its assets, not the root index.html, which only redirects)."""
-    return [
-        p.relative_to(site).as_posix()
-        for p in sorted(site.rglob("*.html"))
-        if p.relative_to(site).parts[0] not in NOT_PAGES
-        and p.relative_to(site).as_posix() != "index.html"
-    ]
+    paths = (p.relative_to(site) for p in sorted(site.rglob("*.html")))
+    pages = [p.as_posix() for p in paths if p.parts[0] not in NOT_PAGES]
+    return [page for page in pages if page != "index.html"]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -100,9 +82,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @contextmanager
 def served(site):
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site))
-    )
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -172,29 +153,17 @@ def audit_one(site_name, site, width, mode, pages=None):
         for page_path in pages or pages_of(Path(site)):
             page = open_page(context, url + page_path)
             page.add_script_tag(content=axe)
-            found = page.evaluate(
-                AUDIT_JS,
-            )
+            found = page.evaluate(AUDIT_JS)
             page.close()
-            entries.append(
-                {
-                    "site": site_name,
-                    "page": page_path,
-                    "width": width,
-                    "mode": mode,
-                    **found,
-                }
-            )
+            entry = dict(site=site_name, page=page_path, width=width, mode=mode)
+            entries.append({**entry, **found})
     return entries
 
 
 def audit(sites, jobs=2):
     """The full report for {name: site folder}: every page in every width and mode."""
     runs = [
-        (name, str(site), width, mode)
-        for name, site in sites.items()
-        for width in VIEWPORTS
-        for mode in MODES
+        (n, str(s), w, m) for n, s in sites.items() for w in VIEWPORTS for m in MODES
     ]
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(audit_one, *zip(*runs)))
@@ -210,7 +179,7 @@ def audit(sites, jobs=2):
             for (rule, impact), count in sorted(totals.items())
         ],
         "blocking": sum(
-            1 for e in entries for v in e["violations"] if v["impact"] in BLOCKING
+            v["impact"] in BLOCKING for e in entries for v in e["violations"]
         ),
         "pages": entries,
     }
@@ -218,20 +187,17 @@ def audit(sites, jobs=2):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "sites", nargs="+", help="name=folder of a built site, e.g. reader=_build/html"
-    )
-    parser.add_argument("--out", type=Path, default=Path("_build/a11y.json"))
-    parser.add_argument("--jobs", type=int, default=2)
+    add = parser.add_argument
+    add("sites", nargs="+", help="name=folder of a built site, e.g. reader=_build/html")
+    add("--out", type=Path, default=Path("_build/a11y.json"))
+    add("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     sites = dict(item.split("=", 1) for item in args.sites)
     report = audit(sites, jobs=args.jobs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    for total in report["totals"]:
-        print(
-            f"{total['rule']:32} {total['impact']:9} {total['page_views']} page views"
-        )
+    for t in report["totals"]:
+        print(f"{t['rule']:32} {t['impact']:9} {t['page_views']} page views")
     print(
         f"{report['pages_audited']} page views audited, {report['blocking']} serious/critical violations: {args.out}"
     )

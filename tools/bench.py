@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,15 +44,9 @@ BUDGET_WARM_SECONDS = 15.0
 BUDGET_EDIT_EXTRA_SECONDS = 15.0
 DEFAULT_BUILD_FLAGS = "-W -n --keep-going"
 # Not copied into the scratch book: build products, environments, data, caches.
-SKIP_NAMES = {
-    ".git",
-    ".venv",
-    "_build",
-    "data",
-    "__pycache__",
-    ".pytest_cache",
-    ".ipynb_checkpoints",
-}
+SKIP_NAMES = set(
+    ".git .venv _build data __pycache__ .pytest_cache .ipynb_checkpoints".split()
+)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 EXECUTED = re.compile(
     r"^(?P<path>\S+?\.(?:md|ipynb)): Executed notebook in (?P<seconds>[0-9.]+) seconds",
@@ -108,12 +103,8 @@ def built_glue(book_dir):
     result = {}
     for path in sorted(executed.rglob("*.ipynb")):
         docname = path.relative_to(executed).with_suffix("").as_posix()
-        glue_file = path.with_suffix(".glue.json")
-        outputs = (
-            json.loads(glue_file.read_text(encoding="utf-8"))
-            if glue_file.exists()
-            else {}
-        )
+        glue = path.with_suffix(".glue.json")
+        outputs = json.loads(glue.read_text("utf-8")) if glue.exists() else {}
         result[docname] = {
             name: literal(output.get("data", {}).get("text/plain", ""))
             for name, output in outputs.items()
@@ -163,20 +154,13 @@ def site_sizes(html_dir):
 
 
 def machine():
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory_gib = None
-    try:
+    cpu, memory_gib = "unknown", None
+    with suppress(OSError, TypeError):
+        info = Path("/proc/cpuinfo").read_text()
+        cpu = re.search(r"^model name[^:]*:(.*)$", info, re.M)[1].strip()
+    with suppress(OSError, TypeError):
         kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
         memory_gib = round(kib / 2**20, 1)
-    except (OSError, TypeError):
-        pass
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -191,9 +175,7 @@ class Book:
     """A scratch copy of the repo, built with the venv's jupyter-book and the Makefile's flags."""
 
     def __init__(self, scratch, flags, log_dir):
-        self.dir = scratch
-        self.flags = flags
-        self.log_dir = log_dir
+        self.dir, self.flags, self.log_dir = scratch, flags, log_dir
         self.jupyter_book = Path(sys.executable).parent / "jupyter-book"
 
     def build(self, label):
@@ -241,15 +223,13 @@ def run(args):
             f"bench: {source}/vendor/mathjax is missing: run `make bench` (it fetches it)"
         )
     out = Path(args.out)
-    log_dir = out.parent / "bench-logs"
-    shutil.rmtree(log_dir, ignore_errors=True)
+    shutil.rmtree(log_dir := out.parent / "bench-logs", ignore_errors=True)
     log_dir.mkdir(parents=True)
     scratch_root = Path(tempfile.mkdtemp(prefix="book-bench-"))
     scratch = scratch_root / "book"
     shutil.copytree(source, scratch, ignore=lambda _, names: set(names) & SKIP_NAMES)
     book = Book(scratch, shlex.split(args.build_flags), log_dir)
-    chapters = chapter_docnames(scratch)
-    if not chapters:
+    if not (chapters := chapter_docnames(scratch)):
         sys.exit("bench: no chapters/NN_*.md to build")
     edited = f"chapters/{args.edit_chapter}" if args.edit_chapter else chapters[0]
     if edited not in chapters:
@@ -301,17 +281,15 @@ def run(args):
         for doc in sorted(set(glue_first) | set(glue_second)):
             diff = glue_differences(glue_first.get(doc, {}), glue_second.get(doc, {}))
             if diff:
-                differences[doc] = {
-                    n: list(map(repr, pair)) for n, pair in diff.items()
-                }
+                differences[doc] = {n: list(map(repr, p)) for n, p in diff.items()}
     report["determinism"] = {
         "rule": "glued values whose name contains '_measured' are timings and may differ; all others must not",
         "checked": not args.skip_second_cold,
         "glued_values_compared": sum(
-            len(comparable_glue(g)) for g in glue_first.values()
+            map(len, map(comparable_glue, glue_first.values()))
         ),
         "timings_excepted": sorted(
-            n for g in glue_first.values() for n in g if is_measured(n)
+            filter(is_measured, (n for g in glue_first.values() for n in g))
         ),
         "differences_between_cold_builds": differences,
     }
@@ -331,11 +309,10 @@ def run(args):
                 print(f"    {doc:<40} FAILED: {type(error).__name__}", flush=True)
                 continue
             diff = glue_differences(glue_first.get(doc, {}), run_.glue)
+            diff = {n: list(map(repr, p)) for n, p in diff.items()}
             fresh[doc] = {
                 "seconds": round(run_.seconds, 2),
-                "glue_differs_from_build": {
-                    n: list(map(repr, p)) for n, p in diff.items()
-                },
+                "glue_differs_from_build": diff,
             }
             print(f"    {doc:<40} {run_.seconds:8.1f} s", flush=True)
     report["fresh_kernel"] = fresh
@@ -353,60 +330,50 @@ def run(args):
 
 def check(report, chapters, edited):
     problems = []
-    cold, warm = report["cold"], report["warm"]
+    add, cold, warm = problems.append, report["cold"], report["warm"]
     if cold["seconds"] > BUDGET_COLD_SECONDS:
-        problems.append(
-            f"cold build {cold['seconds']:.1f} s > budget {BUDGET_COLD_SECONDS:.0f} s"
-        )
+        add(f"cold build {cold['seconds']:.1f} s > budget {BUDGET_COLD_SECONDS:.0f} s")
     missing = sorted(set(chapters) - set(cold["executed"]) - set(cold["from_cache"]))
     if missing:
-        problems.append(f"the cold build did not execute {missing}")
+        add(f"the cold build did not execute {missing}")
     if warm["seconds"] > BUDGET_WARM_SECONDS:
-        problems.append(
-            f"warm build {warm['seconds']:.1f} s > budget {BUDGET_WARM_SECONDS:.0f} s"
-        )
+        add(f"warm build {warm['seconds']:.1f} s > budget {BUDGET_WARM_SECONDS:.0f} s")
     if warm["executed"] or warm["written"]:
-        problems.append(
+        add(
             f"the warm build redid work: executed {sorted(warm['executed'])}, "
             f"rewrote {warm['written']}"
         )
-    own = cold["executed"].get(edited)
-    if own is None:
-        problems.append(
+    if (own := cold["executed"].get(edited)) is None:
+        add(
             f"no execution time for {edited} in the cold build (served from the cache?)"
         )
         own = 0.0
+    limit = own + BUDGET_EDIT_EXTRA_SECONDS
     for key in ("edit_markdown", "edit_code"):
-        edit = report[key]
-        limit = own + BUDGET_EDIT_EXTRA_SECONDS
-        if edit["seconds"] > limit:
-            problems.append(
+        if (edit := report[key])["seconds"] > limit:
+            add(
                 f"{key}: rebuild {edit['seconds']:.1f} s > budget {limit:.1f} s "
                 f"({edited} executes in {own:.1f} s, + {BUDGET_EDIT_EXTRA_SECONDS:.0f} s)"
             )
         if edit["read"] != [edited]:
-            problems.append(f"{key}: re-read {edit['read']}, expected only {edited}")
-    if report["edit_markdown"]["executed"]:
-        problems.append(
-            f"a prose edit re-executed {sorted(report['edit_markdown']['executed'])}, expected nothing"
-        )
-    if sorted(report["edit_code"]["executed"]) != [edited]:
-        problems.append(
-            f"a code edit in {edited} re-executed {sorted(report['edit_code']['executed'])}, "
-            f"expected only {edited}"
-        )
+            add(f"{key}: re-read {edit['read']}, expected only {edited}")
+    prose, code = (
+        sorted(report[k]["executed"]) for k in ("edit_markdown", "edit_code")
+    )
+    if prose:
+        add(f"a prose edit re-executed {prose}, expected nothing")
+    if code != [edited]:
+        add(f"a code edit in {edited} re-executed {code}, expected only {edited}")
     for doc, diff in report["determinism"]["differences_between_cold_builds"].items():
-        problems.append(
+        add(
             f"{doc}: glued values differ between two cold builds (name timings "
             f"'..._measured...'): {diff}"
         )
     for doc, fresh in report["fresh_kernel"].items():
         if "error" in fresh:
-            problems.append(
-                f"{doc}: the twin fails in a fresh kernel: {fresh['error']}"
-            )
+            add(f"{doc}: the twin fails in a fresh kernel: {fresh['error']}")
         elif fresh["glue_differs_from_build"]:
-            problems.append(
+            add(
                 f"{doc}: glued values differ between the build and a fresh kernel: "
                 f"{fresh['glue_differs_from_build']}"
             )
@@ -462,30 +429,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
+    add, flag = parser.add_argument, dict(action="store_true")
+    add(
         "--source",
         default=str(ROOT),
         help="the book to copy and measure (default: this repo)",
     )
-    parser.add_argument(
-        "--build-flags", default=DEFAULT_BUILD_FLAGS, help="flags of `make book`"
-    )
-    parser.add_argument(
-        "--edit-chapter", help="chapter stem to edit (default: the first chapter)"
-    )
-    parser.add_argument("--out", default=str(ROOT / "_build" / "bench.json"))
-    parser.add_argument(
-        "--skip-second-cold",
-        action="store_true",
-        help="no determinism check (saves a build)",
-    )
-    parser.add_argument(
-        "--skip-fresh-kernels", action="store_true", help="do not run the twins alone"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
-    parser.add_argument(
-        "--no-enforce", action="store_true", help="exit 0 even when over budget"
-    )
+    add("--build-flags", default=DEFAULT_BUILD_FLAGS, help="flags of `make book`")
+    add("--edit-chapter", help="chapter stem to edit (default: the first chapter)")
+    add("--out", default=str(ROOT / "_build" / "bench.json"))
+    add("--skip-second-cold", **flag, help="no determinism check (saves a build)")
+    add("--skip-fresh-kernels", **flag, help="do not run the twins alone")
+    add("--keep", **flag, help="keep the scratch copy")
+    add("--no-enforce", **flag, help="exit 0 even when over budget")
     return run(parser.parse_args(argv))
 
 

@@ -23,13 +23,8 @@ from conftest import execute_notebook  # noqa: E402  (as Colab would: alone, a f
 
 def grade(stem, submissions, out, jobs):
     start = time.monotonic()
-    subprocess.run(
-        grade_tool.command(stem, submissions, out=out, jobs=jobs),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    command = grade_tool.command(stem, submissions, out=out, jobs=jobs)
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
     seconds = time.monotonic() - start
     with open(out / f"{stem}.csv") as table:
         rows = list(csv.DictReader(table))
@@ -44,9 +39,8 @@ def main():
     parser.add_argument("--chapter", default="01_logsumexp")
     parser.add_argument("--copies", type=int, default=10)
     args = parser.parse_args()
-    assert (
-        ROOT / "_build" / "autograder" / args.chapter / "autograder.zip"
-    ).exists(), "run `make assign` first"
+    autograder = ROOT / "_build" / "autograder" / args.chapter / "autograder.zip"
+    assert autograder.exists(), "run `make assign` first"
     work = Path(tempfile.mkdtemp(prefix="bench_grade_"))
     try:
         submissions = work / "submissions"
@@ -71,10 +65,9 @@ def main():
         "per_submission_over_alone": round(one / args.copies / alone, 3),
     }
     (ROOT / "_build").mkdir(exist_ok=True)
-    (ROOT / "_build" / "bench_grade.json").write_text(
-        json.dumps(result, indent=1) + "\n"
-    )
-    print(json.dumps(result, indent=1))
+    text = json.dumps(result, indent=1)
+    (ROOT / "_build" / "bench_grade.json").write_text(text + "\n")
+    print(text)
     print(
         f"JOBS=2 takes {result['jobs2_over_jobs1']:.2f} x JOBS=1 (target < 0.7); one submission "
         f"costs {result['per_submission_over_alone']:.2f} x executing the chapter (target < 1.5)"

@@ -40,21 +40,12 @@ LOG_PROBLEMS = re.compile(
 
 
 def require_tex():
-    missing = [
-        tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None
-    ]
-    if missing:
+    if missing := [t for t in ("xelatex", "latexmk", "xindy") if not shutil.which(t)]:
         raise SystemExit(f"make pdf: {', '.join(missing)} not found.\n{INSTALL_HINT}")
-    probe = subprocess.run(
-        ["kpsewhich", "fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"],
-        capture_output=True,
-        text=True,
-    )
+    styles = ["fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"]
+    probe = subprocess.run(["kpsewhich", *styles], capture_output=True, text=True)
     found = {Path(line).name for line in probe.stdout.split()}
-    lacking = sorted(
-        {"fncychap.sty", "tabulary.sty", "bbm.sty", "fontawesome5.sty"} - found
-    )
-    if lacking:
+    if lacking := sorted(set(styles) - found):
         raise SystemExit(
             f"make pdf: LaTeX packages missing ({', '.join(lacking)}).\n{INSTALL_HINT}"
         )
@@ -70,12 +61,8 @@ def check_log(log: Path):
 def run(command, cwd=ROOT):
     print("+", " ".join(str(c) for c in command), flush=True)
     # The generated student conf.py names the local extensions but does not put _ext on the path.
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "_ext"), os.environ.get("PYTHONPATH")])
-        ),
-    }
+    path = filter(None, [str(ROOT / "_ext"), os.environ.get("PYTHONPATH")])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.stdout.write(result.stdout[-8000:])
@@ -86,13 +73,11 @@ def run(command, cwd=ROOT):
 
 def build_book(build_flags):
     latex = ROOT / "_build" / "latex"
-    shutil.rmtree(
-        latex, ignore_errors=True
-    )  # latexmk keeps stale state after a failed run
+    # latexmk keeps stale state after a failed run
+    shutil.rmtree(latex, ignore_errors=True)
     run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex", *build_flags])
     pdf, log = latex / "book.pdf", latex / "book.log"
-    problems = check_log(log)
-    if problems:
+    if problems := check_log(log):
         raise SystemExit(
             "build_pdf: the book's LaTeX log reports:\n  " + "\n  ".join(problems[:40])
         )
@@ -109,8 +94,7 @@ def build_student_handouts(build_flags):
     conf = STUDENT_SRC / "conf.py"
     if not conf.exists():
         raise SystemExit(f"build_pdf: {conf} is missing: run `make student` first")
-    chapters = sorted((STUDENT_SRC / "student").glob("[0-9][0-9]_*.md"))
-    if not chapters:
+    if not (chapters := sorted((STUDENT_SRC / "student").glob("[0-9][0-9]_*.md"))):
         raise SystemExit(
             f"build_pdf: no chapters in {STUDENT_SRC / 'student'}: run `make student` first"
         )
@@ -128,33 +112,20 @@ def build_student_handouts(build_flags):
     )
     latex = ROOT / "_build" / "student" / "latex"
     shutil.rmtree(latex, ignore_errors=True)
-    run(
-        [
-            BIN / "sphinx-build",
-            *build_flags,
-            "-q",
-            "-b",
-            "latex",
-            "-d",
-            str(ROOT / "_build" / "student" / "doctrees-latex"),
-            str(STUDENT_SRC),
-            str(latex),
-        ]
-    )
+    doctrees = ROOT / "_build" / "student" / "doctrees-latex"
+    sphinx = [BIN / "sphinx-build", *build_flags, "-q", "-b", "latex", "-d"]
+    run([*sphinx, str(doctrees), str(STUDENT_SRC), str(latex)])
     run(["make", "-C", str(latex), "all-pdf"])
     target = OUT / "student"
     target.mkdir(parents=True, exist_ok=True)
     pdfs = []
     for chapter in chapters:
-        problems = check_log(latex / f"{chapter.stem}.log")
-        if problems:
+        if problems := check_log(latex / f"{chapter.stem}.log"):
             raise SystemExit(
                 f"build_pdf: the handout {chapter.stem}'s LaTeX log reports:\n  "
                 + "\n  ".join(problems[:40])
             )
-        pdfs.append(
-            shutil.copy(latex / f"{chapter.stem}.pdf", target / f"{chapter.stem}.pdf")
-        )
+        pdfs.append(shutil.copy(latex / f"{chapter.stem}.pdf", target))
     return pdfs
 
 
@@ -181,8 +152,7 @@ def main(argv=None):
     publish_into(ROOT / "_build" / "student" / "html", book=False)
     print(f"book: {book.relative_to(ROOT)}")
     print(
-        "student handouts: "
-        + ", ".join(str(Path(p).relative_to(ROOT)) for p in handouts)
+        "student handouts:", ", ".join(str(Path(p).relative_to(ROOT)) for p in handouts)
     )
 
 

@@ -288,11 +288,9 @@ def read_results(sub: Submission, auto) -> None:
 def failure_lines(output: str) -> list:
     """The last line of each failed test case in otter's output (`ExceptionType: message`)."""
     cases = re.split(r"\n(?=\s*\S+ - \d+ result:)", output)
-    lines = []
-    for case in cases:
-        if "Test case failed" in case:
-            rows = [line.strip() for line in case.splitlines() if line.strip()]
-            lines.append(rows[-1])
+    lines = [
+        c.strip().splitlines()[-1].strip() for c in cases if "Test case failed" in c
+    ]
     if not lines and output.strip():
         lines.append(output.strip().splitlines()[-1].strip())
     return [line[:500] for line in lines]

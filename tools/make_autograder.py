@@ -43,6 +43,7 @@ GRADER_MODULE = "_dlbook_grader.py"  # its name in the autograder zip
 # What the chapters import; Gradescope installs these pins (the grader's machine uses the venv).
 CHAPTER_PACKAGES = ("torch", "torchvision", "sympy", "numpy", "matplotlib")
 QUESTION_KEYS = {"name", "title", "written"}
+TEST_FILE_KEYS = {"OK_FORMAT", "name", "points"}
 
 
 class GradingConfigError(ValueError):
@@ -50,10 +51,7 @@ class GradingConfigError(ValueError):
 
 
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+    return str(path.relative_to(root) if path.is_relative_to(root) else path)
 
 
 def read_questions(folder: Path, root: Path) -> list[dict]:
@@ -81,16 +79,13 @@ def read_questions(folder: Path, root: Path) -> list[dict]:
             raise GradingConfigError(
                 f"{where}: question {i} is not a mapping {{name, title}}"
             )
-        unknown = set(item) - QUESTION_KEYS
-        if unknown:
+        if unknown := set(item) - QUESTION_KEYS:
             raise GradingConfigError(
                 f"{where}: question {i} has unknown keys {sorted(unknown)}; "
                 f"allowed: {sorted(QUESTION_KEYS)}"
             )
         name, title = item.get("name"), item.get("title")
-        if not isinstance(name, str) or not re.fullmatch(
-            r"[A-Za-z_][A-Za-z0-9_]*", name
-        ):
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_]\w*", name, re.A):
             raise GradingConfigError(
                 f"{where}: question {i} needs a `name` that is a Python identifier "
                 f"(it names tests/<name>.py), got {name!r}"
@@ -120,11 +115,7 @@ def read_test_file(path: Path, root: Path) -> dict:
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in {
-                "OK_FORMAT",
-                "name",
-                "points",
-            }:
+            if isinstance(target, ast.Name) and target.id in TEST_FILE_KEYS:
                 try:
                     values[target.id] = ast.literal_eval(node.value)
                 except ValueError:
@@ -177,18 +168,17 @@ def check_chapter(folder: Path, root: Path) -> list[dict]:
                 f"{yml}: question {q['name']!r} has no test file: write "
                 f"{_rel(tests_dir / (q['name'] + '.py'), root)} or mark it `written: true`"
             )
-    extra = sorted(set(files) - {q["name"] for q in questions})
-    if extra:
+    if extra := sorted(set(files) - {q["name"] for q in questions}):
         raise GradingConfigError(
             f"{_rel(files[extra[0]], root)}: no question {extra[0]!r} in {yml}: add it "
             "there (in problem order) or delete the test file"
         )
     result = []
     for q in questions:
-        points = (
-            None if q["written"] else read_test_file(files[q["name"]], root)["points"]
+        test = None if q["written"] else read_test_file(files[q["name"]], root)
+        result.append(
+            {"name": q["name"], "title": q["title"], "points": test and test["points"]}
         )
-        result.append({"name": q["name"], "title": q["title"], "points": points})
     check_prose(folder, result, root)
     return result
 
@@ -207,11 +197,9 @@ def check_prose(folder: Path, questions: list[dict], root: Path) -> None:
         )
     text = chapter.read_text()
     for q in questions:
-        label = (
-            "written, graded by hand"
-            if q["points"] is None
-            else f"autograded, {_points_text(q['points'])}"
-        )
+        label = "written, graded by hand"
+        if q["points"] is not None:
+            label = f"autograded, {_points_text(q['points'])}"
         want = f"Question `{q['name']}` ({label})"
         found = re.findall(rf"Question `{re.escape(q['name'])}` \(([^)]*)\)", text)
         if found != [label]:
@@ -230,8 +218,7 @@ def chapter_pins(requirements: Path) -> list[str]:
         match = re.match(r"([A-Za-z0-9_.-]+)\s*==", spec)
         if match and match.group(1).lower() in CHAPTER_PACKAGES:
             pins[match.group(1).lower()] = spec
-    missing = [p for p in CHAPTER_PACKAGES if p not in pins]
-    if missing:
+    if missing := [p for p in CHAPTER_PACKAGES if p not in pins]:
         raise GradingConfigError(f"{requirements}: no `==` pin for {missing}")
     return [pins[p] for p in CHAPTER_PACKAGES]
 
@@ -256,9 +243,8 @@ def build(folder: Path, out: Path, pins: list[str], root: Path) -> dict:
         # (GRADER_MODULE): otter copies `files` next to the submission, where the
         # notebook's own inlined copy is dlbook.py, which the hidden tests never use.
         shutil.copy(HELPER, tmp / GRADER_MODULE)
-        with contextlib.chdir(
-            tmp
-        ):  # otter takes `files` relative to the working folder
+        # otter takes `files` relative to the working folder
+        with contextlib.chdir(tmp):
             otter_generate(
                 files=[GRADER_MODULE],
                 tests_dir=str(folder / "tests"),
@@ -284,13 +270,10 @@ def grading_folders(root: Path) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--root", type=Path, default=ROOT, help="folder that holds grading/"
-    )
-    parser.add_argument("--out", type=Path, help="default: ROOT/_build/autograder")
-    parser.add_argument(
-        "--requirements", type=Path, default=ROOT / "requirements.txt", help="pins"
-    )
+    add = parser.add_argument
+    add("--root", type=Path, default=ROOT, help="folder that holds grading/")
+    add("--out", type=Path, help="default: ROOT/_build/autograder")
+    add("--requirements", type=Path, default=ROOT / "requirements.txt", help="pins")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     out = (args.out or root / "_build" / "autograder").resolve()
@@ -302,9 +285,7 @@ def main(argv=None) -> int:
         return 0
     try:
         pins = chapter_pins(args.requirements)
-        for (
-            folder
-        ) in folders:  # check every chapter first: no half-built set on an error
+        for folder in folders:  # check every chapter first: no half-built set on error
             check_chapter(folder, root)
         for folder in folders:
             built = build(folder, out, pins, root)

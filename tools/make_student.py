@@ -33,7 +33,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
-from sync_twins import HELPER, LINE_LENGTH, with_helper
+from sync_twins import HELPER, LINE_LENGTH, ipynb_text, with_helper  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -357,8 +357,7 @@ def _transform(md_path: Path):
             if in_solution and not answer:
                 continue  # a code cell inside a solution that is not an answer is all answer
             new.source = stub_source(cell.source, where)
-            new.outputs = []
-            new.execution_count = None
+            new.outputs, new.execution_count = [], None
             cells.append(new)
         else:
             cells.append(new)
@@ -462,13 +461,8 @@ def shown_glue_values(md_path: Path, cache_path: Path | None = None):
 
 
 def notebook_text(notebook) -> str:
-    """The .ipynb text of a student notebook: no jupytext metadata, numbered cell ids, no outputs."""
-    notebook = copy.deepcopy(notebook)
-    notebook.metadata.pop("jupytext", None)
-    with_helper(notebook)  # runs alone in Colab: the helper module, inlined
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{index:03d}"
-    return jupytext.writes(notebook, fmt="ipynb")
+    """The .ipynb text of a student notebook (a copy: runs alone in Colab, no outputs)."""
+    return ipynb_text(copy.deepcopy(notebook))
 
 
 def book_config() -> dict:
@@ -692,17 +686,10 @@ def write_site_sources(notebooks):
     for key in ("html_extra_path", "html_static_path", "templates_path"):
         referenced += list((sphinx.get("config") or {}).get(key) or [])
     referenced += [config.get("logo"), (config.get("html") or {}).get("favicon")]
-    for entry in referenced:
-        top = Path(str(entry)).parts[0] if entry and str(entry).strip() else None
-        if (
-            top
-            and not Path(top).is_absolute()
-            and (ROOT / top).exists()
-            and not (SITE_SRC / top).exists()
-        ):
-            (SITE_SRC / top).symlink_to(
-                ROOT / top, target_is_directory=(ROOT / top).is_dir()
-            )
+    for top in {Path(str(e)).parts[0] for e in referenced if e and str(e).strip()}:
+        source, link = ROOT / top, SITE_SRC / top
+        if not Path(top).is_absolute() and source.exists() and not link.exists():
+            link.symlink_to(source, target_is_directory=source.is_dir())
     # The appendix page shows the helper module (literalinclude): it holds no solution.
     (SITE_SRC / "dlbook").symlink_to(ROOT / "dlbook", target_is_directory=True)
 

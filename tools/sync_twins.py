@@ -85,22 +85,24 @@ def with_helper(notebook):
     return notebook
 
 
-def twin_text(md_path: Path) -> str:
-    notebook = jupytext.read(md_path)
-    # The twin must not point back at the .md: Colab has no jupytext and would only be confused.
+def ipynb_text(notebook) -> str:
+    """The .ipynb text of a generated notebook (changed in place): with_helper, no jupytext
+    metadata (Colab has none), numbered cell ids (jupytext's are random)."""
     notebook.metadata.pop("jupytext", None)
     with_helper(notebook)
-    # jupytext draws random cell ids; numbered ids keep the twin reproducible.
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index:03d}"
     return jupytext.writes(notebook, fmt="ipynb")
 
 
+def twin_text(md_path: Path) -> str:
+    return ipynb_text(jupytext.read(md_path))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if any twin is missing or differs"
-    )
+    help = "exit 1 if any twin is missing or differs"
+    parser.add_argument("--check", action="store_true", help=help)
     args = parser.parse_args()
     drifted = []
     for md_path in sorted(CHAPTERS.glob("*.md")):

@@ -20,12 +20,8 @@ PACKAGE = "django-static-mathjax"
 
 def installed_es5() -> Path:
     """The es5 folder of the installed package, or SystemExit saying how to install it."""
-    spec = importlib.util.find_spec("mathjax")
-    es5 = (
-        Path(spec.origin).parent / "static" / "mathjax" / "es5"
-        if spec and spec.origin
-        else None
-    )
+    origin = (spec := importlib.util.find_spec("mathjax")) and spec.origin
+    es5 = Path(origin).parent / "static" / "mathjax" / "es5" if origin else None
     if es5 is None or not (es5 / "tex-chtml.js").is_file():
         raise SystemExit(
             f"vendor_mathjax: MathJax's es5 build was not found in this Python ({sys.executable}). "
@@ -37,9 +33,8 @@ def installed_es5() -> Path:
 
 def mathjax_version(tex_chtml: Path) -> str:
     """The version MathJax's loader checks components against (the first version string in the file)."""
-    match = re.search(
-        r'"(3\.\d+\.\d+)"', tex_chtml.read_text(encoding="utf-8", errors="replace")
-    )
+    text = tex_chtml.read_text(encoding="utf-8", errors="replace")
+    match = re.search(r'"(3\.\d+\.\d+)"', text)
     return match.group(1) if match else "unknown"
 
 
@@ -58,9 +53,8 @@ def main(argv=None):
         )
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(
-        source, staging, copy_function=shutil.copy
-    )  # fresh mtimes: make sees it up to date
+    # shutil.copy, not copy2: fresh mtimes, so make sees the copy up to date
+    shutil.copytree(source, staging, copy_function=shutil.copy)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     files = sum(1 for p in target.rglob("*") if p.is_file())
