@@ -7,7 +7,6 @@ contains), then the answer's code. The variant runs after the chapter's setup ce
 points; plausible wrong ones must lose points or be stopped by the self-check. Everything runs in-process:
 one end-to-end grading run per chapter is `make grade`'s job (tests/test_ch01_graded_class.py)."""
 
-import ast
 import contextlib
 import gc
 import io
@@ -19,6 +18,7 @@ import jupytext
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT
+from grading_support import META, declared
 from otter.test_files.exception_test import ExceptionTestFile
 
 sys.path.insert(0, str(ROOT))
@@ -45,19 +45,6 @@ def run_variant(path: Path, stem: str) -> dict:
     namespace = setup_namespace(stem)
     exec(compile(path.read_text(), str(path), "exec"), namespace)
     return namespace
-
-
-def declared(path: Path) -> dict:
-    """The variant's POINTS, SELF_CHECK and MESSAGE, read without running its answer (they are
-    constant expressions such as `2 * 2 / 3`)."""
-    return {
-        target.id: eval(compile(ast.Expression(node.value), str(path), "eval"), {})
-        for node in ast.parse(path.read_text()).body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-        and target.id in {"POINTS", "SELF_CHECK", "MESSAGE"}
-    }
 
 
 def graded(stem, question, namespace):
@@ -110,9 +97,9 @@ def test_the_variant_gets_its_points(path):
         f"{path}: say POINTS = <what the hidden tests give>"
     )
     namespace = run_variant(path, stem)
-    assert declared(path) == {
-        k: namespace[k] for k in ("POINTS", "SELF_CHECK", "MESSAGE") if k in namespace
-    }, f"{path}: POINTS, SELF_CHECK and MESSAGE are set once, at the top level"
+    assert declared(path) == {k: namespace[k] for k in META if k in namespace}, (
+        f"{path}: POINTS, SELF_CHECK and MESSAGE are set once, at the top level"
+    )
     score, possible, public, messages = graded(stem, question, namespace)
     assert score == pytest.approx(namespace["POINTS"]), (
         f"{path.name}: {score} of {possible} points, expected {namespace['POINTS']}\n"
