@@ -265,9 +265,8 @@ class SitePipeline:
             options = dict(stdout=out, stderr=err, text=True, start_new_session=True)
             self.process = subprocess.Popen(SITE_STEPS[step][0](), cwd=ROOT, **options)
             code = self.process.wait()
-            self.timeline.append(
-                (step, began - SESSION_START, time.monotonic() - began)
-            )
+            took = time.monotonic() - began
+            self.timeline.append((step, began - SESSION_START, took))
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(
@@ -374,7 +373,6 @@ def run_cells(
     upto=False,
     answers=(),
     sources=(),
-    extra="",
     wrong=None,
     edit=None,
     namespace=None,
@@ -382,8 +380,8 @@ def run_cells(
     """Run chapter `stem`'s code cells in-process (in chapters/, quiet, `glue` a no-op); return
     their namespace. First the setup cell and either every cell before `derivations` (`upto`; timing
     cells aside) or the `:answer:` cells of the questions `answers` and the cells containing one of
-    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then the
-    source `extra`; then `wrong`, {name: function of the namespace giving its wrong value}; last the
+    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then
+    `wrong`, {name: function of the namespace giving its wrong value}; last the
     `:derivation:` cells of each of `derivations`. `edit` = (old, new) replaces `old`, found exactly
     once in the cells run. The tests show with it that a derivation's check stops a mistake."""
     import contextlib
@@ -425,7 +423,7 @@ def run_cells(
         )
     try:
         with contextlib.chdir(CHAPTERS), contextlib.redirect_stdout(io.StringIO()):
-            for source in [*prelude, extra]:
+            for source in prelude:
                 exec(compile(source, stem, "exec"), namespace)
                 namespace["glue"] = lambda *args, **kwargs: None
             namespace.update({n: make(namespace) for n, make in (wrong or {}).items()})
