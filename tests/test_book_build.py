@@ -56,12 +56,8 @@ class TestChapterOnePage:
 
     def test_theorems_are_numbered(self, page):
         text = re.sub(r"<[^>]+>", "", page)
-        for number, title in (
-            ("1.1", "Sandwich for log-sum-exp"),
-            ("1.2", "Rate of the gap"),
-            ("1.3", "Gradient of log-sum-exp"),
-            ("1.4", "Limit of the softmax"),
-        ):
+        for number, title in (("1.1", "Sandwich for log-sum-exp"), ("1.2", "Rate of the gap"),
+                              ("1.3", "Gradient of log-sum-exp"), ("1.4", "Limit of the softmax")):  # fmt: skip
             theorem = rf"Theorem {re.escape(number)}\s*\(\s*{title}"
             assert re.search(theorem, text), number
 

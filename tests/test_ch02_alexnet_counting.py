@@ -85,9 +85,8 @@ def test_counts(chapter):
     assert {name: g[name] for name in EXACT} == EXACT
     assert {name: round(100 * g[name], 2) for name in PERCENT} == PERCENT
     assert {name: g[name] for name in APPROX} == pytest.approx(APPROX)
-    assert g["ch2_conv_param_share"] + g["ch2_linear_param_share"] == pytest.approx(
-        1.0, abs=1e-12
-    )
+    shares = g["ch2_conv_param_share"] + g["ch2_linear_param_share"]
+    assert shares == pytest.approx(1.0, abs=1e-12)
 
 
 def test_activation_memory(chapter):

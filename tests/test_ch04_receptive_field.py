@@ -67,10 +67,8 @@ def test_training_is_real(chapter):
     assert g["ch4_test_accuracy"] > 3 * g["ch4_chance"]
     # a fresh folder has no cache
     assert "trained in this run" in g["ch4_measured_weights_source"]
-    assert (
-        "using the offline JPEG mirror" in chapter.text
-        or "official torchvision download" in chapter.text
-    )
+    sources = ("using the offline JPEG mirror", "official torchvision download")
+    assert any(source in chapter.text for source in sources)
 
 
 def test_effective_receptive_field(chapter):
