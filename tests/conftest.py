@@ -128,12 +128,10 @@ def _execution_cache():
 
 
 def _cached_execution_seconds(stem):
-    cached = (BUILD / ".jupyter_cache").is_dir()
-    records = [
-        r
-        for r in (_execution_cache().list_cache_records() if cached else [])
-        if Path(r.uri).name == f"{stem}.md"
-    ]
+    if not (BUILD / ".jupyter_cache").is_dir():
+        return None
+    records = _execution_cache().list_cache_records()
+    records = [r for r in records if Path(r.uri).name == f"{stem}.md"]
     if records:
         return max(records, key=lambda r: r.created).data.get("execution_seconds")
 
@@ -287,11 +285,8 @@ _pipeline = None
 
 
 def _needs(item):
-    return {
-        step
-        for step, (_, fixtures) in SITE_STEPS.items()
-        if fixtures & set(getattr(item, "fixturenames", ()))
-    }
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return {step for step, (_, needs) in SITE_STEPS.items() if needs & fixtures}
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection
@@ -401,9 +396,8 @@ def run_cells(
     if restore:
         prelude = []
     elif upto:
-        prelude = [
-            c for c in code[: code.index(marked[0])] if "timing" not in c.metadata
-        ]
+        before = code[: code.index(marked[0])]
+        prelude = [c for c in before if "timing" not in c.metadata]
     else:
         prelude = [code[0]] + [
             c

@@ -163,13 +163,9 @@ def graded(tmp_path_factory, autograders, plan):
     _, book, wrong = plan
     base = tmp_path_factory.mktemp("ch1_class")
     (base / "submissions").mkdir()
-    wrong_code = {**book, **{q: v.code for q, v in wrong.items()}}
-    submissions = {
-        "untouched": student(),
-        "correct": answered(book),
-        "wrong": answered(wrong_code),
-    }
-    for name, notebook in submissions.items():
+    mixed = {**book, **{q: v.code for q, v in wrong.items()}}
+    subs = {"untouched": student(), "correct": answered(book), "wrong": answered(mixed)}
+    for name, notebook in subs.items():
         (base / "submissions" / f"{name}.ipynb").write_text(nbformat.writes(notebook))
     # The limits only stop a hung run: the slowest cell (the setup's imports) takes ~3 s alone.
     grade_run(
