@@ -20,6 +20,7 @@ from conftest import (
     site_step,
     tex_available,
 )
+from test_student_edition import leaks
 
 pytestmark = pytest.mark.slow
 
@@ -122,15 +123,13 @@ def test_pdf_has_at_least_as_many_images_as_the_html_has_figures(built_pdf, buil
 
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_student_handout_exists_without_solutions(built_pdf, stem):
-    import test_student_edition as edition
-
     handout = built_pdf / "student" / f"{stem}.pdf"
     assert handout.is_file()
     text = pdf_text(handout)
     assert "NotImplementedError" in text and "TODO" in text, (
         "the handout has no stub to complete"
     )
-    leaked = edition.leaks(stem, text)
+    leaked = leaks(stem, text)
     assert not leaked, f"solution text in the handout: {leaked[:5]}"
 
 
@@ -154,10 +153,8 @@ def test_no_grading_marker_in_the_book(book_text):
 
 def test_leak_search_works_on_pdf_text(book_text):
     """The handout leak test is not blind on PDF text: it finds each chapter's solutions in the book PDF."""
-    import test_student_edition as edition
-
     for stem in CHAPTER_STEMS:
-        assert edition.leaks(stem, book_text), (
+        assert leaks(stem, book_text), (
             f"no solution line of {stem} found in the book PDF's text"
         )
 

@@ -50,9 +50,8 @@ def run_variant(path: Path, stem: str) -> dict:
 def graded(stem, question, namespace):
     """(score, possible, whether the public cases passed, failure messages) of the question's file,
     run and scored by otter (public cases count 0 points)."""
-    test_file = ExceptionTestFile.from_file(
-        str(GRADING / stem / "tests" / f"{question}.py")
-    )
+    path = GRADING / stem / "tests" / f"{question}.py"
+    test_file = ExceptionTestFile.from_file(str(path))
     with contextlib.redirect_stdout(io.StringIO()):
         test_file.run(namespace)
     results = test_file.test_case_results
@@ -125,9 +124,8 @@ def test_every_question_has_correct_and_wrong_variants(stem, question):
     """Fairness as data: correct answers written otherwise get full points, wrong ones do not."""
     folder = GRADING / stem / "variants" / question
     files = sorted(folder.glob("*.py"))
-    possible = ExceptionTestFile.from_file(
-        str(GRADING / stem / "tests" / f"{question}.py")
-    ).possible
+    tests = GRADING / stem / "tests" / f"{question}.py"
+    possible = ExceptionTestFile.from_file(str(tests)).possible
     said = {p.stem: declared(p) for p in files}
     correct = [n for n, d in said.items() if d["POINTS"] == possible and n != "book"]
     wrong = [
