@@ -13,9 +13,7 @@ from conftest import ROOT, book_build_command, built_chapter, toc_files
 
 
 def test_every_page_is_built(built_site):
-    missing = [
-        name for name in toc_files() if not (built_site / f"{name}.html").exists()
-    ]
+    missing = [n for n in toc_files() if not (built_site / f"{n}.html").exists()]
     assert not missing, f"not built: {missing}"
 
 
@@ -32,9 +30,8 @@ def page(built_site):
 class TestChapterOnePage:
     def test_every_output_is_rendered(self, page):
         cells = built_chapter("01_logsumexp").notebook.cells
-        outputs = [
-            [o for o in c.outputs if shown(o)] for c in cells if c.cell_type == "code"
-        ]
+        code = [c for c in cells if c.cell_type == "code"]
+        outputs = [[o for o in c.outputs if shown(o)] for c in code]
         with_output = [shown for shown in outputs if shown]
         assert len(with_output) >= 15
         assert page.count('class="cell_output') == len(with_output)

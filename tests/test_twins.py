@@ -1,6 +1,7 @@
 """The .ipynb twins that Colab and Binder open are generated from the .md sources, must not drift, and
 run alone: chapter 1's twin (the cheapest) runs to the end in an empty folder with only pip packages."""
 
+import ast
 import importlib.util
 import sys
 
@@ -48,8 +49,6 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
 
 def imported_modules(source):
     """The top-level modules imported by a cell's code (IPython magics skipped)."""
-    import ast
-
     code = "\n".join(
         line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
     )
