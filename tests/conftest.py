@@ -128,12 +128,10 @@ def _execution_cache():
 
 
 def _cached_execution_seconds(stem):
-    cached = (BUILD / ".jupyter_cache").is_dir()
-    records = [
-        r
-        for r in (_execution_cache().list_cache_records() if cached else [])
-        if Path(r.uri).name == f"{stem}.md"
-    ]
+    if not (BUILD / ".jupyter_cache").is_dir():
+        return None
+    records = _execution_cache().list_cache_records()
+    records = [r for r in records if Path(r.uri).name == f"{stem}.md"]
     if records:
         return max(records, key=lambda r: r.created).data.get("execution_seconds")
 
@@ -265,9 +263,8 @@ class SitePipeline:
             options = dict(stdout=out, stderr=err, text=True, start_new_session=True)
             self.process = subprocess.Popen(SITE_STEPS[step][0](), cwd=ROOT, **options)
             code = self.process.wait()
-            self.timeline.append(
-                (step, began - SESSION_START, time.monotonic() - began)
-            )
+            took = time.monotonic() - began
+            self.timeline.append((step, began - SESSION_START, took))
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(
@@ -288,11 +285,8 @@ _pipeline = None
 
 
 def _needs(item):
-    return {
-        step
-        for step, (_, fixtures) in SITE_STEPS.items()
-        if fixtures & set(getattr(item, "fixturenames", ()))
-    }
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return {step for step, (_, needs) in SITE_STEPS.items() if needs & fixtures}
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection
@@ -374,7 +368,6 @@ def run_cells(
     upto=False,
     answers=(),
     sources=(),
-    extra="",
     wrong=None,
     edit=None,
     namespace=None,
@@ -382,8 +375,8 @@ def run_cells(
     """Run chapter `stem`'s code cells in-process (in chapters/, quiet, `glue` a no-op); return
     their namespace. First the setup cell and either every cell before `derivations` (`upto`; timing
     cells aside) or the `:answer:` cells of the questions `answers` and the cells containing one of
-    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then the
-    source `extra`; then `wrong`, {name: function of the namespace giving its wrong value}; last the
+    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then
+    `wrong`, {name: function of the namespace giving its wrong value}; last the
     `:derivation:` cells of each of `derivations`. `edit` = (old, new) replaces `old`, found exactly
     once in the cells run. The tests show with it that a derivation's check stops a mistake."""
     import contextlib
@@ -403,9 +396,8 @@ def run_cells(
     if restore:
         prelude = []
     elif upto:
-        prelude = [
-            c for c in code[: code.index(marked[0])] if "timing" not in c.metadata
-        ]
+        before = code[: code.index(marked[0])]
+        prelude = [c for c in before if "timing" not in c.metadata]
     else:
         prelude = [code[0]] + [
             c
@@ -425,7 +417,7 @@ def run_cells(
         )
     try:
         with contextlib.chdir(CHAPTERS), contextlib.redirect_stdout(io.StringIO()):
-            for source in [*prelude, extra]:
+            for source in prelude:
                 exec(compile(source, stem, "exec"), namespace)
                 namespace["glue"] = lambda *args, **kwargs: None
             namespace.update({n: make(namespace) for n, make in (wrong or {}).items()})

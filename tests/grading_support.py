@@ -2,6 +2,7 @@
 the book's helper module from DLBOOK_GRADER, this repository's dlbook/__init__.py), and one
 `tools/grade.py` run over a folder of submissions."""
 
+import ast
 import importlib.util
 import os
 import subprocess
@@ -14,6 +15,20 @@ from otter.test_files.exception_test import test_case as OtterTestCase
 
 sys.path.insert(0, str(ROOT / "tools"))
 import grade  # noqa: E402
+
+META = {"POINTS", "SELF_CHECK", "MESSAGE"}  # a variant's data, not its code
+
+
+def declared(path):
+    """A variant's POINTS, SELF_CHECK and MESSAGE, read without running its answer (they are
+    constant expressions such as `2 * 2 / 3`)."""
+    return {
+        target.id: eval(compile(ast.Expression(node.value), str(path), "eval"), {})
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in META
+    }
 
 
 def question_cases(stem, question):

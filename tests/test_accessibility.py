@@ -90,9 +90,8 @@ def test_code_contrast_is_audited_once_per_token_class_and_setting(tmp_path):
 
 
 # --- Keyboard and screen readers, on a chapter page of the reader's site ----------------------
-FOCUSED_KEY_JS = (
-    "() => (document.activeElement && document.activeElement.dataset.a11yKey) || null"
-)
+FOCUSED_KEY_JS = "() => document.activeElement?.dataset.a11yKey || null"
+TOGGLES = "article details > summary, article button.toggle-button"
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +124,7 @@ def test_tab_reaches_the_buttons_and_every_dropdown_toggle(chapter_page):
     }""")
     for group in ("dropdown", "launch", "download", "theme"):
         assert any(k.startswith(group) for k in wanted), f"no visible {group} found"
-    page.evaluate(
-        "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }"
-    )
+    page.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
     reached = set()
     for _ in range(600):
         page.keyboard.press("Tab")
@@ -141,9 +138,7 @@ def test_tab_reaches_the_buttons_and_every_dropdown_toggle(chapter_page):
 
 def test_enter_opens_a_solution_or_proof_dropdown(chapter_page):
     page = chapter_page
-    toggle = page.locator(
-        "article details > summary, article button.toggle-button"
-    ).first
+    toggle = page.locator(TOGGLES).first
     toggle.focus()
     is_open = """(el) => el.tagName === 'SUMMARY' ? el.parentElement.open
                  : !el.closest('.admonition, .toggle, div').classList.contains('toggle-hidden')

@@ -13,9 +13,7 @@ from conftest import ROOT, book_build_command, built_chapter, toc_files
 
 
 def test_every_page_is_built(built_site):
-    missing = [
-        name for name in toc_files() if not (built_site / f"{name}.html").exists()
-    ]
+    missing = [n for n in toc_files() if not (built_site / f"{n}.html").exists()]
     assert not missing, f"not built: {missing}"
 
 
@@ -32,9 +30,8 @@ def page(built_site):
 class TestChapterOnePage:
     def test_every_output_is_rendered(self, page):
         cells = built_chapter("01_logsumexp").notebook.cells
-        outputs = [
-            [o for o in c.outputs if shown(o)] for c in cells if c.cell_type == "code"
-        ]
+        code = [c for c in cells if c.cell_type == "code"]
+        outputs = [[o for o in c.outputs if shown(o)] for c in code]
         with_output = [shown for shown in outputs if shown]
         assert len(with_output) >= 15
         assert page.count('class="cell_output') == len(with_output)
@@ -56,12 +53,8 @@ class TestChapterOnePage:
 
     def test_theorems_are_numbered(self, page):
         text = re.sub(r"<[^>]+>", "", page)
-        for number, title in (
-            ("1.1", "Sandwich for log-sum-exp"),
-            ("1.2", "Rate of the gap"),
-            ("1.3", "Gradient of log-sum-exp"),
-            ("1.4", "Limit of the softmax"),
-        ):
+        for number, title in (("1.1", "Sandwich for log-sum-exp"), ("1.2", "Rate of the gap"),
+                              ("1.3", "Gradient of log-sum-exp"), ("1.4", "Limit of the softmax")):  # fmt: skip
             theorem = rf"Theorem {re.escape(number)}\s*\(\s*{title}"
             assert re.search(theorem, text), number
 

@@ -85,9 +85,8 @@ def test_counts(chapter):
     assert {name: g[name] for name in EXACT} == EXACT
     assert {name: round(100 * g[name], 2) for name in PERCENT} == PERCENT
     assert {name: g[name] for name in APPROX} == pytest.approx(APPROX)
-    assert g["ch2_conv_param_share"] + g["ch2_linear_param_share"] == pytest.approx(
-        1.0, abs=1e-12
-    )
+    shares = g["ch2_conv_param_share"] + g["ch2_linear_param_share"]
+    assert shares == pytest.approx(1.0, abs=1e-12)
 
 
 def test_activation_memory(chapter):
@@ -125,9 +124,8 @@ def test_timing_glued_and_words_follow_numbers(chapter):
         )
         assert 0 < conv < 1 and 0 < lin < 1 and 0 < pool < 1 and conv + lin + pool <= 1
         assert g[f"ch2_measured_time_ms_b{b}"] > 0
-        assert g[f"ch2_measured_linear_time_ratio_b{b}"] == pytest.approx(
-            lin / g["ch2_linear_mult_share"]
-        )
+        ratio = lin / g["ch2_linear_mult_share"]
+        assert g[f"ch2_measured_linear_time_ratio_b{b}"] == pytest.approx(ratio)
     t = {k.removeprefix("ch2_measured_linear_"): v for k, v in g.items()}
     share, gmacs = t["time_share_b1"], t["gmacs_b1"]
     for name, more, less, a, b in (  # the word for a > b, and for a <= b
@@ -137,9 +135,8 @@ def test_timing_glued_and_words_follow_numbers(chapter):
         ("b64_vs_b1_rate", "faster", "slower", t["gmacs_b64"], gmacs),
     ):
         assert t[name] == (more if a > b else less), name
-    assert g["ch2_measured_linear_vs_read"] == pytest.approx(
-        g["ch2_measured_linear_ms_b1"] / g["ch2_measured_weight_read_ms"]
-    )
+    ratio = g["ch2_measured_linear_ms_b1"] / g["ch2_measured_weight_read_ms"]
+    assert g["ch2_measured_linear_vs_read"] == pytest.approx(ratio)
 
 
 # --- Mistakes in the chapter's own tools and predictions: each check must name them. -----------

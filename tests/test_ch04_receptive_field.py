@@ -67,10 +67,8 @@ def test_training_is_real(chapter):
     assert g["ch4_test_accuracy"] > 3 * g["ch4_chance"]
     # a fresh folder has no cache
     assert "trained in this run" in g["ch4_measured_weights_source"]
-    assert (
-        "using the offline JPEG mirror" in chapter.text
-        or "official torchvision download" in chapter.text
-    )
+    sources = ("using the offline JPEG mirror", "official torchvision download")
+    assert any(source in chapter.text for source in sources)
 
 
 def test_effective_receptive_field(chapter):
@@ -105,9 +103,8 @@ def test_effective_receptive_field(chapter):
 
 def test_exercise_spread_over_depth(chapter):
     for depth in (4, 16, 64):  # 3x3 stride 1: variance 8/12 per layer, r = 2 depth + 1
-        assert chapter.glue[f"ch4_spread_depth{depth}_ratio"] == pytest.approx(
-            math.sqrt(depth * 8 / 12) / (2 * depth + 1)
-        )
+        expected = math.sqrt(depth * 8 / 12) / (2 * depth + 1)
+        assert chapter.glue[f"ch4_spread_depth{depth}_ratio"] == pytest.approx(expected)
 
 
 # --- Mistakes in the derivations' checks, caught in-process: the chapter's cells up to a check cell

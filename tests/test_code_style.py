@@ -30,15 +30,8 @@ def ruff(*args, stdin=None):
 def on_chapter_source(args, stem):
     """ruff on the code cells of chapters/<stem>.md, read by jupytext as a notebook."""
     notebook = jupytext.writes(jupytext.read(CHAPTERS / f"{stem}.md"), fmt="ipynb")
-    return ruff(
-        *args, "--stdin-filename", f"chapters/{stem}.md.ipynb", "-", stdin=notebook
-    )
-
-
-def failures(*results):
-    return "\n".join(
-        r.stdout[-4000:] + r.stderr[-2000:] for r in results if r.returncode
-    )
+    name = f"chapters/{stem}.md.ipynb"
+    return ruff(*args, "--stdin-filename", name, "-", stdin=notebook)
 
 
 def test_the_line_limit_is_the_one_a_desktop_page_shows():
@@ -50,7 +43,8 @@ def test_ruff_passes_on_chapters_twins_student_notebooks_and_python(args):
     results = [on_chapter_source(args, stem) for stem in CHAPTER_STEMS]
     results.append(ruff(*args, *map(str, NOTEBOOKS)))
     results.append(ruff(*(LINT if args == CHECK else args), *PYTHON))
-    problems = failures(*results)
+    failed = [r.stdout[-4000:] + r.stderr[-2000:] for r in results if r.returncode]
+    problems = "\n".join(failed)
     assert not problems, f"run `make format`, then wrap what remains:\n{problems}"
 
 

@@ -25,10 +25,8 @@ def test_the_inlined_cell_writes_the_module_unchanged(tmp_path, monkeypatch):
     cell = sync_twins.helper_cell()
     exec(compile(cell.source, "helper cell", "exec"), {})
     assert (tmp_path / "dlbook.py").read_text() == HELPER.read_text()
-    assert (
-        cell.metadata["jupyter"]["source_hidden"]
-        and cell.metadata["cellView"] == "form"
-    )
+    meta = cell.metadata
+    assert meta["jupyter"]["source_hidden"] and meta["cellView"] == "form"
 
 
 @pytest.mark.parametrize("folder", ["chapters", "student"])
@@ -69,18 +67,15 @@ def repeated_definitions(sources, ignore=lambda name: False):
 
 
 def test_no_function_or_class_is_defined_in_two_chapters():
-    sources = {
-        p.name: chapter_code(p) for p in sorted(CHAPTERS.glob("[0-9][0-9]_*.md"))
-    }
+    chapters = sorted(CHAPTERS.glob("[0-9][0-9]_*.md"))
+    sources = {p.name: chapter_code(p) for p in chapters}
     sources["dlbook"] = HELPER.read_text()
     assert repeated_definitions(sources) == []
 
 
 def test_no_helper_is_defined_in_two_hidden_test_files():
-    sources = {
-        str(p.relative_to(ROOT)): p.read_text()
-        for p in sorted(ROOT.glob("grading/*/tests/*.py"))
-    }
+    tests = sorted(ROOT.glob("grading/*/tests/*.py"))
+    sources = {str(p.relative_to(ROOT)): p.read_text() for p in tests}
     sources["dlbook"] = HELPER.read_text()
     # test functions may share a name (otter reports them per question); their bodies differ
     assert repeated_definitions(sources, ignore=lambda n: n.startswith("test_")) == []
@@ -94,9 +89,8 @@ def test_the_duplicate_search_can_fail():
 
 def test_the_autograder_carries_the_module_under_a_private_name(tmp_path):
     pins = make_autograder.chapter_pins(ROOT / "requirements.txt")
-    built = make_autograder.build(
-        ROOT / "grading" / "01_logsumexp", tmp_path, pins, ROOT
-    )
+    folder = ROOT / "grading" / "01_logsumexp"
+    built = make_autograder.build(folder, tmp_path, pins, ROOT)
     with zipfile.ZipFile(built["zip"]) as archive:
         carried = archive.read(f"files/{make_autograder.GRADER_MODULE}").decode()
     assert carried == HELPER.read_text()
@@ -116,8 +110,7 @@ def test_the_hidden_tests_ignore_the_notebooks_own_copy(monkeypatch):
     edited.refusing = lambda function, *args, **_: function(*args)
     monkeypatch.setitem(sys.modules, "dlbook", edited)
     monkeypatch.setenv("DLBOOK_GRADER", str(HELPER))
-    test_file = ExceptionTestFile.from_file(
-        str(ROOT / "grading" / "01_logsumexp" / "tests" / "q1a_nu.py")
-    )
+    tests = ROOT / "grading" / "01_logsumexp" / "tests"
+    test_file = ExceptionTestFile.from_file(str(tests / "q1a_nu.py"))
     test_file.run({"nu": nu})
     assert test_file.score < test_file.possible

@@ -20,6 +20,7 @@ from conftest import (
     site_step,
     tex_available,
 )
+from test_student_edition import leaks
 
 pytestmark = pytest.mark.slow
 
@@ -83,9 +84,8 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
 
 def test_book_has_no_unresolved_reference_ansi_code_or_raw_html(book_text):
     assert "??" not in book_text, "an unresolved reference or citation (??) in the PDF"
-    assert (
-        "\x1b[" not in book_text and "[0m" not in book_text and "[31m" not in book_text
-    ), "ANSI escapes"
+    for escape in ("\x1b[", "[0m", "[31m"):
+        assert escape not in book_text, "ANSI escapes"
     for tag in ("<div", "<span", "<a href", "<script", "<style"):
         assert tag not in book_text, f"raw HTML ({tag}) in the PDF"
 
@@ -123,15 +123,13 @@ def test_pdf_has_at_least_as_many_images_as_the_html_has_figures(built_pdf, buil
 
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_student_handout_exists_without_solutions(built_pdf, stem):
-    import test_student_edition as edition
-
     handout = built_pdf / "student" / f"{stem}.pdf"
     assert handout.is_file()
     text = pdf_text(handout)
     assert "NotImplementedError" in text and "TODO" in text, (
         "the handout has no stub to complete"
     )
-    leaked = edition.leaks(stem, text)
+    leaked = leaks(stem, text)
     assert not leaked, f"solution text in the handout: {leaked[:5]}"
 
 
@@ -155,10 +153,8 @@ def test_no_grading_marker_in_the_book(book_text):
 
 def test_leak_search_works_on_pdf_text(book_text):
     """The handout leak test is not blind on PDF text: it finds each chapter's solutions in the book PDF."""
-    import test_student_edition as edition
-
     for stem in CHAPTER_STEMS:
-        assert edition.leaks(stem, book_text), (
+        assert leaks(stem, book_text), (
             f"no solution line of {stem} found in the book PDF's text"
         )
 
@@ -170,9 +166,8 @@ def test_make_pdf_without_xelatex_names_the_packages(tmp_path):
     for tool in ("python3", "make", "sh", "bash", "env"):
         if shutil.which(tool):
             (bin_dir / tool).symlink_to(shutil.which(tool))
-    result = run(
-        [sys.executable, "tools/build_pdf.py"], env={**os.environ, "PATH": str(bin_dir)}
-    )
+    env = {**os.environ, "PATH": str(bin_dir)}
+    result = run([sys.executable, "tools/build_pdf.py"], env=env)
     assert result.returncode != 0
     assert "xelatex, latexmk, xindy not found" in result.stderr
     assert "sudo apt-get install texlive-xetex" in result.stderr

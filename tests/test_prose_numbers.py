@@ -16,6 +16,7 @@ from conftest import CHAPTER_STEMS, CHAPTERS
 ALLOWED = Path(__file__).resolve().parent / "prose_numbers"
 
 DIRECTIVE_START = re.compile(r"^(`{3,}|:{3,})\{([\w:-]+)\}(.*)$")
+FENCE = re.compile(r"^(`{3,})(\w*)\s*$")
 STRIPPED_DIRECTIVES = {"code-cell", "math", "code", "code-block", "glue:figure", "glue:math",
                        "raw", "figure"}  # fmt: skip
 DISPLAY_MATH = re.compile(r"\$\$.*?\$\$(\s*\([\w:-]+\))?", re.S)
@@ -43,9 +44,7 @@ def prose(markdown: str) -> str:
     markdown = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
     kept, lines, i = [], markdown.split("\n"), 0
     while i < len(lines):
-        start = DIRECTIVE_START.match(lines[i]) or re.match(
-            r"^(`{3,})(\w*)\s*$", lines[i]
-        )
+        start = DIRECTIVE_START.match(lines[i]) or FENCE.match(lines[i])
         if start:
             fence, name = start.group(1), start.group(2)
             end = next(

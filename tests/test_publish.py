@@ -49,9 +49,7 @@ def test_workflow_builds_with_make_book_pdf_and_uploads_its_output():
     assert len(upload) == 1 and steps[upload[0]]["with"]["path"] == "_build/html", (
         f"must upload _build/html: {[steps[i] for i in upload]}"
     )
-    build = next(
-        i for i, s in enumerate(steps) if s.get("run", "").strip() == builds[0]
-    )
+    build = [s.get("run", "").strip() for s in steps].index(builds[0])
     assert upload[0] > build, "the upload must come after the build"
 
 

@@ -25,9 +25,8 @@ STEMS = sorted(p.name for p in (ROOT / "grading").iterdir() if p.is_dir())
 
 
 def questions(stem):
-    return yaml.safe_load((ROOT / "grading" / stem / "questions.yml").read_text())[
-        "questions"
-    ]
+    path = ROOT / "grading" / stem / "questions.yml"
+    return yaml.safe_load(path.read_text())["questions"]
 
 
 def disagreements(stem, source):
@@ -98,9 +97,8 @@ def test_the_books_answers_get_full_marks_and_glue_the_builds_values(
     monkeypatch.setenv("DL_BOOK_DATA", str(CHAPTERS / "data"))
     submissions = tmp_path / "submissions"
     submissions.mkdir()
-    notebook = nbformat.reads(
-        sync_twins.twin_text(CHAPTERS / f"{stem}.md"), as_version=4
-    )
+    twin = sync_twins.twin_text(CHAPTERS / f"{stem}.md")
+    notebook = nbformat.reads(twin, as_version=4)
     nbformat.write(notebook, submissions / "solved.ipynb")
     out = tmp_path / "grades"
     grade_run(

@@ -47,9 +47,8 @@ def test_mathjax_step_needs_no_npm_or_node(tmp_path):
     assert '"3.2.2"' in copied.read_text(errors="replace")
     # exactly the pinned package's es5 build, every file of it
     probe = "import importlib.util; print(importlib.util.find_spec('mathjax').origin)"
-    origin = run(
-        [str(ROOT / ".venv" / "bin" / "python"), "-c", probe], check=True
-    ).stdout
+    python = str(ROOT / ".venv" / "bin" / "python")
+    origin = run([python, "-c", probe], check=True).stdout
     es5 = Path(origin.strip()).parent / "static" / "mathjax" / "es5"
     comparison = filecmp.dircmp(es5, vendor / "mathjax")
     assert not (comparison.left_only or comparison.right_only or comparison.diff_files)
@@ -87,10 +86,8 @@ def test_python_version_gate(tmp_path, version):
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode != 0
-        assert (
-            f"this book needs Python 3.11 or newer; '{python}' is Python {version}"
-            in result.stderr
-        )
+        wanted = f"this book needs Python 3.11 or newer; '{python}' is Python {version}"
+        assert wanted in result.stderr
         assert "make PYTHON=python3.12" in result.stderr
 
 
@@ -104,8 +101,7 @@ def test_old_python_makes_no_venv(tmp_path):
 
 
 def test_missing_python_is_named(tmp_path):
-    result = make(
-        "venv", f"PYTHON={tmp_path / 'no-such-python'}", f"VENV={tmp_path / 'venv'}"
-    )
+    python, venv = tmp_path / "no-such-python", tmp_path / "venv"
+    result = make("venv", f"PYTHON={python}", f"VENV={venv}")
     assert result.returncode != 0
     assert "not found. Install Python 3.11 or newer" in result.stderr

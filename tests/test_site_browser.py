@@ -168,21 +168,18 @@ def _watch(page, visit, site_url):
         visit.external.append(url)
         route_.abort()
 
-    def on_page_error(error):
-        visit.console_errors.append(f"uncaught exception: {error}")
-
     page.on("console", on_console)
-    page.on("pageerror", on_page_error)
+    page.on(
+        "pageerror", lambda e: visit.console_errors.append(f"uncaught exception: {e}")
+    )
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
     page.route("**/*", route)
 
 
 def _screenshot(page_path, width):
-    return (
-        SCREENSHOTS
-        / f"{page_path.removesuffix('.html').replace('/', '__')}-{width}.png"
-    )
+    name = page_path.removesuffix(".html").replace("/", "__")
+    return SCREENSHOTS / f"{name}-{width}.png"
 
 
 @pytest.fixture(scope="module")
@@ -197,9 +194,7 @@ def visits(built_site, site_url):
                 page = context.new_page()
                 _watch(page, visit, site_url)
                 page.goto(site_url + page_path, wait_until="load", timeout=60_000)
-                dom = page.evaluate(
-                    COLLECT_JS
-                )  # also waits: images loaded, math typeset
+                dom = page.evaluate(COLLECT_JS)  # waits: images loaded, math typeset
                 if width == "desktop":
                     visit.dom = dom
                 else:
@@ -239,13 +234,9 @@ def test_no_console_errors_no_failed_or_external_requests(visits):
 
 def test_every_formula_is_typeset_by_the_local_mathjax(built_site, site_url, visits):
     def problems(page, visit):
-        dom = visit.dom
-        soup = BeautifulSoup(
-            (built_site / page).read_text(encoding="utf-8"), "html.parser"
-        )
-        expected = sum(
-            len(MATH_DELIMITER.findall(n.get_text())) for n in soup.select(".math")
-        )
+        dom, source = visit.dom, (built_site / page).read_text(encoding="utf-8")
+        formulas = BeautifulSoup(source, "html.parser").select(".math")
+        expected = sum(len(MATH_DELIMITER.findall(n.get_text())) for n in formulas)
         if expected and not dom["mathjax"]:
             yield f"{expected} formulas but MathJax did not load"
             return
@@ -259,10 +250,8 @@ def test_every_formula_is_typeset_by_the_local_mathjax(built_site, site_url, vis
         yield from (f"TeX error in a formula: {text!r}" for text in dom["mjx_errors"])
         text = dom["visible_text"]
         for match in RAW_MATH.finditer(text):
-            near = text[max(0, match.start() - 40) : match.end() + 40].replace(
-                "\n", " "
-            )
-            yield f"raw TeX left in the text: ...{near}..."
+            near = text[max(0, match.start() - 40) : match.end() + 40]
+            yield f"raw TeX left in the text: ...{near.replace(chr(10), ' ')}..."
 
     assert_every_page(visits, "math not rendered", problems)
 
@@ -406,8 +395,7 @@ def test_screenshots_are_written_and_the_phone_layout_fits_the_screen(visits):
             shot = _screenshot(page, width)
             if not shot.is_file() or shot.stat().st_size < 2_000:
                 yield f"no {width} screenshot at {shot}"
-        phone = visit.phone
-        screen = phone["inner_width"]
+        phone, screen = visit.phone, visit.phone["inner_width"]
         if phone["scroll_width"] > screen + 1:
             yield (
                 f"on a phone the page scrolls sideways ({phone['scroll_width']} px for "

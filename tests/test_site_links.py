@@ -76,12 +76,9 @@ def test_the_checker_finds_a_missing_page_a_missing_anchor_and_a_missing_downloa
         '<img src="_images/missing.png" alt="">'
     )
     found = {(page, link) for page, link, _ in broken_links(site)}
-    assert found == {
-        ("intro.html", "chapters/one.html#typo"),
-        ("intro.html", "chapters/two.html"),
-        ("intro.html", "_downloads/book.pdf"),
-        ("intro.html", "_images/missing.png"),
-    }
+    missing = ["chapters/one.html#typo", "chapters/two.html", "_downloads/book.pdf",
+               "_images/missing.png"]  # fmt: skip
+    assert found == {("intro.html", link) for link in missing}
 
 
 def test_reader_site_has_no_broken_internal_link(built_site):

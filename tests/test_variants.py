@@ -7,7 +7,6 @@ contains), then the answer's code. The variant runs after the chapter's setup ce
 points; plausible wrong ones must lose points or be stopped by the self-check. Everything runs in-process:
 one end-to-end grading run per chapter is `make grade`'s job (tests/test_ch01_graded_class.py)."""
 
-import ast
 import contextlib
 import gc
 import io
@@ -19,6 +18,7 @@ import jupytext
 import pytest
 import yaml
 from conftest import CHAPTERS, ROOT
+from grading_support import META, declared
 from otter.test_files.exception_test import ExceptionTestFile
 
 sys.path.insert(0, str(ROOT))
@@ -47,25 +47,11 @@ def run_variant(path: Path, stem: str) -> dict:
     return namespace
 
 
-def declared(path: Path) -> dict:
-    """The variant's POINTS, SELF_CHECK and MESSAGE, read without running its answer (they are
-    constant expressions such as `2 * 2 / 3`)."""
-    return {
-        target.id: eval(compile(ast.Expression(node.value), str(path), "eval"), {})
-        for node in ast.parse(path.read_text()).body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-        and target.id in {"POINTS", "SELF_CHECK", "MESSAGE"}
-    }
-
-
 def graded(stem, question, namespace):
     """(score, possible, whether the public cases passed, failure messages) of the question's file,
     run and scored by otter (public cases count 0 points)."""
-    test_file = ExceptionTestFile.from_file(
-        str(GRADING / stem / "tests" / f"{question}.py")
-    )
+    path = GRADING / stem / "tests" / f"{question}.py"
+    test_file = ExceptionTestFile.from_file(str(path))
     with contextlib.redirect_stdout(io.StringIO()):
         test_file.run(namespace)
     results = test_file.test_case_results
@@ -110,9 +96,9 @@ def test_the_variant_gets_its_points(path):
         f"{path}: say POINTS = <what the hidden tests give>"
     )
     namespace = run_variant(path, stem)
-    assert declared(path) == {
-        k: namespace[k] for k in ("POINTS", "SELF_CHECK", "MESSAGE") if k in namespace
-    }, f"{path}: POINTS, SELF_CHECK and MESSAGE are set once, at the top level"
+    assert declared(path) == {k: namespace[k] for k in META if k in namespace}, (
+        f"{path}: POINTS, SELF_CHECK and MESSAGE are set once, at the top level"
+    )
     score, possible, public, messages = graded(stem, question, namespace)
     assert score == pytest.approx(namespace["POINTS"]), (
         f"{path.name}: {score} of {possible} points, expected {namespace['POINTS']}\n"
@@ -138,9 +124,8 @@ def test_every_question_has_correct_and_wrong_variants(stem, question):
     """Fairness as data: correct answers written otherwise get full points, wrong ones do not."""
     folder = GRADING / stem / "variants" / question
     files = sorted(folder.glob("*.py"))
-    possible = ExceptionTestFile.from_file(
-        str(GRADING / stem / "tests" / f"{question}.py")
-    ).possible
+    tests = GRADING / stem / "tests" / f"{question}.py"
+    possible = ExceptionTestFile.from_file(str(tests)).possible
     said = {p.stem: declared(p) for p in files}
     correct = [n for n, d in said.items() if d["POINTS"] == possible and n != "book"]
     wrong = [
