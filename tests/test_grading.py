@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 import grade  # noqa: E402
 import make_autograder  # noqa: E402
 import make_student  # noqa: E402
+import sync_twins  # noqa: E402
 
 import dlbook  # noqa: E402
 
@@ -519,5 +520,5 @@ def leaked_fragments(path, text):
 def public_check_code(stem):
     """The code students get: the student notebook's code cells, public cases inlined."""
     (notebook,) = make_student.student_notebooks([CHAPTERS / f"{stem}.md"]).values()
-    notebook = make_student.with_helper(notebook)
+    notebook = sync_twins.with_helper(notebook)
     return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")

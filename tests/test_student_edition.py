@@ -30,6 +30,7 @@ from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student  # noqa: E402
+import sync_twins  # noqa: E402
 
 STUDENT = ROOT / "student"
 STOPS = {"NotImplementedError", "CheckFailed"}
@@ -380,7 +381,7 @@ def test_template_student_version(tmp_path):
 
 def test_template_wrong_answer_gets_the_check_message(tmp_path):
     """A plausible mistake in the template's exercise stops at its self-check with the named problem."""
-    notebook = make_student.with_helper(jupytext.read(TEMPLATE))
+    notebook = sync_twins.with_helper(jupytext.read(TEMPLATE))
     cell = next(c for c in notebook.cells if c.metadata.get("answer"))
     cell.source = "def answer(n):\n    return n + 2\n"
     failed_cell, ename, evalue = execute_until_error(notebook, tmp_path)

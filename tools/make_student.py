@@ -33,7 +33,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
-from sync_twins import HELPER, LINE_LENGTH, ipynb_text, with_helper  # noqa: F401
+from sync_twins import HELPER, LINE_LENGTH, ipynb_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
