@@ -368,6 +368,7 @@ def run_cells(
     upto=False,
     answers=(),
     sources=(),
+    extra="",
     wrong=None,
     edit=None,
     namespace=None,
@@ -375,8 +376,8 @@ def run_cells(
     """Run chapter `stem`'s code cells in-process (in chapters/, quiet, `glue` a no-op); return
     their namespace. First the setup cell and either every cell before `derivations` (`upto`; timing
     cells aside) or the `:answer:` cells of the questions `answers` and the cells containing one of
-    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then
-    `wrong`, {name: function of the namespace giving its wrong value}; last the
+    `sources`; or, given `namespace` (an earlier run's), that one instead, restored after. Then the
+    source `extra`; then `wrong`, {name: function of the namespace giving its wrong value}; last the
     `:derivation:` cells of each of `derivations`. `edit` = (old, new) replaces `old`, found exactly
     once in the cells run. The tests show with it that a derivation's check stops a mistake."""
     import contextlib
@@ -417,7 +418,7 @@ def run_cells(
         )
     try:
         with contextlib.chdir(CHAPTERS), contextlib.redirect_stdout(io.StringIO()):
-            for source in prelude:
+            for source in [*prelude, extra]:
                 exec(compile(source, stem, "exec"), namespace)
                 namespace["glue"] = lambda *args, **kwargs: None
             namespace.update({n: make(namespace) for n, make in (wrong or {}).items()})
