@@ -3,7 +3,7 @@
 One file per question, in otter's format: its points, its public cases (the chapter's one-line
 self-check runs them; `make sync`/`make student` copy them into the notebooks, so each is
 self-contained and its one-line docstring is what a pass prints) and at least two hidden cases
-(only in the autograder zip). The question's points are split evenly over the hidden cases."""
+(only in the autograder zip). Each hidden case states its points, whole or half, adding up to `points`."""
 
 from otter.test_files import test_case
 
@@ -20,11 +20,11 @@ def test_doubles_21(answer):
     assert got == 42, f"answer(21) returned {got!r}, expected 42: did you double n?"
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_doubles_negative_numbers(answer):
     assert answer(-3) == -6, f"answer(-3) = {answer(-3)!r}, expected -6"
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_doubles_zero(answer):
     assert answer(0) == 0, f"answer(0) = {answer(0)!r}, expected 0"

@@ -95,7 +95,7 @@ def _layout(model):
     return layout
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_groups_other_than_two(alexnet_grouped):
     import torch
 
@@ -122,7 +122,7 @@ def test_groups_other_than_two(alexnet_grouped):
         )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_a_new_network_at_every_call(alexnet_grouped, alexnet):
     import torch
     from torch import nn

@@ -137,7 +137,7 @@ def _compare(count_ops, cases, hint):
             )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_convolutions_of_every_dimension(count_ops):
     from torch import nn
 
@@ -154,7 +154,7 @@ def test_convolutions_of_every_dimension(count_ops):
     _compare(count_ops, cases, hint)
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_linear_layers_on_batches_and_sequences(count_ops):
     from torch import nn
 
@@ -167,7 +167,7 @@ def test_linear_layers_on_batches_and_sequences(count_ops):
     _compare(count_ops, [*cases, (flat, (6, 3, 2, 2))], hint)
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_parameter_free_layers(count_ops):
     import torch
     from torch import nn
@@ -185,7 +185,7 @@ def test_parameter_free_layers(count_ops):
     _compare(count_ops, [(model, (2, 5, 15, 21), label)], hint)
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_networks_the_chapter_never_shows(count_ops):
     import torchvision
     from torch import nn
@@ -212,7 +212,7 @@ def test_networks_the_chapter_never_shows(count_ops):
     _compare(count_ops, [(squeezenet, (1, 3, 97, 130), label)], hint)
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_the_model_is_left_as_it_was(count_ops):
     import torch
     from torch import nn
@@ -239,7 +239,7 @@ def test_the_model_is_left_as_it_was(count_ops):
     assert all(p.grad is None for p in model.parameters()), "count_ops made gradients"
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_bad_input_is_refused(count_ops):
     from torch import nn
 

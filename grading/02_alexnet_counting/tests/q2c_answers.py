@@ -152,18 +152,18 @@ def _check(answers, keys, yours):
         )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_parameter_counts(answers, count_parameters, alexnet):
     _check(answers, _KEYS[0:3], partial(_yours, alexnet, count_parameters))
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=1, hidden=True)
 def test_multiplications_and_additions(answers, count_ops, op_totals, alexnet, INPUT):
     tools = None, count_ops, op_totals, INPUT
     _check(answers, _KEYS[3:9], partial(_yours, alexnet, *tools))
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_conv_and_linear_shares(
     answers, count_parameters, count_ops, op_totals, alexnet, INPUT
 ):

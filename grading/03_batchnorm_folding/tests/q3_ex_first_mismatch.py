@@ -49,7 +49,7 @@ def test_a_fold_broken_in_known_stages(
         )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_finds_the_first_stage_on_the_same_input(
     first_mismatch, SmallNet, SmallNetTest
 ):
@@ -141,7 +141,7 @@ def test_finds_the_first_stage_on_the_same_input(
     )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_nets_in_training_mode_are_refused(first_mismatch, SmallNet, SmallNetTest):
     import torch
 

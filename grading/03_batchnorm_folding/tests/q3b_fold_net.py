@@ -41,7 +41,7 @@ def test_a_random_smallnet(fold_net, SmallNet, SmallNetTest, random_bn_statistic
     )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=1, hidden=True)
 def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     import torch
     from torch import nn
@@ -94,7 +94,7 @@ def test_fresh_nets_fold_within_the_bound(fold_net, SmallNet, SmallNetTest):
     squared_error(randomize(net.double()), torch.float64, what, 1e-20, 10)
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=1, hidden=True)
 def test_the_net_is_left_as_it_was_and_bad_input_refused(fold_net, SmallNet):
     import torch
     from torch import nn

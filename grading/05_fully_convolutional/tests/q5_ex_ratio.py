@@ -38,7 +38,7 @@ def _net1_counts(net1):
     return sum(al * (33 - rl) ** 2 for al, rl in zip(a, r)) + c, a, r, c
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_targets_the_chapter_never_shows(smallest_side, net1):
     from fractions import Fraction
     from itertools import count
@@ -62,7 +62,7 @@ def test_targets_the_chapter_never_shows(smallest_side, net1):
         )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_unreachable_targets_are_refused(smallest_side, net1):
     import signal
     from fractions import Fraction

@@ -98,7 +98,7 @@ def _twin_of(convolutionalize, net, input_size, what):
     return twin
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=1.5, hidden=True)
 def test_one_and_three_linear_layers_on_non_square_maps(convolutionalize):
     import torch
     from torch import nn
@@ -118,7 +118,7 @@ def test_one_and_three_linear_layers_on_non_square_maps(convolutionalize):
     ), "the twin's convolutions must view the Linear weights (share their storage)"
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_linear_layers_without_bias(convolutionalize):
     import torch
     from torch import nn
@@ -134,7 +134,7 @@ def test_linear_layers_without_bias(convolutionalize):
     )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_dropout_and_identity_in_the_classifier(convolutionalize):
     import torch
     from torch import nn
@@ -159,7 +159,7 @@ def test_dropout_and_identity_in_the_classifier(convolutionalize):
     _twin_of(convolutionalize, net, (3, 9, 11), what)
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_what_cannot_be_converted_is_refused(convolutionalize):
     import torch
     from torch import nn

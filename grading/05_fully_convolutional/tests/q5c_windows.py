@@ -90,17 +90,17 @@ def _check_map(function, batches):
     )
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_loop_on_another_net_window_and_batch(scores_loop):
     _check_map(scores_loop, batches=[2] * 32)  # one call per position, both images
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=1, hidden=True)
 def test_batch_on_another_net_window_and_batch(scores_batched):
     _check_map(scores_batched, batches=[64])  # 2 images × 32 windows, one call
 
 
-@test_case(points=None, hidden=True)
+@test_case(points=0.5, hidden=True)
 def test_bad_images_are_refused_by_both(scores_loop, scores_batched):
     import torch
 

@@ -1,7 +1,7 @@
 """Wrong: reduces over every entry of a batch, not over the last dimension
 only; the self-check's (4, 3) batch catches it."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "reduce over the last dimension only"
 

@@ -1,7 +1,7 @@
 """Wrong: PyTorch's log-sum-exp in disguise (the last entry of logcumsumexp);
 refused like torch.logsumexp."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "nu called PyTorch's logcumsumexp"
 

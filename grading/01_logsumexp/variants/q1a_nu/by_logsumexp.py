@@ -1,7 +1,7 @@
 """Wrong: PyTorch's own torch.logsumexp, the grader's reference, is the answer;
 refused by the self-check and by every hidden test that computes a value."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "nu called PyTorch's logsumexp"
 

@@ -1,7 +1,7 @@
 """Wrong: the formula as written, exp before the sum: it overflows (and underflows)
 on large entries, which the self-check catches."""
 
-POINTS = 2 / 3
+POINTS = 1
 SELF_CHECK = "fails"
 MESSAGE = "exp(1000) overflows"
 

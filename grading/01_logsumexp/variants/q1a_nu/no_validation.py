@@ -1,7 +1,7 @@
 """Wrong: right values but no ValueError for beta = 0 (it returns nan); the
 self-check catches it."""
 
-POINTS = 2 * 2 / 3
+POINTS = 1.5
 SELF_CHECK = "fails"
 MESSAGE = "must raise ValueError"
 

@@ -1,7 +1,7 @@
 """Wrong: refuses beta = 0 but returns nan or a number for an infinite or nan
 beta and for an empty last dimension; the self-check only tries beta = 0."""
 
-POINTS = 2 * 2 / 3
+POINTS = 1.5
 SELF_CHECK = "passes"
 MESSAGE = "must raise ValueError"
 

@@ -1,7 +1,7 @@
 """Wrong: shifts by beta * max(x), which is not the largest exponent when
 beta < 0 (exp overflows or underflows there); the self-check only tries beta > 0."""
 
-POINTS = 2 * 2 / 3
+POINTS = 1.5
 SELF_CHECK = "passes"
 MESSAGE = "shift by the largest exponent max(beta x)"
 

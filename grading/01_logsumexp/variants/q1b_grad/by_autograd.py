@@ -1,7 +1,7 @@
 """Wrong: autograd of the answer's nu, which the question rules out; refused by
 the self-check and by every hidden test that computes a value."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "grad_nu called autograd"
 

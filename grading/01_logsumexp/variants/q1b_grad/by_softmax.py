@@ -1,7 +1,7 @@
 """Wrong: PyTorch's torch.softmax, the reference; refused by the self-check and
 by every hidden test that computes a value (the refusal of beta = 0 still passes)."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "grad_nu called PyTorch's softmax"
 

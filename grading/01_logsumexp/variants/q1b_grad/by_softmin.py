@@ -1,7 +1,7 @@
 """Wrong: PyTorch's softmin of -beta x, a softmax in disguise; refused like
 torch.softmax."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "grad_nu called PyTorch's softmax"
 

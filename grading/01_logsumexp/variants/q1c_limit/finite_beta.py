@@ -1,7 +1,7 @@
 """Wrong: softmax(1e4 x), a large but finite beta instead of the limit: mass
 stays on near-ties, which the self-check catches."""
 
-POINTS = 2 / 3
+POINTS = 1
 SELF_CHECK = "fails"
 MESSAGE = "softmax(beta x) at a large but finite beta is not the limit"
 

@@ -1,7 +1,7 @@
 """Wrong: a one-hot of argmax, blind to ties (the first maximiser takes all
 the mass); the self-check names the tied input."""
 
-POINTS = 2 / 3
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "with ties the mass is shared equally among all maximisers"
 

@@ -1,7 +1,7 @@
 """Wrong: entries within 1e-9 of the maximum count as maximisers; the self-check's
 near-ties (1e-6 apart) let it through, the hidden 1e-12 near-ties do not."""
 
-POINTS = 2 * 2 / 3
+POINTS = 1.5
 SELF_CHECK = "passes"
 MESSAGE = "only exact maximisers share the mass"
 

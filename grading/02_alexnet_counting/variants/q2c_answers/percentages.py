@@ -1,6 +1,6 @@
 """Gives the shares as percentages."""
 
-POINTS = 1.3333333333333333
+POINTS = 1.5
 SELF_CHECK = "fails"
 MESSAGE = "(not a percentage)"
 

@@ -2,7 +2,7 @@
 work: the self-check lets them through, the hidden tests give no points for what the
 tools did not compute."""
 
-POINTS = 0.6666666666666666
+POINTS = 0.5
 SELF_CHECK = "passes"
 MESSAGE = "take the answers from your tools"
 

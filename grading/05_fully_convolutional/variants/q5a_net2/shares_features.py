@@ -1,6 +1,6 @@
 """Wrong: the features are Net1's own modules, not a copy (saves memory); the self-check looks only at the big kernel."""
 
-POINTS = 4 / 3
+POINTS = 1.5
 SELF_CHECK = "passes"
 MESSAGE = "share storage with the network"
 

@@ -1,6 +1,6 @@
 """Wrong: copies without checking that net1 fits, so a misfit is not refused with a ValueError."""
 
-POINTS = 4 / 3
+POINTS = 1.5
 MESSAGE = "check the shapes first"
 
 import torch

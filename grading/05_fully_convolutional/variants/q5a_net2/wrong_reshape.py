@@ -1,6 +1,6 @@
 """Wrong: each Linear weight read as (out, kH, kW, C), channels-last; the self-check's corner windows catch it."""
 
-POINTS = 4 / 3
+POINTS = 1
 SELF_CHECK = "fails"
 MESSAGE = "(out, C, kH, kW)"
 

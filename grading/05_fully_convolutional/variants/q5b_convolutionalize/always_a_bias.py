@@ -1,6 +1,6 @@
 """Wrong: every convolution gets the Linear's bias, which fails for a Linear without one."""
 
-POINTS = 2.25
+POINTS = 2.5
 MESSAGE = "refused a net with Linear layers without bias"
 
 import torch

@@ -1,6 +1,6 @@
 """Wrong: takes classifier[0] for the first Linear (Net1's case), so a classifier that starts with Dropout is converted wrongly."""
 
-POINTS = 2.25
+POINTS = 2.5
 MESSAGE = "a classifier that starts with Dropout"
 
 import torch

@@ -1,7 +1,7 @@
 """Wrong: a fresh nn.Dropout replaces the net's, and nothing puts it in eval mode, so
 the twin drops activations at random where the net does not."""
 
-POINTS = 2.25
+POINTS = 2.5
 SELF_CHECK = "passes"
 MESSAGE = "has Dropout layers in training mode"
 

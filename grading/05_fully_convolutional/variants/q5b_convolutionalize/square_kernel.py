@@ -1,6 +1,6 @@
 """Wrong: assumes square feature maps (Net1's 18×18)."""
 
-POINTS = 1.5
+POINTS = 1
 MESSAGE = "refused a net with one Linear and a 4×8×12 map"
 
 import torch

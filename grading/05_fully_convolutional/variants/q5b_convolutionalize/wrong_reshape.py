@@ -1,6 +1,6 @@
 """Wrong: the Linear weight read channels-last, (out, kH, kW, C); the self-check's corner windows catch it."""
 
-POINTS = 0.75
+POINTS = 0.5
 SELF_CHECK = "fails"
 MESSAGE = "(out, C, kH, kW)"
 

@@ -1,6 +1,6 @@
 """Wrong: the batch keeps only the first image."""
 
-POINTS = 4 / 3
+POINTS = 1
 SELF_CHECK = "fails"
 MESSAGE = "every image of the batch"
 

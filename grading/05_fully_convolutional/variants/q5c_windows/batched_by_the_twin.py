@@ -1,6 +1,6 @@
 """Wrong: the batch returns the twin's map (the theorem), without running the net on the windows."""
 
-POINTS = 4 / 3
+POINTS = 1
 SELF_CHECK = "passes"
 MESSAGE = "ran the net 0 times"
 

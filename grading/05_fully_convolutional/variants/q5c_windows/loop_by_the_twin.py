@@ -1,6 +1,6 @@
 """Wrong: the loop returns the twin's map (the theorem), without running the net on any window."""
 
-POINTS = 4 / 3
+POINTS = 1.5
 SELF_CHECK = "passes"
 MESSAGE = "ran the net 0 times"
 
