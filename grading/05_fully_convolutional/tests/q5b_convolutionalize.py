@@ -81,6 +81,15 @@ def _twin_of(convolutionalize, net, input_size, what):
             f"{doing} a net with {what}, input_size {input_size}: "
             f"{type(error).__name__}: {str(error)[:150]}"
         ) from None
+    # what counts is that no Dropout of the twin drops, not the twin's own training
+    # flag: the statement does not ask for eval mode
+    active = [
+        m for m in twin.modules() if isinstance(m, torch.nn.Dropout) and m.training
+    ]
+    assert not active, (
+        f"the twin of a net with {what} has Dropout layers in training mode, {active}: "
+        "reuse the net's own (eval-mode) modules, or call .eval() on the twin"
+    )
     k = want.shape[1]
     shapes = tuple(got.shape), tuple(got_map.shape)
     assert shapes == ((3, k, 1, 1), (2, k, 4, 3)), (
@@ -145,17 +154,6 @@ def test_dropout_and_identity_in_the_classifier(convolutionalize):
         first = [nn.Dropout(0.5), nn.Linear(5 * 7 * 9, 12), nn.ReLU(), nn.Dropout(0.3)]
         net = _net(features, *first, nn.Identity(), nn.Linear(12, 5))
     what = "a classifier that starts with Dropout and has Identity between its Linears"
-    try:  # an error here is _twin_of's to report, below
-        modules = list(convolutionalize(net, (3, 9, 11)).modules())
-    except Exception:
-        modules = []
-    # what counts is that no Dropout of the twin drops, not the twin's own training
-    # flag: the statement does not ask for eval mode
-    active = [m for m in modules if isinstance(m, nn.Dropout) and m.training]
-    assert not active, (
-        f"the twin of a net with {what} has Dropout layers in training mode, {active}: "
-        "reuse the net's own (eval-mode) modules, or call .eval() on the twin"
-    )
     _twin_of(convolutionalize, net, (3, 9, 11), what)
 
 
