@@ -56,18 +56,25 @@ def test_no_serious_or_critical_violation(a11y_report):
 
 
 def test_the_audit_finds_planted_violations(tmp_path):
-    """The audit can fail: an unlabelled button, low-contrast text and the bibliography's invalid roles."""
+    """The audit can fail: an unlabelled button, low-contrast text and the bibliography's invalid roles,
+    and text faint in dark mode only (the page switched as the theme's button does it)."""
     (tmp_path / "bad.html").write_text(
-        '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+        '<!doctype html><html lang="en"><head><title>t</title><style>'
+        "html[data-theme=dark] #night{color:#333;background:#222}</style></head><body><main>"
+        '<p id="night">only at night</p>'
         '<button><svg width="10" height="10"></svg></button>'
         '<p style="color:#bbb;background:#fff">faint text</p>'
         '<div role="list" class="citation-list"><div class="citation" role="doc-biblioentry">A.</div></div>'
         "</main></body></html>"
     )
-    entries = a11y.audit_one("planted", str(tmp_path), "desktop", "light")
-    rules = {(v["rule"], v["impact"]) for e in entries for v in e["violations"]}
+    light, dark = a11y.audit_one("planted", str(tmp_path), "desktop")
+    rules = {(v["rule"], v["impact"]) for v in light["violations"]}
     critical = {("button-name", "critical"), ("aria-required-children", "critical")}
     assert critical | {("color-contrast", "serious")} <= rules
+    night = {t for v in dark["violations"] for t in v["targets"]} - {
+        t for v in light["violations"] for t in v["targets"]
+    }
+    assert (dark["mode"], dark["theme"], night) == ("dark", "dark", {"#night"})
 
 
 def test_code_contrast_is_audited_once_per_token_class_and_setting(tmp_path):
@@ -82,7 +89,7 @@ def test_code_contrast_is_audited_once_per_token_class_and_setting(tmp_path):
         f'{tokens}<span class="faint">late</span> <span class="hll"><span class="n">faint</span></span>'
         "</pre></div></div></main></body></html>"
     )
-    (entry,) = a11y.audit_one("planted", str(tmp_path), "desktop", "light")
+    entry, _ = a11y.audit_one("planted", str(tmp_path), "desktop")
     assert entry["code_token_repeats_dropped"] == 49
     (contrast,) = [v for v in entry["violations"] if v["rule"] == "color-contrast"]
     assert contrast["nodes"] == 2

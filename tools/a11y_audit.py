@@ -3,9 +3,11 @@
     python tools/a11y_audit.py reader=_build/html student=_build/student/html --out _build/a11y.json
 
 axe-core is the copy bundled by the pinned pip package axe-playwright-python (no npm). Chromium is Debian's
-/usr/bin/chromium, driven by Playwright. Each (site, width, mode) runs in its own process, `--jobs` at a time
-(axe's colour-contrast rule dominates and is single-threaded per page; repeated code tokens are dropped first,
-see AUDIT_JS). The report lists, for every page view, the violations of every impact: rule, impact, how many
+/usr/bin/chromium, driven by Playwright; a host-resolver rule stops it from reaching any host but the local
+server. Each (site, width) runs in its own process, `--jobs` at a time; each page is loaded once, audited in
+light mode, switched to dark mode the way the theme's own button does it and audited again (axe's
+colour-contrast rule dominates and is single-threaded per page; repeated code tokens are dropped first, see
+AUDIT_JS). The report lists, for every page view, the violations of every impact: rule, impact, how many
 elements, the first few selectors and the fix axe suggests for the first one. Exit status 1 when a violation
 is "serious" or "critical".
 """
@@ -26,6 +28,8 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = """--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
     --disable-background-networking --disable-component-update --disable-sync""".split()
+# Any host but the local server resolves to nothing (cheaper than routing every request through Python).
+CHROMIUM_ARGS.append("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
 VIEWPORTS = {
     "desktop": ({"width": 1280, "height": 900}, False),
     "phone": ({"width": 390, "height": 844}, True),
@@ -56,6 +60,15 @@ AUDIT_JS = """async () => {
             rule: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
             targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
             fix: (v.nodes[0] && v.nodes[0].failureSummary || '').slice(0, 300)}))};
+}"""
+# The theme's dark-mode switch (pydata-sphinx-theme's setTheme: both data attributes and localStorage),
+# then wait until its colour transitions have finished.
+DARK_JS = """async () => {
+  for (const key of ['mode', 'theme']) {
+    localStorage.setItem(key, 'dark');
+    document.documentElement.dataset[key] = 'dark';
+  }
+  await Promise.all(document.getAnimations().map(a => a.finished));
 }"""
 
 
@@ -121,14 +134,6 @@ def browser(viewport, mobile, mode):
         context.add_init_script(
             f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
         )
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:"))
-                else route.abort()
-            ),
-        )
         try:
             yield context
         finally:
@@ -144,27 +149,30 @@ def open_page(context, url):
     return page
 
 
-def audit_one(site_name, site, width, mode, pages=None):
-    """[{site, page, width, mode, theme, violations}] for the pages of one site in one width and mode."""
+def audit_one(site_name, site, width, pages=None):
+    """[{site, page, width, mode, theme, violations}] for the pages of one site at one width, each
+    page audited in light and then in dark mode."""
     axe = axe_source()
     viewport, mobile = VIEWPORTS[width]
     entries = []
-    with served(site) as url, browser(viewport, mobile, mode) as context:
+    with served(site) as url, browser(viewport, mobile, "light") as context:
         for page_path in pages or pages_of(Path(site)):
             page = open_page(context, url + page_path)
             page.add_script_tag(content=axe)
-            found = page.evaluate(AUDIT_JS)
+            for mode in MODES:
+                if mode == "dark":
+                    page.emulate_media(color_scheme="dark")
+                    page.evaluate(DARK_JS)
+                found = page.evaluate(AUDIT_JS)
+                entry = dict(site=site_name, page=page_path, width=width, mode=mode)
+                entries.append({**entry, **found})
             page.close()
-            entry = dict(site=site_name, page=page_path, width=width, mode=mode)
-            entries.append({**entry, **found})
     return entries
 
 
 def audit(sites, jobs=2):
     """The full report for {name: site folder}: every page in every width and mode."""
-    runs = [
-        (n, str(s), w, m) for n, s in sites.items() for w in VIEWPORTS for m in MODES
-    ]
+    runs = [(n, str(s), w) for n, s in sites.items() for w in VIEWPORTS]
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(audit_one, *zip(*runs)))
     entries = [entry for result in results for entry in result]
