@@ -241,6 +241,7 @@ class SitePipeline:
         self.done = {step: threading.Event() for step in steps}
         self.results = {}
         self.timeline = []  # (step, seconds after the session began it started, seconds it took)
+        self.waits = []  # (step, when the tests began to wait for it, seconds they waited)
         self.process = None
         self.stopped = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -272,7 +273,10 @@ class SitePipeline:
             )
 
     def result(self, step):
-        self.done[step].wait()
+        if not self.done[step].is_set():  # the tests wait: when, and for how long
+            began = time.monotonic()
+            self.done[step].wait()
+            self.waits.append((step, began - SESSION_START, time.monotonic() - began))
         return self.results[step]
 
     def stop(self):
@@ -312,12 +316,13 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_terminal_summary(terminalreporter):
     # Where the suite's time goes: is the pipeline or the main thread the longer path?
-    if _pipeline is not None and _pipeline.timeline:
-        steps = ", ".join(
-            f"{step} at {start:.0f} s for {took:.0f} s"
-            for step, start, took in _pipeline.timeline
-        )
-        terminalreporter.write_line(f"site pipeline: {steps}")
+    for what, spans in (("site pipeline", "timeline"), ("tests waited for", "waits")):
+        if _pipeline is not None and getattr(_pipeline, spans):
+            steps = ", ".join(
+                f"{step} at {start:.0f} s for {took:.0f} s"
+                for step, start, took in getattr(_pipeline, spans)
+            )
+            terminalreporter.write_line(f"{what}: {steps}")
 
 
 def pytest_sessionfinish(session, exitstatus):
