@@ -13,7 +13,9 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
+import statistics
 import sys
 import time
 import zipfile
@@ -256,6 +258,25 @@ def test_written_answers_are_collected(graded):
     assert {name: sections[name] for name in expected} == expected
 
 
+def test_class_report(graded):
+    """The CSV's means and medians, a histogram per question with points, the top failure message
+    of the class (2 rows), the slowest submission (killed after TIMEOUT) and the timeouts."""
+    html = (graded["out"] / STEM / "report.html").read_text()
+    part = lambda title: html.split(f"<h2>{title}</h2>")[1].split("<h2>")[0]  # noqa: E731
+    table = lambda title: [re.findall("<td>(.*?)</td>", r) for r in part(title).split("</tr>")][1:-1]  # noqa: E731 # fmt: skip
+    points, rows = {r[0]: r for r in table("Points")}, list(csv.DictReader((graded["out"] / f"{STEM}.csv").open()))  # fmt: skip
+    for name in ("q1_smooth_max", "q2_conv_params", "total"):
+        values = [float(r[name]) for r in rows]
+        assert points[name] == [name, "14", *(f"{f(values):.2f}" for f in (statistics.mean, statistics.median))]  # fmt: skip
+    assert points["q3_why"] == ["q3_why", "0", "-", "-"]  # written: no points yet
+    alts = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)">', part("Points"))  # fmt: skip
+    assert [{q for q in points if q in alt} for alt in alts] == [{"q1_smooth_max"}, {"q2_conv_params"}]  # fmt: skip
+    top = "AssertionError: overflow for large inputs: subtract the maximum first"
+    assert table("Most frequent failures")[0] == ["q1_smooth_max", top, "2"]
+    assert table("Slowest submissions")[0][0] == "endless_in_tests"
+    assert ["endless_in_tests"] * 2 + [TIMED_OUT] in table("Timeouts")
+
+
 def test_a_submission_cannot_write_anothers_feedback(graded):
     # a forged gradebook row or a planted feedback file fails the exact tests above
     feedback = graded["out"] / STEM / "feedback"
@@ -299,8 +320,10 @@ def test_a_late_file_changes_only_its_row(graded, tmp_path):
     assert history.read_bytes() == before[book]  # the previous gradebook, kept
     changed = {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
     assert changed == {book, f"history/{history.name}", *(f"{STEM}/{p}" for p in (
-        "feedback/wrong_q2.md", "executed/wrong_q2.ipynb", "written/q3_why.md"))}  # fmt: skip
+        "feedback/wrong_q2.md", "executed/wrong_q2.ipynb", "written/q3_why.md", "report.html"))}  # fmt: skip
     assert b"## correct\n\n> The largest exponent" in now[f"{STEM}/written/q3_why.md"]
+    report = now[f"{STEM}/report.html"].decode()  # every row, kept seconds (40 s) too
+    assert "<td>total</td><td>14</td><td>2.21</td>" in report and "<td>endless_in_tests</td><td>4" in report  # fmt: skip
 
 
 ROSTER = {  # Al Moe hands in nothing
@@ -351,6 +374,7 @@ def test_written_points_are_added(graded, rostered, tmp_path):
     points.write_text("id,points\nPoints Possible,2\n103,1.5\n")
     row = regrade(graded, None, out, **rostered["options"])["103"]
     assert (row["q3_why"], row["total"], row["possible"]) == ("1.5", "5", "5.5")
+    assert "q3_why (of 2): 1 scored 1.5" in (out / STEM / "report.html").read_text()
     points.write_text("id,points\nPoints Possible,2\n103,3\n999,1\n")
     options = dict(out=out, root=FIXTURE, autograder_dir=graded["built"])
     result = run(grade.command(STEM, None, **options, **rostered["options"]))

@@ -8,8 +8,8 @@ merge them into the gradebook in _build/grades/ (the CSV is first copied to hist
   total, possible, note (why a file was not graded, timed out, matched no student, was not handed in).
   Only the graded rows change; <stem>-canvas.csv (with --roster): its columns and the total;
 * <stem>/feedback/<row>.md (per question the points and the failing tests' exception lines, never the
-  hidden tests' code), <stem>/written/<question>.md (every row's written answer),
-  <stem>/executed/<row>.ipynb (the notebook as the grader ran it, with its outputs).
+  hidden tests' code), <stem>/written/<question>.md (every row's written answer), <stem>/report.html
+  (tools/grade_report.py), <stem>/executed/<row>.ipynb (the notebook as the grader ran it, outputs).
 
 How a submission runs (see instructors.md for what this isolates and what it does not):
 
@@ -56,6 +56,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import grade_report
 import nbformat
 import psutil
 import yaml
@@ -486,6 +487,7 @@ def feedback_text(sub: Submission, questions, stem: str) -> str:
     lines = [f"# Feedback on {sub.name} ({stem})", ""]
     lines += [f"Autograded points: {_num(sum(sub.scores.values()))} / {possible}"]
     lines += ["", f"Note: {sub.note}"] if sub.note else []
+    lines += ["", f"Graded in {sub.seconds:.1f} s."] if sub.seconds is not None else []
     for q in questions:
         lines += ["", f"## {q['title']} (`{q['name']}`)", ""]
         if q["points"] is None:
@@ -503,18 +505,18 @@ def _quoted(sub: Submission, name: str) -> str:
     return "\n".join(f"> {line}" for line in answer.splitlines())
 
 
-def _write_csv(path: Path, rows) -> None:
-    buffer = io.StringIO()
+def _write(path: Path, rows=(), text="") -> None:
+    buffer = io.StringIO()  # the rows as CSV, or the text
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     path.unlink(missing_ok=True)  # a symlink planted there is replaced, not followed
-    path.write_text(buffer.getvalue())
+    path.write_text(text or buffer.getvalue())
 
 
 def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Path:
-    """Write the CSV, the feedback, the written answers, the graded rows' executed notebooks, and
-    with a roster <stem>-canvas.csv. book: the columns, rows, graded {key: submission}, the
+    """Write the CSV, the feedback, the written answers, the graded rows' executed notebooks, with a
+    roster <stem>-canvas.csv, and the report. book: the columns, rows, graded {key: submission}, the
     previous feedback and written answers, the written points."""
-    graded, rows, points = map(book.get, ("graded", "rows", "points"))
+    graded, rows, points, head = map(book.get, ("graded", "rows", "points", "head"))
     folder = out / stem
     shutil.rmtree(folder / "feedback", ignore_errors=True)  # nothing planted survives
     for name in ("feedback", "written", "executed"):
@@ -523,7 +525,7 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
         if path.stem in graded or path.stem not in rows or not path.is_file():
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     feedback = {k: feedback_text(s, questions, stem) for k, s in graded.items()}
-    for key, text in (book["feedback"] | feedback).items():
+    for key, text in (texts := book["feedback"] | feedback).items():
         (folder / "feedback" / f"{key}.md").write_text(text)
     for key, sub in graded.items():
         if sub.executed is not None:  # what the tests saw, outputs included
@@ -536,8 +538,8 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
         text += "submissions, graded by hand (each quoted below its row's name).\n"
         text += "".join(f"\n## {k}\n\n{answer}\n" for k, answer in answers.items())
         (folder / "written" / f"{q['name']}.md").write_text(text)
-    possible = sum(q["points"] or 0 for q in questions)
-    possible += sum(maximum for maximum, _ in points.values())
+    asked = [q | {"points": points.get(q["name"], [q["points"]])[0]} for q in questions]
+    possible = sum(q["points"] or 0 for q in asked)
     for key, row in rows.items():
         for q, (_, given) in points.items():
             row[q] = _num(given[key]) if key in given else ""
@@ -545,13 +547,13 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
         row["total"] = _num(sum(cells)) if row["submission"] or cells else ""
         row["possible"] = _num(possible)
     order = sorted(rows.values(), key=lambda r: (r.get("student", ""), r["submission"]))
-    head = book["head"]
-    _write_csv(out / f"{stem}.csv", [head, *(map(r.get, head) for r in order)])
+    _write(out / f"{stem}.csv", [head, *(map(r.get, head) for r in order)])
     if roster:
         totals = (
             [*map(r.get, ROSTER_COLUMNS), rows[i]["total"]] for i, r in roster.items()
         )
-        _write_csv(out / f"{stem}-canvas.csv", [[*ROSTER_COLUMNS, column], *totals])
+        _write(out / f"{stem}-canvas.csv", [[*ROSTER_COLUMNS, column], *totals])
+    _write(folder / "report.html", text=grade_report.page(stem, asked, rows, texts))
     return out / f"{stem}.csv"
 
 
@@ -648,7 +650,7 @@ def grade(args) -> int:
     print(
         f"{path}: {len(rows)} rows, {len(graded)} graded; wall "
         f"{time.monotonic() - begin:.1f} s, {sum(seconds) / max(len(seconds), 1):.1f} "
-        f"s per graded submission\nfeedback and written answers: {out / stem}"
+        f"s per graded submission\nfeedback, written answers and report.html: {out / stem}"
     )
     return 0
 
