@@ -357,7 +357,7 @@ def test_an_argument_that_answers_a_written_question_is_left_out(tmp_path):
     assert "secret argument" not in text
     # the check cell that spells the argument out goes too; one note stands for the run
     assert "secret_steps" not in text and "secret steps" not in text
-    assert text.count("argues what question `q9_proof` asks you to show") == 1
+    assert text.count("answers what question `q9_proof` asks") == 1
     assert "### A stronger theorem" in text
     assert "A check follows; a part of the book left out here says more." in text
     assert "answers_question" not in json.dumps([c.metadata for c in notebook.cells])

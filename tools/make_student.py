@@ -298,7 +298,7 @@ def _figure_labels(notebook) -> set:
 # Whole chapters
 # ----------------------------------------------------------------------------------------------------
 def answers_note(question: str) -> str:
-    return f"*(Here the book argues what question `{question}` asks you to show; the student edition leaves it out.)*"
+    return f"*(Here the book answers what question `{question}` asks; the student edition leaves it out.)*"
 
 
 def _transform(md_path: Path):
