@@ -4,7 +4,8 @@
 * chapter 1's student notebook, run alone in an empty folder, stops at its first stub (at the stub or
   the question's self-check); that every stub fails its self-check is each question's `stub` variant's
   (tests/test_variants.py);
-* no solution code or prose leaks into the student notebooks or the student site;
+* no solution code or prose, and no give-away phrase (grading/<stem>/giveaways.yml, per question), leaks
+  into the student notebooks or the student site;
 * the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
 """
 
@@ -18,6 +19,7 @@ from functools import cache
 import jupytext
 import nbformat
 import pytest
+import yaml
 from conftest import (
     ALONE,
     CHAPTER_STEMS,
@@ -188,7 +190,12 @@ def solution_lines(stem):
             or re.fullmatch(r":\w[\w-]*:.*", norm)
         ):
             keep.append(norm)
-    return keep
+    return keep + [_norm(p) for ps in giveaways(stem).values() for p in ps]
+
+
+def giveaways(stem):
+    """{question: phrases of the book that give its answer away} (the reader's edition shows them)."""
+    return yaml.safe_load((ROOT / "grading" / stem / "giveaways.yml").read_text())
 
 
 def leaks(stem, text):
@@ -221,6 +228,26 @@ def test_no_solution_text_in_student_notebook(stem):
     assert not found, f"student/{stem}.ipynb contains solution text: {found[:5]}"
     directives = ("{solution-start}", "{solution}", "{solution-end}")
     assert not [d for d in directives if d in text]
+
+
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_every_question_lists_give_aways_that_the_book_shows(stem):
+    path = ROOT / "grading" / stem / "questions.yml"
+    names = [q["name"] for q in yaml.safe_load(path.read_text())["questions"]]
+    assert sorted(giveaways(stem)) == sorted(names) and all(giveaways(stem).values())
+    book = _norm((CHAPTERS / f"{stem}.md").read_text())  # the search is not blind:
+    assert [p for p in solution_lines(stem) if p not in book] == []
+
+
+def test_a_theorem_left_unmarked_is_a_give_away_the_search_finds(tmp_path):
+    """The slip the mechanism prevents: chapter 1's gradient theorem without `answers_question`."""
+    mark = '+++ {"answers_question": "q1b_proof"}\n\n```{prf:theorem} Gradient'
+    chapter = tmp_path / f"{ALONE}.md"
+    unmarked = mark.replace(' {"answers_question": "q1b_proof"}', "")
+    chapter.write_text((CHAPTERS / chapter.name).read_text().replace(mark, unmarked))
+    cells = make_student.student_notebooks([chapter])[chapter].cells
+    found = leaks(ALONE, "\n".join(cell.source for cell in cells))
+    assert found and set(found) <= {_norm(p) for p in giveaways(ALONE)["q1b_proof"]}
 
 
 def site_text(site):
