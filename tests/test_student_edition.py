@@ -4,8 +4,7 @@
 * chapter 1's student notebook, run alone in an empty folder, stops at its first stub (at the stub or
   the question's self-check); that every stub fails its self-check is each question's `stub` variant's
   (tests/test_variants.py);
-* no solution code or prose, and no give-away phrase (grading/<stem>/giveaways.yml, per question), leaks
-  into the student notebooks or the student site;
+* no solution code or prose, nor a give-away phrase (grading/<stem>/giveaways.yml), leaks into the student editions;
 * the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
 """
 
@@ -93,8 +92,7 @@ def assert_stops_at(cells, stub_cell, outcome, todos, what):
 
 # --- Drift -------------------------------------------------------------------------------------
 def test_check_mode_reports_no_drift():
-    result = student_check_as_committed()
-    assert result.returncode == 0, result.stderr
+    assert (result := student_check_as_committed()).returncode == 0, result.stderr
 
 
 # --- Stubs stop the notebook -------------------------------------------------------------------
@@ -240,13 +238,10 @@ def test_every_question_lists_give_aways_that_the_book_shows(stem):
 
 
 def test_a_theorem_left_unmarked_is_a_give_away_the_search_finds(tmp_path):
-    """The slip the mechanism prevents: chapter 1's gradient theorem without `answers_question`."""
-    mark = '+++ {"answers_question": "q1b_proof"}\n\n```{prf:theorem} Gradient'
-    chapter = tmp_path / f"{ALONE}.md"
-    unmarked = mark.replace(' {"answers_question": "q1b_proof"}', "")
-    chapter.write_text((CHAPTERS / chapter.name).read_text().replace(mark, unmarked))
-    cells = make_student.student_notebooks([chapter])[chapter].cells
-    found = leaks(ALONE, "\n".join(cell.source for cell in cells))
+    chapter, mark = tmp_path / f"{ALONE}.md", '+++ {"answers_question": "q1b_proof"}\n'
+    chapter.write_text((CHAPTERS / chapter.name).read_text().replace(mark, "+++\n", 1))
+    notebook = make_student.student_notebooks([chapter])[chapter]
+    found = leaks(ALONE, "\n".join(cell.source for cell in notebook.cells))
     assert found and set(found) <= {_norm(p) for p in giveaways(ALONE)["q1b_proof"]}
 
 
@@ -326,8 +321,7 @@ def test_stub_keeps_signature_indentation_and_todo():
         "def f(x):\n    # TODO: return x squared,\n    #   as a float.\n"
         '    raise NotImplementedError("TODO: return x squared, as a float.")\n\nprint(1)'
     )
-    namespace = {}
-    exec(compile(stubbed, "stub", "exec"), namespace)
+    exec(compile(stubbed, "stub", "exec"), namespace := {})
     with pytest.raises(NotImplementedError, match="return x squared, as a float"):
         namespace["f"](2)
 
@@ -345,8 +339,7 @@ def test_a_long_stub_is_split_to_fit_the_page():
         '        "the stack depends on."',
         "    )",
     ]
-    namespace = {}
-    exec(compile(stubbed, "stub", "exec"), namespace)
+    exec(compile(stubbed, "stub", "exec"), namespace := {})
     with pytest.raises(NotImplementedError, match=re.escape(f"TODO: {todo}")):
         namespace["f"]([], 3)
 
