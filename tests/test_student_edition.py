@@ -4,7 +4,7 @@
 * chapter 1's student notebook, run alone in an empty folder, stops at its first stub (at the stub or
   the question's self-check); that every stub fails its self-check is each question's `stub` variant's
   (tests/test_variants.py);
-* no solution code or prose leaks into the student notebooks or the student site;
+* no solution code or prose, nor a give-away phrase (grading/<stem>/giveaways.yml), leaks into the student editions;
 * the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
 """
 
@@ -18,6 +18,7 @@ from functools import cache
 import jupytext
 import nbformat
 import pytest
+import yaml
 from conftest import (
     ALONE,
     CHAPTER_STEMS,
@@ -91,8 +92,7 @@ def assert_stops_at(cells, stub_cell, outcome, todos, what):
 
 # --- Drift -------------------------------------------------------------------------------------
 def test_check_mode_reports_no_drift():
-    result = student_check_as_committed()
-    assert result.returncode == 0, result.stderr
+    assert (result := student_check_as_committed()).returncode == 0, result.stderr
 
 
 # --- Stubs stop the notebook -------------------------------------------------------------------
@@ -188,7 +188,12 @@ def solution_lines(stem):
             or re.fullmatch(r":\w[\w-]*:.*", norm)
         ):
             keep.append(norm)
-    return keep
+    return keep + [_norm(p) for ps in giveaways(stem).values() for p in ps]
+
+
+def giveaways(stem):
+    """{question: phrases of the book that give its answer away} (the reader's edition shows them)."""
+    return yaml.safe_load((ROOT / "grading" / stem / "giveaways.yml").read_text())
 
 
 def leaks(stem, text):
@@ -221,6 +226,23 @@ def test_no_solution_text_in_student_notebook(stem):
     assert not found, f"student/{stem}.ipynb contains solution text: {found[:5]}"
     directives = ("{solution-start}", "{solution}", "{solution-end}")
     assert not [d for d in directives if d in text]
+
+
+@pytest.mark.parametrize("stem", CHAPTER_STEMS)
+def test_every_question_lists_give_aways_that_the_book_shows(stem):
+    path = ROOT / "grading" / stem / "questions.yml"
+    names = [q["name"] for q in yaml.safe_load(path.read_text())["questions"]]
+    assert sorted(giveaways(stem)) == sorted(names) and all(giveaways(stem).values())
+    book = _norm((CHAPTERS / f"{stem}.md").read_text())  # the search is not blind:
+    assert [p for p in solution_lines(stem) if p not in book] == []
+
+
+def test_a_theorem_left_unmarked_is_a_give_away_the_search_finds(tmp_path):
+    chapter, mark = tmp_path / f"{ALONE}.md", '+++ {"answers_question": "q1b_proof"}\n'
+    chapter.write_text((CHAPTERS / chapter.name).read_text().replace(mark, "+++\n", 1))
+    notebook = make_student.student_notebooks([chapter])[chapter]
+    found = leaks(ALONE, "\n".join(cell.source for cell in notebook.cells))
+    assert found and set(found) <= {_norm(p) for p in giveaways(ALONE)["q1b_proof"]}
 
 
 def site_text(site):
@@ -299,8 +321,7 @@ def test_stub_keeps_signature_indentation_and_todo():
         "def f(x):\n    # TODO: return x squared,\n    #   as a float.\n"
         '    raise NotImplementedError("TODO: return x squared, as a float.")\n\nprint(1)'
     )
-    namespace = {}
-    exec(compile(stubbed, "stub", "exec"), namespace)
+    exec(compile(stubbed, "stub", "exec"), namespace := {})
     with pytest.raises(NotImplementedError, match="return x squared, as a float"):
         namespace["f"](2)
 
@@ -318,8 +339,7 @@ def test_a_long_stub_is_split_to_fit_the_page():
         '        "the stack depends on."',
         "    )",
     ]
-    namespace = {}
-    exec(compile(stubbed, "stub", "exec"), namespace)
+    exec(compile(stubbed, "stub", "exec"), namespace := {})
     with pytest.raises(NotImplementedError, match=re.escape(f"TODO: {todo}")):
         namespace["f"]([], 3)
 
@@ -357,7 +377,7 @@ def test_an_argument_that_answers_a_written_question_is_left_out(tmp_path):
     assert "secret argument" not in text
     # the check cell that spells the argument out goes too; one note stands for the run
     assert "secret_steps" not in text and "secret steps" not in text
-    assert text.count("argues what question `q9_proof` asks you to show") == 1
+    assert text.count("answers what question `q9_proof` asks") == 1
     assert "### A stronger theorem" in text
     assert "A check follows; a part of the book left out here says more." in text
     assert "answers_question" not in json.dumps([c.metadata for c in notebook.cells])

@@ -11,7 +11,7 @@ site's MyST sources, git-ignored; `make student` builds it). The student edition
 * removes solution prose (`{solution-start}` ... `{solution-end}`, or `{solution}`); a code cell inside a
   solution stays (stubbed) when it is an answer cell and is dropped otherwise;
 * turns a `written_answer: <question>` markdown cell into an empty answer cell, and a run of
-  `answers_question: <question>` cells (the book's own argument for a written question) into one note;
+  `answers_question: <question>` cells (the book's statement or argument of what a question asks) into one note;
 * keeps every other cell, stores no outputs, and shows glued values and figures as placeholders
   (`‹ch1_name›`); the site shows the values glued before the first stub by unchanged cells (from the
   book's execution cache). References to removed labels become plain text.
@@ -298,7 +298,7 @@ def _figure_labels(notebook) -> set:
 # Whole chapters
 # ----------------------------------------------------------------------------------------------------
 def answers_note(question: str) -> str:
-    return f"*(Here the book argues what question `{question}` asks you to show; the student edition leaves it out.)*"
+    return f"*(Here the book answers what question `{question}` asks; the student edition leaves it out.)*"
 
 
 def _transform(md_path: Path):

@@ -24,8 +24,8 @@ def test_the_exact_limit_ties_included(softmax_limit):
     x, want = (torch.tensor(t, dtype=torch.float64) for t in zip(*rows))
     got = torch.as_tensor(softmax_limit(x), dtype=torch.float64)
     assert got.shape == x.shape, f"a (6, 3) batch gave shape {tuple(got.shape)}"
-    ties = "with ties the mass is shared equally among all maximisers, 1/k each"
-    near = "softmax(beta x) at a large but finite beta is not the limit: mass below max"
+    ties = "a row with tied maxima is wrong"
+    near = "you left mass on entries below the maximum, which the limit does not"
     for row, answer, limit in zip(x, got, want):
         below = (answer[row < row.max()] != 0).any()  # mass left below the maximum
         assert torch.equal(answer, limit), (

@@ -52,13 +52,12 @@ def test_small_layer_pairs(fold_bn, random_bn_statistics):
                 got_0, want_0 = folded(zero), bn(layer(zero))
                 got, want = folded(x) - got_0, bn(layer(x)) - want_0
             assert got.shape == want.shape and (got - want).abs().max() <= 1e-12, (
-                f"the folded weight is wrong for {what}: scale each output channel "
-                "(dim 0, grouped or not) by gamma / sqrt(running_var + eps), with "
-                "gamma = 1 if no affine"
+                f"the folded weight is wrong for {what}: its outputs minus their value "
+                "at x = 0 differ from bn(layer(x))'s"
             )
             assert (got_0 - want_0).abs().max() <= 1e-12, (
-                f"the weight is right but the bias is wrong for {what}: b' = s (b - mu)"
-                " + beta, with b = 0 for a layer without bias and beta = 0 if no affine"
+                f"the weight is right but the bias is wrong for {what}: at x = 0 the "
+                "output differs from bn(layer(0))"
             )
 
 

@@ -36,14 +36,13 @@ def test_three_stacks_against_path_counts(receptive_field):
     for title, layers in stacks.items():
         f, want = dlbook.from_the_geometry(receptive_field, layers), measured(layers)
         assert (f.r, f.J, f.P) == want, f"{title}: got {f}, measured {want}: " + (
-            "the jump J is the product of all the strides"
+            "the jump J is wrong"
             if f.J != want[1]
-            else "r ignores the dilation: a dilated kernel spans d(k-1)+1 positions"
+            else "r is wrong where a kernel is dilated"
             if f.r == measured(layers, 1)[0] != want[0]
-            else "layer l adds d_l (k_l - 1) J_(l-1) to r, with J_(l-1) the "
-            "product of the strides of the layers *before* it"
+            else "r is wrong"
             if f.r != want[0]
-            else "P adds p_l J_(l-1) per layer, with the jump before the layer"
+            else "the effective padding P is wrong"
         )
 
 

@@ -3,7 +3,7 @@ stays on near-ties, which the self-check catches."""
 
 POINTS = 1
 SELF_CHECK = "fails"
-MESSAGE = "softmax(beta x) at a large but finite beta is not the limit"
+MESSAGE = "you left mass on entries below the maximum"
 
 import torch
 

@@ -3,7 +3,7 @@ the mass); the self-check names the tied input."""
 
 POINTS = 0.5
 SELF_CHECK = "fails"
-MESSAGE = "with ties the mass is shared equally among all maximisers"
+MESSAGE = "a row with tied maxima is wrong"
 
 import torch
 

@@ -2,7 +2,7 @@
 
 POINTS = 0
 SELF_CHECK = "fails"
-MESSAGE = "plus one for the bias only when there is a bias"
+MESSAGE = "the count of adds is wrong"
 
 
 def conv_counts(n, c_in, c_out, k, s=1, p=0, groups=1, bias=True):

@@ -2,7 +2,7 @@
 
 POINTS = 2.5
 SELF_CHECK = "fails"
-MESSAGE = "each a dot product of (C_in / groups) k_h k_w terms"
+MESSAGE = "count every output of every image"
 
 import math
 

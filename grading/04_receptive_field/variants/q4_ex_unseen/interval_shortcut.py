@@ -1,9 +1,10 @@
-"""The tempting answer: only the pixels beyond the last unit's field interval. The
-self-check names it: that interval includes padding units and hides the gaps of strided kernels."""
+"""The tempting answer: only the pixels beyond the last unit's field interval, which includes padding
+units and hides the gaps of strided kernels. The self-check names the symptom (pixels counted as seen
+that no path reaches), not the trap."""
 
 POINTS = 1
 SELF_CHECK = "fails"
-MESSAGE = "beyond the last unit's field interval"
+MESSAGE = "but no path from them reaches"
 
 from dataclasses import dataclass
 

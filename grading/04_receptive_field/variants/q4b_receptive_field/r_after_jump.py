@@ -3,7 +3,7 @@ it: the strides of the layers before the layer."""
 
 POINTS = 0
 SELF_CHECK = "fails"
-MESSAGE = "the strides of the layers *before* it"
+MESSAGE = "r is wrong"
 
 from dataclasses import dataclass
 

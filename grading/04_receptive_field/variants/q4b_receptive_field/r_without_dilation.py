@@ -3,7 +3,7 @@ it."""
 
 POINTS = 0
 SELF_CHECK = "fails"
-MESSAGE = "a dilated kernel spans d(k-1)+1 positions"
+MESSAGE = "r is wrong where a kernel is dilated"
 
 from dataclasses import dataclass
 
