@@ -3,10 +3,12 @@ its grid, sizes too large for floats, and every kind of bad input."""
 
 import itertools
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -40,7 +42,7 @@ def test_a_grid_against_pytorch(output_size):
     dlbook.must_raise(ValueError, output_size, 5, 7, what=what)
 
 
-@test_case(points=None, hidden=True)
+@dlbook.hidden_case(None)
 def test_matches_pytorch_beyond_the_grid(output_size):
     import torch
 
@@ -57,7 +59,7 @@ def test_matches_pytorch_beyond_the_grid(output_size):
         )
 
 
-@test_case(points=None, hidden=True)
+@dlbook.hidden_case(None)
 def test_exact_for_sizes_too_large_for_floats(output_size):
     huge = [(10**18 + 7, 3, 1, 1, 1), (2**62 + 1, 11, 4, 0, 1)]
     for n, k, s, p, d in [*huge, (10**17 + 5, 5, 3, 2, 3)]:
@@ -69,7 +71,7 @@ def test_exact_for_sizes_too_large_for_floats(output_size):
         )
 
 
-@test_case(points=None, hidden=True)
+@dlbook.hidden_case(None)
 def test_bad_input_is_refused(output_size):
     bad = {"stride 0": (10, 3, 0, 0, 1), "kernel size 0": (10, 0, 1, 0, 1)}
     bad |= {"dilation 0": (10, 3, 1, 0, 0), "negative padding": (10, 3, 1, -1, 1)}
@@ -83,8 +85,3 @@ def test_bad_input_is_refused(output_size):
         f"output_size(5, 3, 1, 0, 2) = {got!r}: a dilated window that just fits "
         "(d(k - 1) + 1 = n + 2p) has exactly one position"
     )
-
-
-# The book's helper module from the autograder zip, not the notebook's own copy.
-_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_GRADER))
