@@ -113,8 +113,8 @@ def self_check(question, *cases, namespace=None):
 
 def hidden_case(points):
     """otter's hidden test case, `@dlbook.hidden_case(0.5)`: a failure's message is one
-    line that starts with the case's name in words and says what the answer raised (never
-    a bare `StopIteration:`); otter still shows the case's failing line."""
+    line that starts with the case's name in words and says what the answer raised
+    (never a bare `StopIteration:`); otter still shows the case's failing line."""
     from otter.test_files import test_case
 
     class Case(test_case):
