@@ -51,6 +51,11 @@ def disagreements(stem, source):
             checks = [c for c in cells if c.metadata.get("check") == name]
             if sum(case.hidden for case in cases) < 2:
                 wrong.append(f"{name}: fewer than two hidden test cases")
+            points = [c.points for c in cases if c.hidden]
+            if any(not p or p * 2 % 1 for p in points) or sum(points) != module.points:
+                wrong.append(
+                    f"{name}: hidden points {points}, not halves of {module.points}"
+                )
             if all(case.hidden for case in cases):
                 wrong.append(
                     f"{name}: no public case (hidden=False) for the self-check"
@@ -76,12 +81,19 @@ def test_the_questions_agree_everywhere(stem):
     assert disagreements(stem, (CHAPTERS / f"{stem}.md").read_text()) == []
 
 
-def test_the_agreement_check_can_fail():
+def test_the_agreement_check_can_fail(monkeypatch):
     stem = "04_receptive_field"
     source = (CHAPTERS / f"{stem}.md").read_text()
     wrong_points = source.replace("(autograded, 3 points)", "(autograded, 2 points)", 1)
     unmarked = source.replace(":check: q4b_receptive_field", "", 1)
     assert disagreements(stem, wrong_points) and disagreements(stem, unmarked)
+    module, cases = question_cases(stem, "q4a_out_size")  # 3 hidden cases of 1 point
+    monkeypatch.setattr(f"{__name__}.question_cases", lambda *_: (module, cases))
+    for points in (1.5, 0.75, 0.75), (2, 1, 0):  # quarters; a case worth nothing
+        for case, p in zip([c for c in cases if c.hidden], points):
+            case.points = p
+        wrong = f"q4a_out_size: hidden points {list(points)}, not halves of 3"
+        assert wrong in disagreements(stem, source)
 
 
 @pytest.mark.parametrize("stem", [s for s in STEMS if s != "01_logsumexp"])

@@ -1,9 +1,14 @@
 """q1_ex_min: its self-check (public) and hidden tests (unseen shapes, extremes)."""
 
 import math
+import os
+from runpy import run_path
+from types import SimpleNamespace
 
 import torch
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 name = "q1_ex_min"
@@ -32,7 +37,7 @@ def test_the_sandwich_on_random_vectors(smooth_min):
         )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_extreme_values(smooth_min):
     got = float(smooth_min(torch.tensor([1e3, 1e3], dtype=torch.float64), 1.0))
     assert math.isclose(got, 1000.0 - math.log(2.0), abs_tol=1e-9), (
@@ -40,7 +45,7 @@ def test_extreme_values(smooth_min):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_matches_minus_logsumexp_of_minus_x(smooth_min):
     generator = torch.Generator().manual_seed(4)
     for shape in [(1,), (5,), (3, 4)]:

@@ -2,11 +2,13 @@
 
 import math
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 import torch
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 name = "q1a_nu"
@@ -37,7 +39,7 @@ def test_small_large_and_batched_values(nu):
     dlbook.must_raise(ValueError, nu, x, 0.0, what="nu(x, beta=0)")
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_bad_input_is_refused(nu):
     for shape, b in [(3, 0.0), (3, float("inf")), (3, float("nan")), ((2, 0), 1.0)]:
         x = torch.ones(shape, dtype=torch.float64)
@@ -45,7 +47,7 @@ def test_bad_input_is_refused(nu):
         dlbook.must_raise(ValueError, dlbook.by_hand, nu, x, b, what=what)
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_matches_logsumexp_on_unseen_shapes_and_betas(nu):
     generator = torch.Generator().manual_seed(1)
     for shape in [(1,), (7,), (3, 5), (2, 3, 4)]:
@@ -59,7 +61,7 @@ def test_matches_logsumexp_on_unseen_shapes_and_betas(nu):
             )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_negative_beta_and_extreme_values(nu):
     for x, beta in [([-1e3, -1e3, 5.0], -1.0), ([-1e3, -1e3], 1.0)]:  # the -1000s tie
         got = float(dlbook.by_hand(nu, torch.tensor(x, dtype=torch.float64), beta))
@@ -67,8 +69,3 @@ def test_negative_beta_and_extreme_values(nu):
             f"nu({x}, beta={beta}) = {got!r}: exp(-1000) underflows to 0; for beta < 0 "
             "shift by the largest exponent max(beta x), not by beta * max(x)"
         )
-
-
-# The book's helper module from the autograder zip, never the notebook's own copy.
-GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(GRADER))

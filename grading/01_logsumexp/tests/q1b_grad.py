@@ -1,11 +1,13 @@
 """q1b_grad: its self-check (public) and hidden tests (any beta, batches, overflow)."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 import torch
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 name = "q1b_grad"
@@ -33,7 +35,7 @@ def test_against_autograd_and_no_overflow(grad_nu):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_no_overflow_for_large_beta(grad_nu):
     x = torch.tensor([[1.0, 3.0, 3.0], [-5.0, 2.0, 1.0]], dtype=torch.float64)
     got = dlbook.by_hand(grad_nu, x, 1e3, autograd=False)
@@ -44,7 +46,7 @@ def test_no_overflow_for_large_beta(grad_nu):
     )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_matches_autograd_for_any_beta_and_shape(grad_nu):
     generator = torch.Generator().manual_seed(2)
     for shape in [(1,), (6,), (4, 5), (2, 2, 3)]:
@@ -60,14 +62,9 @@ def test_matches_autograd_for_any_beta_and_shape(grad_nu):
             )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_bad_beta_is_refused(grad_nu):
     x, what = torch.ones(3, dtype=torch.float64), "grad_nu(x, beta=0)"
     dlbook.must_raise(
         ValueError, dlbook.by_hand, grad_nu, x, 0.0, what=what, autograd=False
     )
-
-
-# The book's helper module from the autograder zip, never the notebook's own copy.
-GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(GRADER))

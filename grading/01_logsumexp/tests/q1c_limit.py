@@ -1,7 +1,13 @@
 """q1c_limit: its self-check (public) and hidden tests (batches, near-ties, -inf)."""
 
+import os
+from runpy import run_path
+from types import SimpleNamespace
+
 import torch
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 name = "q1c_limit"
@@ -34,7 +40,7 @@ def test_the_exact_limit_ties_included(softmax_limit):
         )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_ties_in_a_batch(softmax_limit):
     x = torch.tensor([2, 2, 2, 1, 0, -1, 0, 0, 9, 1, 1, 1, -3, -3, -7, -3]).double()
     want = torch.tensor([1, 1, 1, 0, 1, 0, 1, 1, 3, 0, 0, 0, 1, 1, 0, 1]).double() / 3
@@ -46,7 +52,7 @@ def test_ties_in_a_batch(softmax_limit):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_exact_limit_on_near_ties_and_infinities(softmax_limit):
     x = [[1e-12, 0.0, 0.0], [-torch.inf, 4.0, 4.0], [7.0, 7.0 - 1e-13, -torch.inf]]
     x = torch.tensor(x, dtype=torch.float64)
@@ -58,7 +64,7 @@ def test_exact_limit_on_near_ties_and_infinities(softmax_limit):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_random_unique_maxima(softmax_limit):
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(50, 9, generator=generator, dtype=torch.float64)

@@ -2,10 +2,12 @@
 (3, 4 and depthwise groups, strides 3, odd sizes, biases or not) and bad input."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -56,7 +58,7 @@ def test_alexnet_convolutions_against_pytorch(conv_counts):
     dlbook.must_raise(ValueError, conv_counts, 4, 3, 8, 7, p=1, what=what)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_layers_the_self_check_never_shows(conv_counts):
     import torch
     from torch import nn
@@ -80,7 +82,7 @@ def test_layers_the_self_check_never_shows(conv_counts):
         )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_bad_input_is_refused(conv_counts):
     bad = {"groups=4 do not divide c_in=6": dict(n=8, c_in=6, c_out=8, k=3, groups=4)}
     bad["groups=4 do not divide c_out=6"] = dict(n=8, c_in=8, c_out=6, k=3, groups=4)
@@ -93,8 +95,3 @@ def test_bad_input_is_refused(conv_counts):
         f"conv_counts(n=3, k=5, p=1) gave {got}: a kernel that just fits the padded "
         "input (n + 2p = k) has one output position"
     )
-
-
-# The book's helper module from the autograder zip, not the notebook's own copy.
-_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_GRADER))

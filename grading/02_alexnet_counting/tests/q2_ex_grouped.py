@@ -1,7 +1,13 @@
 """q2_ex_grouped: the public case (the chapter's self-check) and the hidden tests: other group
 counts, and a new network at every call that leaves the chapter's AlexNet alone."""
 
+import os
+from runpy import run_path
+from types import SimpleNamespace
+
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -93,7 +99,7 @@ def _layout(model):
     return layout
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_groups_other_than_two(alexnet_grouped):
     import torch
 
@@ -120,7 +126,7 @@ def test_groups_other_than_two(alexnet_grouped):
         )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_a_new_network_at_every_call(alexnet_grouped, alexnet):
     import torch
     from torch import nn

@@ -2,10 +2,12 @@
 (norms, 1-3-d and grouped convolutions, no biases, a container's parameter, shared tensors)."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -94,22 +96,16 @@ def _rows(count_parameters, model):
     return [(r["layer"], r["kind"], r["weights"], r["biases"]) for r in rows], totals
 
 
-@test_case(points=None, hidden=True)
-def test_every_module_owning_parameters_is_a_row(count_parameters):
-    model = _unseen_net()
-    got = [row[0] for row in _rows(count_parameters, model)[0]]
-    want = [row[0] for row in _reference(model)]
-    assert got == want, (
-        f"rows for layers {got}, expected {want}: every module that owns parameters itself "
-        "is a row, in named_modules() order: batch and layer norms too (kind 'other'), and a "
-        "container's own nn.Parameter (the root's name is '')"
-    )
-
-
-@test_case(points=None, hidden=True)
-def test_weights_and_biases_by_name_and_kind(count_parameters):
+@dlbook.hidden_case(0.5)
+def test_rows_by_module_weights_and_biases_by_name(count_parameters):
     model = _unseen_net()
     got, totals = _rows(count_parameters, model)
+    layers, want_layers = [row[0] for row in got], [row[0] for row in _reference(model)]
+    assert layers == want_layers, (
+        f"rows for layers {layers}, expected {want_layers}: every module that owns "
+        "parameters itself is a row, in named_modules() order: batch and layer norms too "
+        "(kind 'other'), and a container's own nn.Parameter (the root's name is '')"
+    )
     for want in _reference(model):
         row = next((r for r in got if r[0] == want[0]), None)
         assert row == want, (
@@ -126,7 +122,7 @@ def test_weights_and_biases_by_name_and_kind(count_parameters):
         )
 
 
-@test_case(points=None, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_a_shared_tensor_counts_once(count_parameters):
     from torch import nn
 
@@ -145,7 +141,7 @@ def test_a_shared_tensor_counts_once(count_parameters):
     )
 
 
-@test_case(points=None, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_torchvision_networks(count_parameters):
     import torch
     import torchvision
@@ -164,7 +160,7 @@ def test_torchvision_networks(count_parameters):
             )
 
 
-@test_case(points=None, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_bad_input_is_refused(count_parameters):
     import torch
     from torch import nn
@@ -174,8 +170,3 @@ def test_bad_input_is_refused(count_parameters):
         what = f"count_parameters({type(bad).__name__} object)"
         instead = "not count: only an nn.Module instance has parameters to count"
         dlbook.must_raise(TypeError, count_parameters, bad, what=what, instead=instead)
-
-
-# The book's helper module from the autograder zip, not the notebook's own copy.
-_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_GRADER))

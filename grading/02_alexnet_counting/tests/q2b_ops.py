@@ -3,11 +3,13 @@ linear layers on batches and sequences, parameter-free layers, unseen networks (
 twice, SqueezeNet), the model left as it was, bad input; multiplications as FlopCounterMode's."""
 
 import os
-import runpy
 from collections import Counter, OrderedDict
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -136,7 +138,7 @@ def _compare(count_ops, cases, hint):
             )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_convolutions_of_every_dimension(count_ops):
     from torch import nn
 
@@ -153,7 +155,7 @@ def test_convolutions_of_every_dimension(count_ops):
     _compare(count_ops, cases, hint)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_linear_layers_on_batches_and_sequences(count_ops):
     from torch import nn
 
@@ -166,7 +168,7 @@ def test_linear_layers_on_batches_and_sequences(count_ops):
     _compare(count_ops, [*cases, (flat, (6, 3, 2, 2))], hint)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_parameter_free_layers(count_ops):
     import torch
     from torch import nn
@@ -184,7 +186,7 @@ def test_parameter_free_layers(count_ops):
     _compare(count_ops, [(model, (2, 5, 15, 21), label)], hint)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_networks_the_chapter_never_shows(count_ops):
     import torchvision
     from torch import nn
@@ -211,7 +213,7 @@ def test_networks_the_chapter_never_shows(count_ops):
     _compare(count_ops, [(squeezenet, (1, 3, 97, 130), label)], hint)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_the_model_is_left_as_it_was(count_ops):
     import torch
     from torch import nn
@@ -238,7 +240,7 @@ def test_the_model_is_left_as_it_was(count_ops):
     assert all(p.grad is None for p in model.parameters()), "count_ops made gradients"
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_bad_input_is_refused(count_ops):
     from torch import nn
 
@@ -258,8 +260,3 @@ def test_bad_input_is_refused(count_ops):
         f"the error {error} must name the layer without a rule: '1.0' (BatchNorm2d)"
     )
     assert not [m for m in net.modules() if m._forward_hooks], "hooks left behind"
-
-
-# The book's helper module from the autograder zip, not the notebook's own copy.
-_GRADER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_GRADER))

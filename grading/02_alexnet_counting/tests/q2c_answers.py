@@ -2,9 +2,14 @@
 shares, counted by PyTorch on the test's own copy of the network and by the student's own tools."""
 
 import math
+import os
 from functools import partial
+from runpy import run_path
+from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -152,18 +157,18 @@ def _check(answers, keys, yours):
         )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_parameter_counts(answers, count_parameters, alexnet):
     _check(answers, _KEYS[0:3], partial(_yours, alexnet, count_parameters))
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_multiplications_and_additions(answers, count_ops, op_totals, alexnet, INPUT):
     tools = None, count_ops, op_totals, INPUT
     _check(answers, _KEYS[3:9], partial(_yours, alexnet, *tools))
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_conv_and_linear_shares(
     answers, count_parameters, count_ops, op_totals, alexnet, INPUT
 ):

@@ -2,10 +2,12 @@
 eps and dtypes the self-check never shows, the inputs left untouched, bad input refused."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -41,7 +43,7 @@ def test_every_bias_and_affine_combination(fold_bn_into_next, random_bn_statisti
         )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_unseen_sizes_eps_and_dtypes(fold_bn_into_next):
     import copy
     import itertools
@@ -90,7 +92,7 @@ def test_unseen_sizes_eps_and_dtypes(fold_bn_into_next):
             )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_bad_input_is_refused(fold_bn_into_next):
     from torch import nn
 
@@ -105,9 +107,3 @@ def test_bad_input_is_refused(fold_bn_into_next):
     ]:
         what = f"fold_bn_into_next with {what}"
         dlbook.must_raise(error, fold_bn_into_next, bn, layer, what=what)
-
-
-# dlbook from the autograder zip, never the notebook's copy (otter reads it before the tests)
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

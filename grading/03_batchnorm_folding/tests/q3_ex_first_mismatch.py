@@ -2,10 +2,12 @@
 other breaks, another rtol, misleading own activations, nets in training mode."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -49,7 +51,7 @@ def test_a_fold_broken_in_known_stages(
         )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_finds_the_first_stage_on_the_same_input(
     first_mismatch, SmallNet, SmallNetTest
 ):
@@ -141,7 +143,7 @@ def test_finds_the_first_stage_on_the_same_input(
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_nets_in_training_mode_are_refused(first_mismatch, SmallNet, SmallNetTest):
     import torch
 
@@ -153,9 +155,3 @@ def test_nets_in_training_mode_are_refused(first_mismatch, SmallNet, SmallNetTes
         net_test.train(not train_net)
         what = f"first_mismatch with the {which} in training mode"
         dlbook.must_raise(ValueError, first_mismatch, net, net_test, x, what=what)
-
-
-# dlbook from the autograder zip, never the notebook's copy (otter reads it before the tests)
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

@@ -2,10 +2,12 @@
 inputs left untouched, layers and BNs the self-check never shows, bad input refused."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -83,7 +85,7 @@ def _state(module):
     return [(k, v.tolist()) for k, v in module.state_dict().items()]
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_the_layer_and_the_bn_are_left_as_they_were(fold_bn):
     import torch
     from torch import nn
@@ -119,7 +121,7 @@ def test_the_layer_and_the_bn_are_left_as_they_were(fold_bn):
         )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_unseen_layers_and_statistics(fold_bn):
     import copy
 
@@ -186,7 +188,7 @@ def test_unseen_layers_and_statistics(fold_bn):
         )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_bad_input_is_refused(fold_bn):
     from torch import nn
 
@@ -203,9 +205,3 @@ def test_bad_input_is_refused(fold_bn):
     ]:
         what = f"fold_bn with {what}"
         dlbook.must_raise(error, dlbook.without_fusion, fold_bn, layer, bn, what=what)
-
-
-# dlbook from the autograder zip, never the notebook's copy (otter reads it before the tests)
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

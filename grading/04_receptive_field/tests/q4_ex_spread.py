@@ -1,10 +1,12 @@
 """q4_ex_spread: its public case (the self-check), then its hidden tests."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -71,7 +73,7 @@ def _measured(stack):  # the spread of an interior unit's path counts, by convol
     return float((share * (x - (share * x).sum()) ** 2).sum().sqrt())
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_random_stacks_match_measured_spread(path_spread, Geometry):
     import math
     import random
@@ -99,7 +101,7 @@ def test_random_stacks_match_measured_spread(path_spread, Geometry):
     assert math.isclose(got, want, rel_tol=1e-9), f"{deep[:1]} * 40: {got}, not {want}"
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_one_layer_spreads(path_spread, Geometry):
     import math
 
@@ -110,8 +112,3 @@ def test_one_layer_spreads(path_spread, Geometry):
             f"path_spread([{g}]) = {got}, expected {want}: one layer's taps are uniform on "
             "k positions d apart"
         )
-
-
-# dlbook from the autograder zip, never the notebook's copy; the tests run after this
-_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

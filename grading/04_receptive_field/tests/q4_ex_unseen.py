@@ -1,10 +1,12 @@
 """q4_ex_unseen: its public case (the self-check), then its hidden tests."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -48,7 +50,7 @@ def test_six_stacks_against_path_counts(unseen_pixels, Geometry):
         )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_random_stacks_match_path_counts(unseen_pixels, Geometry):
     import random
 
@@ -73,7 +75,7 @@ def test_random_stacks_match_path_counts(unseen_pixels, Geometry):
         checked += 1
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
     G = Geometry
     for stack, n in [([G(5)], 3), ([G(3, 1, 0, 3)], 6), ([G(3, 2), G(4, 1, 0, 2)], 12)]:
@@ -85,8 +87,3 @@ def test_an_input_the_stack_refuses_raises(unseen_pixels, Geometry):
             f"unseen_pixels({stack}, n={n}) = {got!r}: the stack refuses an input of {n} "
             "(some layer's dilated kernel does not fit); raise ValueError"
         )
-
-
-# dlbook from the autograder zip, never the notebook's copy; the tests run after this
-_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

@@ -1,10 +1,12 @@
 """q4a_out_size: its public case (the self-check), then its hidden tests."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -35,7 +37,7 @@ def test_a_few_layers_against_pytorch(out_size):
         dlbook.must_raise(error, out_size, *args, what=what, instead=instead)
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_matches_pytorch_on_unseen_layers(out_size):
     import random
 
@@ -65,7 +67,7 @@ def _refused(out_size, args, errors, why):  # out_size(*args) must raise one of 
     return dlbook.must_raise(errors, out_size, *args, what=call, instead=instead)
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_the_dilated_padded_kernel_decides_what_fits(out_size):
     for args in [(2, 4, 1, 1, 1), (1, 3, 2, 1, 1), (5, 9, 3, 2, 1)]:  # fit thanks to p
         try:
@@ -87,7 +89,7 @@ def test_the_dilated_padded_kernel_decides_what_fits(out_size):
         )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_bad_arguments_are_refused(out_size):
     import numpy as np
 
@@ -99,8 +101,3 @@ def test_bad_arguments_are_refused(out_size):
     low = [(0, 1, 1, 0, 1), (10, 0, 1, 0, 1), (10, 3, 0, 0, 1), (10, 3, 1, -1, 1)]
     for args in low + [(10, 3, 1, 0, 0), (10, 3, -2, 0, 1)]:
         _refused(out_size, args, ValueError, "n, k, s, d must be >= 1 and p >= 0")
-
-
-# dlbook from the autograder zip, never the notebook's copy; the tests run after this
-_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

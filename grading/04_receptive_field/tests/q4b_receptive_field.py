@@ -1,10 +1,12 @@
 """q4b_receptive_field: its public case (the self-check), then its hidden tests."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -61,7 +63,7 @@ def _compare_fields(field, stack, title):  # units 0..3 against walks down the l
     )
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_random_stacks_match_a_walk_from_the_top(receptive_field):
     import random
 
@@ -81,7 +83,7 @@ def test_random_stacks_match_a_walk_from_the_top(receptive_field):
         assert seq == field, "an nn.Sequential must give the same field"
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_pooling_dilation_and_both_axes(receptive_field):
     from torch import nn
 
@@ -100,7 +102,7 @@ def test_pooling_dilation_and_both_axes(receptive_field):
         _compare_fields(field, stack, title)
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_one_layer_stacks(receptive_field):
     from torch import nn
 
@@ -111,7 +113,7 @@ def test_one_layer_stacks(receptive_field):
         _compare_fields(field, [g], f"the one-layer stack [{m}]")
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_an_empty_stack_is_refused(receptive_field):
     from torch import nn
 
@@ -125,8 +127,3 @@ def test_an_empty_stack_is_refused(receptive_field):
             f"receptive_field({empty!r}) = {got}: a stack without any layer has no "
             "receptive field to compute; raise ValueError saying what to pass"
         )
-
-
-# dlbook from the autograder zip, never the notebook's copy; the tests run after this
-_HELPER = os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py")
-dlbook = SimpleNamespace(**runpy.run_path(_HELPER))

@@ -1,10 +1,12 @@
 """q5_ex_coarse: the public case (stride 4) and the hidden tests (Dropout first, bad strides)."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -65,7 +67,7 @@ def _dropout_net_and_windows(seed, height, width, stride):
     return net, x, torch.stack([torch.stack(row, -1) for row in scores], -2)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -94,7 +96,7 @@ def test_coarse_map_and_its_cost_on_another_net(coarse_twin):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_stride_one_and_bad_strides(coarse_twin):
     import torch
 
@@ -106,9 +108,3 @@ def test_stride_one_and_bad_strides(coarse_twin):
     for stride in (0, -2, 1.5, True):  # True is an int in Python, not a stride
         what = f"coarse_twin(net, {stride!r}), not a positive integer stride,"
         dlbook.must_raise(ValueError, coarse_twin, net, stride, what=what)
-
-
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

@@ -1,10 +1,12 @@
 """q5_ex_pool: the public case (a net with a 2×2 max-pool) and the hidden tests (jumps 6 and 1)."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -88,7 +90,7 @@ def _check_windows_of(scores_by_windows, features, classifier, x, window, jump, 
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_a_strided_convolution_and_a_3x3_pool(scores_by_windows):
     import torch
     from torch import nn
@@ -103,7 +105,7 @@ def test_a_strided_convolution_and_a_3x3_pool(scores_by_windows):
     _check_windows_of(scores_by_windows, features, classifier, x, 24, 6, what)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_stride_one_features(scores_by_windows):
     import torch
     from torch import nn
@@ -115,9 +117,3 @@ def test_stride_one_features(scores_by_windows):
     x = torch.randn(1, 3, 19, 23, generator=torch.Generator().manual_seed(75))
     what = "stride-1 features"
     _check_windows_of(scores_by_windows, features, classifier, x, 16, 1, what)
-
-
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

@@ -1,6 +1,12 @@
 """q5_ex_ratio: the public case (targets 3 and 3.5) and the hidden tests (others, unreachable)."""
 
+import os
+from runpy import run_path
+from types import SimpleNamespace
+
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -38,7 +44,7 @@ def _net1_counts(net1):
     return sum(al * (33 - rl) ** 2 for al, rl in zip(a, r)) + c, a, r, c
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_targets_the_chapter_never_shows(smallest_side, net1):
     from fractions import Fraction
     from itertools import count
@@ -62,7 +68,7 @@ def test_targets_the_chapter_never_shows(smallest_side, net1):
         )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_unreachable_targets_are_refused(smallest_side, net1):
     import signal
     from fractions import Fraction

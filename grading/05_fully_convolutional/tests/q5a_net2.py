@@ -1,8 +1,13 @@
 """q5a_net2: the public case (Net2 from Net1) and the hidden tests (another net copied, misfits)."""
 
 import functools
+import os
+from runpy import run_path
+from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -70,7 +75,7 @@ def _copied(Net2, net1):
     return other, net2, net2.copy_weights_from(other)
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_copies_another_network_of_net1s_shape(Net2, net1):
     # parameter by parameter: a pass through the 18×18 convolution would cost seconds
     import torch
@@ -103,7 +108,7 @@ def test_copies_another_network_of_net1s_shape(Net2, net1):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_owns_every_parameter(Net2, net1):
     other, net2, _ = _copied(Net2, net1)
     theirs = {p.untyped_storage().data_ptr() for p in other.parameters()}
@@ -118,7 +123,7 @@ def test_owns_every_parameter(Net2, net1):
     assert count == want, f"Net2 has {count:,} parameters, the net copied {want:,}"
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_networks_that_do_not_fit_are_refused(Net2, net1):
     from torch import nn
 

@@ -1,10 +1,12 @@
 """q5b_convolutionalize: the public case (Net1's twin) and the hidden tests (other nets, refusals)."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -107,7 +109,7 @@ def _twin_of(convolutionalize, net, input_size, what):
     return twin
 
 
-@test_case(points=1.5, hidden=True)
+@dlbook.hidden_case(1.5)
 def test_one_and_three_linear_layers_on_non_square_maps(convolutionalize):
     import torch
     from torch import nn
@@ -127,7 +129,7 @@ def test_one_and_three_linear_layers_on_non_square_maps(convolutionalize):
     ), "the twin's convolutions must view the Linear weights (share their storage)"
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_linear_layers_without_bias(convolutionalize):
     import torch
     from torch import nn
@@ -143,7 +145,7 @@ def test_linear_layers_without_bias(convolutionalize):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_dropout_and_identity_in_the_classifier(convolutionalize):
     import torch
     from torch import nn
@@ -157,7 +159,7 @@ def test_dropout_and_identity_in_the_classifier(convolutionalize):
     _twin_of(convolutionalize, net, (3, 9, 11), what)
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_what_cannot_be_converted_is_refused(convolutionalize):
     import torch
     from torch import nn
@@ -182,9 +184,3 @@ def test_what_cannot_be_converted_is_refused(convolutionalize):
     x, size = torch.zeros(1, 3, 9, 20), (3, 10, 10)  # an image smaller than the net's
     what = "the twin of a net for 10×10 inputs, on a 9×20 image,"
     dlbook.must_raise(ValueError, lambda: convolutionalize(fine, size)(x), what=what)
-
-
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

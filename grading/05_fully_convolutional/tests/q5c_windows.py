@@ -1,10 +1,12 @@
 """q5c_windows: the public case (the theorem's map) and the hidden tests (another net, bad input)."""
 
 import os
-import runpy
+from runpy import run_path
 from types import SimpleNamespace
 
 from otter.test_files import test_case
+
+dlbook = SimpleNamespace(**run_path(os.getenv("DLBOOK_GRADER", "_dlbook_grader.py")))
 
 OK_FORMAT = False
 
@@ -90,17 +92,17 @@ def _check_map(function, batches):
     )
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_loop_on_another_net_window_and_batch(scores_loop):
     _check_map(scores_loop, batches=[2] * 32)  # one call per position, both images
 
 
-@test_case(points=1, hidden=True)
+@dlbook.hidden_case(1)
 def test_batch_on_another_net_window_and_batch(scores_batched):
     _check_map(scores_batched, batches=[64])  # 2 images × 32 windows, one call
 
 
-@test_case(points=0.5, hidden=True)
+@dlbook.hidden_case(0.5)
 def test_bad_images_are_refused_by_both(scores_loop, scores_batched):
     import torch
 
@@ -113,9 +115,3 @@ def test_bad_images_are_refused_by_both(scores_loop, scores_batched):
         for what, x in bad.items():
             given = f"{function.__name__} given {what}"
             dlbook.must_raise(ValueError, function, net, x, 10, what=given)
-
-
-# The book's helper module from the autograder zip, never the notebook's own copy.
-dlbook = SimpleNamespace(
-    **runpy.run_path(os.environ.get("DLBOOK_GRADER", "_dlbook_grader.py"))
-)

@@ -1,6 +1,7 @@
 """The released stub, unanswered: every hidden test fails."""
 
 POINTS = 0
+MESSAGE = "TODO:"
 
 
 def smooth_min(x, beta):

@@ -1,7 +1,7 @@
 """Takes every 1-d parameter for a bias (a norm's scale too), not the parameters named
 'bias'."""
 
-POINTS = 1.2
+POINTS = 1
 SELF_CHECK = "passes"
 MESSAGE = "a parameter named 'bias' is a bias"
 

@@ -1,6 +1,6 @@
 """Divides in floats: exact for small sizes, off by some for sizes beyond 2**53."""
 
-POINTS = 0.6666666666666666
+POINTS = 0.5
 SELF_CHECK = "passes"
 MESSAGE = "a float has 53 bits"
 

@@ -1,7 +1,7 @@
 """Refuses a window that does not fit, but not a stride, kernel or dilation of 0 or a
 negative padding (stride 0 divides by zero)."""
 
-POINTS = 0.6666666666666666
+POINTS = 0.5
 SELF_CHECK = "passes"
 MESSAGE = "(stride 0) must raise ValueError, got ZeroDivisionError"
 

@@ -1,6 +1,7 @@
 """The student edition's untouched stub: every hidden test fails."""
 
 POINTS = 0
+MESSAGE = "TODO:"
 
 from dataclasses import dataclass
 
