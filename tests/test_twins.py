@@ -1,12 +1,12 @@
 """The .ipynb twins that Colab and Binder open are generated from the .md sources, must not drift, and
 run alone: chapter 1's twin (the cheapest) runs to the end in an empty folder with only pip packages."""
 
-import ast
 import importlib.util
 import sys
 
 import nbformat
 from conftest import ALONE, CHAPTER_STEMS, CHAPTERS, ROOT, run, toc_files
+from test_student_edition import make_student
 
 
 def test_every_chapter_is_in_the_toc_in_order():
@@ -36,7 +36,7 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
     for stem in CHAPTER_STEMS:
         cells = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4).cells
         code = [cell.source for cell in cells if cell.cell_type == "code"]
-        for module in set().union(*map(imported_modules, code)) - {"dlbook"}:
+        for module in make_student.imported_modules(code) - {"dlbook"}:
             spec = importlib.util.find_spec(module)
             places = [getattr(spec, "origin", None)]
             places += list(getattr(spec, "submodule_search_locations", None) or [])
@@ -45,20 +45,6 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
             if spec is None or in_repo:
                 from_repo.setdefault(stem, set()).add(module)
     assert not from_repo, f"twins import modules that pip does not install: {from_repo}"
-
-
-def imported_modules(source):
-    """The top-level modules imported by a cell's code (IPython magics skipped)."""
-    code = "\n".join(
-        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
-    )
-    modules = set()
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Import):
-            modules |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            modules.add(node.module.split(".")[0])
-    return modules
 
 
 def test_drift_is_detected(tmp_path, monkeypatch):
