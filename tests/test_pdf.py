@@ -34,9 +34,7 @@ def built_pdf(built_site, student_site):
             pytest.fail(
                 "XeLaTeX, latexmk or poppler-utils missing in CI: .ci/run must install them"
             )
-        pytest.skip(
-            "no XeLaTeX here: the PDF tests run where TeX Live is installed (always in CI)"
-        )
+        pytest.skip("no XeLaTeX: the PDF tests run where TeX Live is (always in CI)")
     assert_ok("make pdf", site_step("pdf"))
     return PDF
 
@@ -47,9 +45,7 @@ def pdf_text(path):
 
 def chapter_titles():
     """Each chapter's first `# ` heading, without its math."""
-    sources = [
-        (CHAPTERS / f"{stem}.md").read_text(encoding="utf-8") for stem in CHAPTER_STEMS
-    ]
+    sources = [(CHAPTERS / f"{stem}.md").read_text() for stem in CHAPTER_STEMS]
     titles = [re.search(r"^# (.*)$", source, re.M)[1] for source in sources]
     return [re.sub(r"\$[^$]*\$", "", title).strip() for title in titles]
 
@@ -92,10 +88,8 @@ def test_book_has_no_unresolved_reference_ansi_code_or_raw_html(book_text):
 
 def test_latex_logs_are_clean(built_pdf):
     """No missing glyph, no undefined reference, no overfull line running off the page by more than 30pt."""
-    logs = [
-        BUILD / "latex" / "book.log",
-        *sorted((BUILD / "student" / "latex").glob("*.log")),
-    ]
+    latex = BUILD / "latex"
+    logs = [latex / "book.log", *sorted((BUILD / "student" / "latex").glob("*.log"))]
     assert len(logs) == 1 + len(CHAPTER_STEMS)
     for log in logs:
         text = log.read_text(encoding="utf-8", errors="replace")
@@ -126,9 +120,7 @@ def test_student_handout_exists_without_solutions(built_pdf, stem):
     handout = built_pdf / "student" / f"{stem}.pdf"
     assert handout.is_file()
     text = pdf_text(handout)
-    assert "NotImplementedError" in text and "TODO" in text, (
-        "the handout has no stub to complete"
-    )
+    assert "NotImplementedError" in text and "TODO" in text, "no stub to complete"
     leaked = leaks(stem, text)
     assert not leaked, f"solution text in the handout: {leaked[:5]}"
 
@@ -154,9 +146,7 @@ def test_no_grading_marker_in_the_book(book_text):
 def test_leak_search_works_on_pdf_text(book_text):
     """The handout leak test is not blind on PDF text: it finds each chapter's solutions in the book PDF."""
     for stem in CHAPTER_STEMS:
-        assert leaks(stem, book_text), (
-            f"no solution line of {stem} found in the book PDF's text"
-        )
+        assert leaks(stem, book_text), f"no solution line of {stem} in the book PDF"
 
 
 def test_make_pdf_without_xelatex_names_the_packages(tmp_path):
