@@ -6,7 +6,7 @@ import sys
 
 import nbformat
 from conftest import ALONE, CHAPTER_STEMS, CHAPTERS, ROOT, run, toc_files
-from test_student_edition import make_student
+from test_student_edition import make_student, sync_twins
 
 
 def test_every_chapter_is_in_the_toc_in_order():
@@ -50,18 +50,15 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
 def test_drift_is_detected(tmp_path, monkeypatch):
     """The check itself must fail when a twin differs (a check that cannot fail is no check);
     a twin with outputs differs too: the twin text sync_twins writes has none."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import sync_twins as sync
-
     chapters = tmp_path / "chapters"
     chapters.mkdir()
     source = CHAPTERS / f"{CHAPTER_STEMS[0]}.md"
     (chapters / source.name).write_text(source.read_text())
     (chapters / f"{source.stem}.ipynb").write_text(
-        sync.twin_text(source).replace("nu(", "nu_edited(", 1)
+        sync_twins.twin_text(source).replace("nu(", "nu_edited(", 1)
     )
-    monkeypatch.setattr(sync, "ROOT", tmp_path)
-    monkeypatch.setattr(sync, "CHAPTERS", chapters)
+    monkeypatch.setattr(sync_twins, "ROOT", tmp_path)
+    monkeypatch.setattr(sync_twins, "CHAPTERS", chapters)
     for args, code in ((["--check"], 1), ([], 0), (["--check"], 0)):
         monkeypatch.setattr(sys, "argv", ["sync_twins.py", *args])
-        assert sync.main() == code, args
+        assert sync_twins.main() == code, args
