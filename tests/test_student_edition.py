@@ -1,12 +1,9 @@
-"""The homework edition (tools/make_student.py, `make student`), for every chapter in chapters/.
-
-* the committed student notebooks equal a fresh generation (drift);
-* chapter 1's student notebook, run alone in an empty folder, stops at its first stub (at the stub or
-  the question's self-check); that every stub fails its self-check is each question's `stub` variant's
-  (tests/test_variants.py);
-* no solution code or prose, nor a give-away phrase (grading/<stem>/giveaways.yml), leaks into the student editions;
-* the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
-"""
+"""The homework edition (tools/make_student.py, `make student`), for every chapter in chapters/: the
+committed student notebooks equal a fresh generation (drift); chapter 1's student notebook, run alone in an
+empty folder, stops at its first stub, at the stub or the question's self-check (that every stub fails its
+self-check is each question's `stub` variant's, tests/test_variants.py); no solution code or prose, nor a
+give-away phrase (grading/<stem>/giveaways.yml), leaks into the student editions; the student site has no
+solution dropdowns and no outputs, and its launch buttons open the student notebooks."""
 
 import ast
 import html
@@ -289,9 +286,7 @@ def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(
     assert binder in page or html.escape(binder) in page, (
         f"no Binder button opening student/{stem}.ipynb"
     )
-    assert f"/chapters/{stem}.ipynb" not in page, (
-        "a launch or download link opens the solution twin"
-    )
+    assert f"/chapters/{stem}.ipynb" not in page, "a link opens the solution twin"
 
 
 @pytest.mark.slow
