@@ -60,9 +60,7 @@ def _squash(text):
     return re.sub(r"\s+", " ", text).replace("\u2019", "'").replace("\u2018", "'")
 
 
-def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
-    book_text, built_pdf
-):
+def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(book_text):
     text = _squash(book_text)
     for title in chapter_titles():
         words = title.split(":")[0].strip()
@@ -74,7 +72,7 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
     assert f"{params:,}" in text, f"the glued count {params:,} is not in the PDF"
     assert "References" in text or "Bibliography" in text
     assert "Krizhevsky" in text
-    info = run(["pdfinfo", str(built_pdf / "book.pdf")], check=True).stdout
+    info = run(["pdfinfo", str(PDF / "book.pdf")], check=True).stdout
     assert int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1]) > 60
 
 
