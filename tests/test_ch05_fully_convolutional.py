@@ -28,9 +28,7 @@ M1 = net2_macs(32, 32)  # Net1 on its one 32x32 window
 
 
 def times_faster(ratio):
-    return (
-        f"{ratio:.2f} times faster" if ratio >= 1 else f"{1 / ratio:.2f} times slower"
-    )
+    return f"{max(ratio, 1 / ratio):.2f} times {'faster' if ratio >= 1 else 'slower'}"
 
 
 TIMING_WORDS = (
