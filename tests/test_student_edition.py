@@ -59,19 +59,15 @@ def execute_until_error(notebook, workdir):
         return None, error.ename, error.evalue
 
 
-def first_check_after(cells, index):
-    """Index of the first self-check cell (metadata `check`) after `index`, or the last cell."""
-    later = [i for i in range(index + 1, len(cells)) if cells[i].metadata.get("check")]
-    return (later or [len(cells) - 1])[0]
-
-
 def assert_stops_at(cells, stub_cell, outcome, todos, what):
     assert outcome is not None, (
         f"{what}: ran to the end although cell {stub_cell} holds a stub: a self-check passed with the stub "
         "in place, or no cell calls the stubbed code"
     )
     failed_cell, ename, evalue = outcome
-    bound = first_check_after(cells, stub_cell)
+    # the first self-check cell (metadata `check`) after the stub, or the last cell
+    checks = [i for i, cell in enumerate(cells) if cell.metadata.get("check")]
+    bound = next((i for i in checks if i > stub_cell), len(cells) - 1)
     assert ename in STOPS, (
         f"{what}: stopped with {ename}: {evalue}, expected NotImplementedError from the stub or a failing "
         "self-check (CheckFailed). A NameError usually means a cell inside the solution defines something "
