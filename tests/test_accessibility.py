@@ -1,11 +1,9 @@
-"""Accessibility, checked in a real browser on both sites (the reader's and the students').
-
+"""Accessibility, checked in a real browser on both sites (the reader's and the students'):
 tools/a11y_audit.py runs axe-core (the copy bundled by the pinned pip package axe-playwright-python, so no
 npm) on every page at desktop and phone width, in light and dark mode, and writes `_build/a11y.json` (every
 violation of any impact, by page, width, mode and rule). There must be no violation of impact "serious" or
 "critical". Keyboard users must reach the launch, download and theme buttons and every dropdown toggle with
-Tab and open a dropdown with Enter; screen readers get MathJax's assistive MathML.
-"""
+Tab and open a dropdown with Enter; screen readers get MathJax's assistive MathML."""
 
 import json
 import sys

@@ -63,11 +63,9 @@ EXACT = {  # related values on one line
     "ch2_grouped_saved_params": 890_880,
 }  # fmt: skip
 PERCENT = {  # rounded to two decimals
-    "ch2_conv_param_share": 4.04,
-    "ch2_linear_param_share": 95.96,
-    "ch2_linear_mult_share": 8.21,
-    "ch2_conv_mult_share": 91.79,
-}
+    "ch2_conv_param_share": 4.04, "ch2_linear_param_share": 95.96,
+    "ch2_linear_mult_share": 8.21, "ch2_conv_mult_share": 91.79,
+}  # fmt: skip
 APPROX = {
     "ch2_conv_reuse": 655_566_528 / 2_468_544,
     "ch2_orig_linear_param_share": 58_631_144 / 60_965_224,

@@ -84,9 +84,8 @@ def test_cache_is_reused(chapter, tmp_path):
     weights = re.compile(r"^weights (trained|loaded)", re.M)
     upto = next(i for i, text in enumerate(texts) if weights.search(text))
     offset = len(notebook.cells) - len(executed)
-    pairs = zip(
-        notebook.cells[offset:], executed
-    )  # a self-check cell holds its cases there
+    # a self-check cell holds its cases there
+    pairs = zip(notebook.cells[offset:], executed)
     assert all(a.source == b.source for a, b in pairs if "check" not in a.metadata)
     notebook.cells = notebook.cells[: offset + upto + 1]
     run_notebook(notebook, workdir, timeout=300)
@@ -159,10 +158,7 @@ def test_folding_and_int8_quantization(chapter):
     for name in ("conv1", "conv2", "fc1"):
         assert g[f"ch3_q_{name}_spread_after"] > g[f"ch3_q_{name}_spread_before"] >= 1
         assert g[f"ch3_q_{name}_tensor_after"] > g[f"ch3_q_{name}_tensor_before"] > 0
-        channel, tensor = (
-            g[f"ch3_q_{name}_channel_after"],
-            g[f"ch3_q_{name}_tensor_after"],
-        )
+        channel, tensor = (g[f"ch3_q_{name}_{k}_after"] for k in ("channel", "tensor"))
         assert 0 < channel < tensor < 0.05
     assert 0 < g["ch3_q_output_channel"] < g["ch3_q_output_tensor"] < 0.1
     assert 0 <= g["ch3_q_labels_channel"] <= g["ch3_q_labels_tensor"] <= 100

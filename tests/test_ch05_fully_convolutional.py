@@ -16,15 +16,6 @@ CONVS = [(3, 64, 7), (64, 192, 3), (192, 384, 3), (384, 256, 3), (256, 256, 3)]
 LINEARS = [(256 * 18 * 18, 4096), (4096, 4096), (4096, 10)]
 
 
-def net1_macs_per_window():
-    side, total = 32, 0
-    for cin, cout, k in CONVS:
-        side = side - k + 1
-        total += cin * cout * k * k * side * side
-    assert side == 18
-    return total + sum(n_in * n_out for n_in, n_out in LINEARS)
-
-
 def net2_macs(h, w):
     total, shrink = 0, 0
     for cin, cout, k in CONVS:
@@ -33,21 +24,18 @@ def net2_macs(h, w):
     return total + sum(n_in * n_out for n_in, n_out in LINEARS) * (h - 31) * (w - 31)
 
 
+M1 = net2_macs(32, 32)  # Net1 on its one 32x32 window
+
+
 def times_faster(ratio):
-    return (
-        f"{ratio:.2f} times faster" if ratio >= 1 else f"{1 / ratio:.2f} times slower"
-    )
+    return f"{max(ratio, 1 / ratio):.2f} times {'faster' if ratio >= 1 else 'slower'}"
 
 
 TIMING_WORDS = (
     "loop batched net2_ lowered kernel gmacs peak init share_pct verdict cpu_s".split()
 )
-PAIRS = [
-    ("batched", "net2"),
-    ("batched", "lowered"),
-    ("loop", "lowered"),
-    ("net2", "lowered"),
-]
+PAIRS = [("batched", "net2"), ("batched", "lowered"), ("loop", "lowered"),
+         ("net2", "lowered")]  # fmt: skip
 
 
 def test_timing_glue_names_are_marked_measured(chapter):
@@ -103,15 +91,14 @@ def test_convolutionalize_rejects_wrong_input_size(chapter):
 
 def test_counts_and_limit(chapter):
     g = chapter.glue
-    m1 = net1_macs_per_window()
-    assert g["ch5_macs_net1"] == m1 == 1_292_774_144
+    assert g["ch5_macs_net1"] == M1 == 1_292_774_144
     assert g["ch5_macs_features"] == 936_217_344
     assert g["ch5_macs_classifier"] == 356_556_800
     per_position = sum(cin * cout * k * k for cin, cout, k in CONVS)
     assert g["ch5_macs_per_position"] == per_position == 2_258_112
-    limit = Fraction(m1, per_position + 356_556_800)
+    limit = Fraction(M1, per_position + 356_556_800)
     assert g["ch5_mac_limit"] == pytest.approx(float(limit), rel=1e-12)
-    assert g["ch5_mac_limit_exact"] == f"{m1:,} / {per_position + 356_556_800:,}"
+    assert g["ch5_mac_limit_exact"] == f"{M1:,} / {per_position + 356_556_800:,}"
     assert 3.60 < g["ch5_mac_limit"] < 3.61
 
 
@@ -134,7 +121,7 @@ def test_timing_table(chapter):
         h, w = (int(v) for v in g[f"ch5_timing_size_{k}"].split("×"))
         n = (h - 31) * (w - 31)
         assert g[f"ch5_timing_windows_{k}"] == n
-        windows_macs, net2 = n * net1_macs_per_window(), net2_macs(h, w)
+        windows_macs, net2 = n * M1, net2_macs(h, w)
         assert g[f"ch5_mac_ratio_{k}"] == pytest.approx(windows_macs / net2)
         macs = dict(loop=windows_macs, batched=windows_macs, net2=net2, lowered=net2)
         for way in list(macs)[k == 2 :]:  # the loop on the two small images only
@@ -185,11 +172,10 @@ def test_the_verdict_is_the_lowered_nets_next_to_the_plain_nets(chapter):
 
 def test_exercise_ratio_side(chapter):
     g = chapter.glue
-    m1 = net1_macs_per_window()
-    side = next(s for s in range(32, 200) if (s - 31) ** 2 * m1 >= 3 * net2_macs(s, s))
+    side = next(s for s in range(32, 200) if (s - 31) ** 2 * M1 >= 3 * net2_macs(s, s))
     assert g["ch5_side_ratio3"] == side
     assert g["ch5_ratio_at_side"] == pytest.approx(
-        (side - 31) ** 2 * m1 / net2_macs(side, side)
+        (side - 31) ** 2 * M1 / net2_macs(side, side)
     )
     assert g["ch5_ratio_at_side"] >= 3
 

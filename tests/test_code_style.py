@@ -1,8 +1,7 @@
-"""Code that fits the page: every code cell is formatted and linted with ruff (ruff.toml, `make format`),
-and no code line is longer than 88 characters (ruff's E501), in a chapter's source, its twin and its
-student notebook, so a desktop page shows every line without a sideways scroll; tools, tests, grading
-and the helper module are formatted and linted too (their comments may run longer). A chapter's .md is read through jupytext as a notebook, the way
-`make format` formats it, so ruff sees its code cells."""
+"""Code that fits the page: chapters (read through jupytext as notebooks, the way `make format` does),
+twins and student notebooks are formatted and linted with ruff (ruff.toml), no code line over 88
+characters (E501), so a desktop page needs no sideways scroll; tools, tests, grading and the helper
+module are formatted and linted too (their comments may run longer)."""
 
 import sys
 import tomllib
@@ -11,6 +10,7 @@ from pathlib import Path
 import jupytext
 import pytest
 from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, run
+from test_student_edition import demo_chapter
 
 RUFF = Path(sys.executable).parent / "ruff"
 LIMIT = tomllib.loads((ROOT / "ruff.toml").read_text())["line-length"]
@@ -51,13 +51,8 @@ def test_ruff_passes_on_chapters_twins_student_notebooks_and_python(args):
 def test_ruff_can_fail_on_a_chapter_source(tmp_path, monkeypatch):
     """The checks are not blind: a long line, an unused import and unformatted code are found in a
     chapter's code cells read through jupytext."""
-    chapter = tmp_path / "09_demo.md"
-    chapter.write_text(
-        (CHAPTERS / f"{CHAPTER_STEMS[0]}.md").read_text().split("\n---\n", 1)[0]
-        + "\n---\n\n# Demo\n\n```{code-cell} ipython3\nimport os\nx = {'a':1}\ny = '"
-        + "a" * 90
-        + "'\n```\n"
-    )
+    code = f"import os\nx = {{'a':1}}\ny = '{'a' * 90}'"
+    demo_chapter(tmp_path, f"```{{code-cell}} ipython3\n{code}\n```\n")
     monkeypatch.setattr(sys.modules[__name__], "CHAPTERS", tmp_path)
     checked = on_chapter_source(CHECK, "09_demo")
     assert "F401" in checked.stdout and "E501" in checked.stdout

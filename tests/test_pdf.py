@@ -34,9 +34,7 @@ def built_pdf(built_site, student_site):
             pytest.fail(
                 "XeLaTeX, latexmk or poppler-utils missing in CI: .ci/run must install them"
             )
-        pytest.skip(
-            "no XeLaTeX here: the PDF tests run where TeX Live is installed (always in CI)"
-        )
+        pytest.skip("no XeLaTeX: the PDF tests run where TeX Live is (always in CI)")
     assert_ok("make pdf", site_step("pdf"))
     return PDF
 
@@ -47,9 +45,7 @@ def pdf_text(path):
 
 def chapter_titles():
     """Each chapter's first `# ` heading, without its math."""
-    sources = [
-        (CHAPTERS / f"{stem}.md").read_text(encoding="utf-8") for stem in CHAPTER_STEMS
-    ]
+    sources = [(CHAPTERS / f"{stem}.md").read_text() for stem in CHAPTER_STEMS]
     titles = [re.search(r"^# (.*)$", source, re.M)[1] for source in sources]
     return [re.sub(r"\$[^$]*\$", "", title).strip() for title in titles]
 
@@ -64,9 +60,7 @@ def _squash(text):
     return re.sub(r"\s+", " ", text).replace("\u2019", "'").replace("\u2018", "'")
 
 
-def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
-    book_text, built_pdf
-):
+def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(book_text):
     text = _squash(book_text)
     for title in chapter_titles():
         words = title.split(":")[0].strip()
@@ -78,7 +72,7 @@ def test_book_has_every_chapter_theorems_glued_numbers_and_bibliography(
     assert f"{params:,}" in text, f"the glued count {params:,} is not in the PDF"
     assert "References" in text or "Bibliography" in text
     assert "Krizhevsky" in text
-    info = run(["pdfinfo", str(built_pdf / "book.pdf")], check=True).stdout
+    info = run(["pdfinfo", str(PDF / "book.pdf")], check=True).stdout
     assert int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1]) > 60
 
 
@@ -92,10 +86,8 @@ def test_book_has_no_unresolved_reference_ansi_code_or_raw_html(book_text):
 
 def test_latex_logs_are_clean(built_pdf):
     """No missing glyph, no undefined reference, no overfull line running off the page by more than 30pt."""
-    logs = [
-        BUILD / "latex" / "book.log",
-        *sorted((BUILD / "student" / "latex").glob("*.log")),
-    ]
+    latex = BUILD / "latex"
+    logs = [latex / "book.log", *sorted((BUILD / "student" / "latex").glob("*.log"))]
     assert len(logs) == 1 + len(CHAPTER_STEMS)
     for log in logs:
         text = log.read_text(encoding="utf-8", errors="replace")
@@ -126,9 +118,7 @@ def test_student_handout_exists_without_solutions(built_pdf, stem):
     handout = built_pdf / "student" / f"{stem}.pdf"
     assert handout.is_file()
     text = pdf_text(handout)
-    assert "NotImplementedError" in text and "TODO" in text, (
-        "the handout has no stub to complete"
-    )
+    assert "NotImplementedError" in text and "TODO" in text, "no stub to complete"
     leaked = leaks(stem, text)
     assert not leaked, f"solution text in the handout: {leaked[:5]}"
 
@@ -154,9 +144,7 @@ def test_no_grading_marker_in_the_book(book_text):
 def test_leak_search_works_on_pdf_text(book_text):
     """The handout leak test is not blind on PDF text: it finds each chapter's solutions in the book PDF."""
     for stem in CHAPTER_STEMS:
-        assert leaks(stem, book_text), (
-            f"no solution line of {stem} found in the book PDF's text"
-        )
+        assert leaks(stem, book_text), f"no solution line of {stem} in the book PDF"
 
 
 def test_make_pdf_without_xelatex_names_the_packages(tmp_path):

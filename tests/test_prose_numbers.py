@@ -4,8 +4,7 @@ problem statement (or a plain count the prose itself defines) listed in tests/pr
 "Prose" is what a reader reads outside code and math: code cells, fenced blocks, $...$ and $$...$$ math,
 inline code, MyST roles ({glue:text}`...`, {cite:p}`...`, {ref}`...`), link targets, directive options,
 labels and comments are removed first. Names with digits in them (CIFAR-10, float64, Conv2d, VGG-11) are
-not numbers; "Chapter 2" and "problem 4" name places, not quantities.
-"""
+not numbers; "Chapter 2" and "problem 4" name places, not quantities."""
 
 import re
 from pathlib import Path
@@ -143,9 +142,8 @@ def test_every_glued_value_is_shown_or_tested():
     for stem in CHAPTER_STEMS:
         source = (CHAPTERS / f"{stem}.md").read_text()
         glued = set(re.findall(r"""\bglue\(\s*["'](\w+)["']""", source))
-        shown = set(re.findall(r"\{glue(?::\w+)?\}`(\w+)", source)) | set(
-            re.findall(r"\{glue:\w+\}\s+(\w+)", source)
-        )
+        shown = set(re.findall(r"\{glue(?::\w+)?\}`(\w+)", source))
+        shown |= set(re.findall(r"\{glue:\w+\}\s+(\w+)", source))
         missing = sorted(name for name in glued - shown if f'"{name}"' not in tests)
         if missing:
             unused[stem] = missing

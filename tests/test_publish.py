@@ -18,9 +18,7 @@ def load_workflow():
 
 def test_workflow_runs_on_main_and_may_deploy_pages():
     workflow = load_workflow()
-    assert "main" in workflow["on"]["push"]["branches"], (
-        f"not triggered by pushes to main: {workflow['on']}"
-    )
+    assert "main" in workflow["on"]["push"]["branches"], workflow["on"]
     permissions = workflow["permissions"]
     assert permissions.get("pages") == "write", "deploying needs `pages: write`"
     assert permissions.get("id-token") == "write", "deploy-pages needs id-token: write"
@@ -30,9 +28,7 @@ def test_workflow_builds_with_make_book_pdf_and_uploads_its_output():
     steps = load_workflow()["jobs"]["build"].get("steps", [])
     runs = [step["run"].strip() for step in steps if "run" in step]
     builds = [run for run in runs if run.startswith("make")]
-    assert builds == ["make book pdf"], (
-        f"the workflow must build with the local `make book pdf` only, runs {runs}"
-    )
+    assert builds == ["make book pdf"], f"build with `make book pdf` only, not {runs}"
     others = [run for run in runs if not run.startswith("make")]
     assert all(
         line.strip().startswith(("sudo apt-get", "texlive", "fonts-"))
@@ -41,11 +37,8 @@ def test_workflow_builds_with_make_book_pdf_and_uploads_its_output():
     ), f"unexpected steps: {others}"
     uses = [step.get("uses", "") for step in steps]
     assert uses[0].startswith("actions/checkout@"), "checkout must come first"
-    upload = [
-        i
-        for i, use in enumerate(uses)
-        if use.startswith("actions/upload-pages-artifact@")
-    ]
+    action = "actions/upload-pages-artifact@"
+    upload = [i for i, use in enumerate(uses) if use.startswith(action)]
     assert len(upload) == 1 and steps[upload[0]]["with"]["path"] == "_build/html", (
         f"must upload _build/html: {[steps[i] for i in upload]}"
     )
@@ -55,9 +48,7 @@ def test_workflow_builds_with_make_book_pdf_and_uploads_its_output():
 
 def test_workflow_deploys_the_uploaded_site():
     deploy = load_workflow()["jobs"]["deploy"]
-    assert deploy["needs"] in ("build", ["build"]), (
-        f"deploy must wait for the build: needs={deploy['needs']}"
-    )
+    assert deploy["needs"] in ("build", ["build"]), f"needs: {deploy['needs']}"
     assert deploy["environment"]["name"] == "github-pages"
     uses = [step.get("uses", "") for step in deploy.get("steps", [])]
     assert any(use.startswith("actions/deploy-pages@") for use in uses)
@@ -75,19 +66,13 @@ def test_workflow_actions_are_pinned_to_a_major_version():
 def test_make_publish_pushes_the_output_of_the_strict_book_build():
     commands = make_dry_run("publish").replace("\\\n", " ")  # join continued lines
     build = book_build_command()
-    assert build in commands, (
-        f"`make publish` must run the build of `make book`:\n{commands}"
-    )
+    assert build in commands, f"`make publish` must run `make book`:\n{commands}"
     publish = [line for line in commands.splitlines() if "ghp-import" in line]
     assert len(publish) == 1, f"`make publish` should run ghp-import once:\n{commands}"
     arguments = publish[0].split()
-    assert "--no-jekyll" in arguments, (
-        "without .nojekyll GitHub Pages hides _static/ and _images/"
-    )
+    assert "--no-jekyll" in arguments, "without .nojekyll Pages hides _static/"
     assert "--push" in arguments, "`make publish` must push, not only commit"
-    assert arguments[-1] == "_build/html", (
-        f"`make publish` must publish _build/html: {publish[0]}"
-    )
+    assert arguments[-1] == "_build/html", f"must publish _build/html: {publish[0]}"
     assert commands.index(build) < commands.index(publish[0]), "build before publishing"
     pdf = [line for line in commands.splitlines() if "tools/build_pdf.py" in line]
     assert len(pdf) == 1 and commands.index(pdf[0]) < commands.index(publish[0]), (
@@ -97,6 +82,4 @@ def test_make_publish_pushes_the_output_of_the_strict_book_build():
 
 def test_publishing_tools_are_pinned_in_requirements():
     requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
-    assert re.search(r"^ghp-import==[\d.]+$", requirements, re.M), (
-        "pin ghp-import in requirements.txt"
-    )
+    assert re.search(r"^ghp-import==[\d.]+$", requirements, re.M), "pin ghp-import"

@@ -1,13 +1,9 @@
-"""The reader's experience, checked in a real browser: every page of the built site in headless Chromium.
-
-The strict build (`built_site`) is served on a free localhost port and every page is opened with
-Debian's Chromium, driven by Playwright (tools/a11y_audit.py's launcher: no downloaded browser, no
-request off the site): at desktop width (1280x900), where everything below is measured, and at phone
-width (390x844, mobile emulation) for the layout. Screenshots of both go to
-`_build/screenshots/<page>-desktop.png` and `<page>-phone.png`: look at them.
-
-Each test checks one promise to the reader on every page and lists every page that breaks it.
-"""
+"""The reader's experience in a real browser: the strict build (`built_site`) served on localhost, every
+page opened in Debian's Chromium through Playwright (tools/a11y_audit.py's launcher: no downloaded
+browser, no request off the site) at desktop width (1280x900), where everything below is measured, and
+at phone width (390x844, mobile emulation) for the layout. Screenshots of both go to
+`_build/screenshots/<page>-desktop.png` and `<page>-phone.png`: look at them. Each test checks one
+promise to the reader on every page and lists every page that breaks it."""
 
 import json
 import re
@@ -293,8 +289,7 @@ def _chapters(visits):
 
 
 def test_launch_buttons_open_the_chapter_notebook_of_the_repo(visits):
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    repo = config["repository"]
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     owner_name = urlparse(repo["url"]).path.strip("/")
     branch = repo.get("branch", "main")
     book_path = (repo.get("path_to_book") or "").strip("/")

@@ -1,12 +1,9 @@
-"""The homework edition (tools/make_student.py, `make student`), for every chapter in chapters/.
-
-* the committed student notebooks equal a fresh generation (drift);
-* chapter 1's student notebook, run alone in an empty folder, stops at its first stub (at the stub or
-  the question's self-check); that every stub fails its self-check is each question's `stub` variant's
-  (tests/test_variants.py);
-* no solution code or prose, nor a give-away phrase (grading/<stem>/giveaways.yml), leaks into the student editions;
-* the student site has no solution dropdowns and no outputs, and its launch buttons open the student notebooks.
-"""
+"""The homework edition (tools/make_student.py, `make student`), for every chapter in chapters/: the
+committed student notebooks equal a fresh generation (drift); chapter 1's student notebook, run alone in an
+empty folder, stops at its first stub, at the stub or the question's self-check (that every stub fails its
+self-check is each question's `stub` variant's, tests/test_variants.py); no solution code or prose, nor a
+give-away phrase (grading/<stem>/giveaways.yml), leaks into the student editions; the student site has no
+solution dropdowns and no outputs, and its launch buttons open the student notebooks."""
 
 import ast
 import html
@@ -62,19 +59,15 @@ def execute_until_error(notebook, workdir):
         return None, error.ename, error.evalue
 
 
-def first_check_after(cells, index):
-    """Index of the first self-check cell (metadata `check`) after `index`, or the last cell."""
-    later = [i for i in range(index + 1, len(cells)) if cells[i].metadata.get("check")]
-    return (later or [len(cells) - 1])[0]
-
-
 def assert_stops_at(cells, stub_cell, outcome, todos, what):
     assert outcome is not None, (
         f"{what}: ran to the end although cell {stub_cell} holds a stub: a self-check passed with the stub "
         "in place, or no cell calls the stubbed code"
     )
     failed_cell, ename, evalue = outcome
-    bound = first_check_after(cells, stub_cell)
+    # the first self-check cell (metadata `check`) after the stub, or the last cell
+    checks = [i for i, cell in enumerate(cells) if cell.metadata.get("check")]
+    bound = next((i for i in checks if i > stub_cell), len(cells) - 1)
     assert ename in STOPS, (
         f"{what}: stopped with {ename}: {evalue}, expected NotImplementedError from the stub or a failing "
         "self-check (CheckFailed). A NameError usually means a cell inside the solution defines something "
@@ -289,9 +282,7 @@ def test_student_page_has_no_dropdown_no_output_and_launches_student_notebook(
     assert binder in page or html.escape(binder) in page, (
         f"no Binder button opening student/{stem}.ipynb"
     )
-    assert f"/chapters/{stem}.ipynb" not in page, (
-        "a launch or download link opens the solution twin"
-    )
+    assert f"/chapters/{stem}.ipynb" not in page, "a link opens the solution twin"
 
 
 @pytest.mark.slow

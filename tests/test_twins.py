@@ -1,12 +1,12 @@
 """The .ipynb twins that Colab and Binder open are generated from the .md sources, must not drift, and
 run alone: chapter 1's twin (the cheapest) runs to the end in an empty folder with only pip packages."""
 
-import ast
 import importlib.util
 import sys
 
 import nbformat
 from conftest import ALONE, CHAPTER_STEMS, CHAPTERS, ROOT, run, toc_files
+from test_student_edition import make_student, sync_twins
 
 
 def test_every_chapter_is_in_the_toc_in_order():
@@ -36,7 +36,7 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
     for stem in CHAPTER_STEMS:
         cells = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4).cells
         code = [cell.source for cell in cells if cell.cell_type == "code"]
-        for module in set().union(*map(imported_modules, code)) - {"dlbook"}:
+        for module in make_student.imported_modules(code) - {"dlbook"}:
             spec = importlib.util.find_spec(module)
             places = [getattr(spec, "origin", None)]
             places += list(getattr(spec, "submodule_search_locations", None) or [])
@@ -47,35 +47,18 @@ def test_twins_import_only_pip_packages_and_their_inlined_helper():
     assert not from_repo, f"twins import modules that pip does not install: {from_repo}"
 
 
-def imported_modules(source):
-    """The top-level modules imported by a cell's code (IPython magics skipped)."""
-    code = "\n".join(
-        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
-    )
-    modules = set()
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Import):
-            modules |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            modules.add(node.module.split(".")[0])
-    return modules
-
-
 def test_drift_is_detected(tmp_path, monkeypatch):
     """The check itself must fail when a twin differs (a check that cannot fail is no check);
     a twin with outputs differs too: the twin text sync_twins writes has none."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import sync_twins as sync
-
     chapters = tmp_path / "chapters"
     chapters.mkdir()
     source = CHAPTERS / f"{CHAPTER_STEMS[0]}.md"
     (chapters / source.name).write_text(source.read_text())
     (chapters / f"{source.stem}.ipynb").write_text(
-        sync.twin_text(source).replace("nu(", "nu_edited(", 1)
+        sync_twins.twin_text(source).replace("nu(", "nu_edited(", 1)
     )
-    monkeypatch.setattr(sync, "ROOT", tmp_path)
-    monkeypatch.setattr(sync, "CHAPTERS", chapters)
+    monkeypatch.setattr(sync_twins, "ROOT", tmp_path)
+    monkeypatch.setattr(sync_twins, "CHAPTERS", chapters)
     for args, code in ((["--check"], 1), ([], 0), (["--check"], 0)):
         monkeypatch.setattr(sys, "argv", ["sync_twins.py", *args])
-        assert sync.main() == code, args
+        assert sync_twins.main() == code, args
