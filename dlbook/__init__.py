@@ -246,12 +246,10 @@ CACHE_DIGESTS = "DL_BOOK_CACHE_SHA256"  # JSON {file name: digest}, set by the g
 
 
 def cached(name, make, key, *code):
-    """(make()'s result, seconds make took: 0 if loaded), the result (tensors and plain
-    values) kept in data_root()/name. The file is used only if the SHA-256 of the key
-    (`key`, the source of each function or class in `code`, torch's version) and of
-    its bytes is the digest in ${CACHE_DIGESTS} (the grader's, which no submission can
-    change) or else in name.sha256 beside it; otherwise (corrupted, written by someone
-    else, or made by other code, seed or torch) it is made again, and saved if it can be."""
+    """(make()'s result, the seconds it took: 0 if loaded), kept in data_root()/name. It is
+    loaded only if the SHA-256 of the key (`key`, the source of each function or class in
+    `code`, torch's version) and of its bytes is ${CACHE_DIGESTS}'s (the grader's) or else
+    name.sha256's; else (corrupted, other code, seed or torch) it is made again and saved."""
     import hashlib
     import inspect
     import io
@@ -272,21 +270,17 @@ def cached(name, make, key, *code):
         data = path.read_bytes()  # checked, then loaded from these very bytes
         want = digests.get(name) or (sums.is_file() and sums.read_text().strip())
         if digest(data) == want:
-            print(f"{name}: loaded from the cache {path} (checksum verified)")
+            print(f"{name}: loaded from the cache (checksum verified)")
             return torch.load(io.BytesIO(data), map_location="cpu"), 0.0
-        print(f"{path} fails its checksum (corrupted, or made by other code, seed or "
-              "torch version): it is not used but made again")  # fmt: skip
+        print(f"{name} fails its checksum (corrupted, or stale): made again, not used")
     start = time.perf_counter()
     result = make()
-    seconds, buffer = time.perf_counter() - start, io.BytesIO()
-    torch.save(result, buffer)
-    data = buffer.getvalue()
-    try:  # each file whole or not at all (another process may read it meanwhile)
+    torch.save(result, buffer := io.BytesIO())
+    seconds, data = time.perf_counter() - start, buffer.getvalue()
+    try:  # a half-written file fails its checksum: it is never used
         path.parent.mkdir(parents=True, exist_ok=True)
-        for file, content in [(path, data), (sums, digest(data).encode())]:
-            part = file.with_name(f"{file.name}.{os.getpid()}.part")
-            part.write_bytes(content)
-            os.replace(part, file)
+        path.write_bytes(data)
+        sums.write_text(digest(data))
     except OSError as error:
         print(f"{name}: not cached ({error})")
     return result, seconds

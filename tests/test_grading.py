@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -163,9 +164,10 @@ def make_class(folder: Path, out: Path):
             f"open({str(out / (STEM + '.csv'))!r}, 'w').write('vandal,9,9,,99,3.5,\\n')\n"
             f"open({str(feedback / 'correct.md')!r}, 'w').write('you got 0')\n"
             f"open({str(feedback / 'planted.md')!r}, 'w').write('planted')\n"
-            # and reports its kernel's thread limit (test_kernels_share_the_cores)
-            f"open({str(out.parent / 'kernel_threads.txt')!r}, 'w')"
-            ".write(os.environ.get('OMP_NUM_THREADS', 'unset'))\n"
+            # reports its kernel's thread limit and data folder, holds 500 MiB more
+            f"open({str(out.parent / 'kernel_threads.txt')!r}, 'w').write(' '.join("
+            "os.environ.get(v, 'unset') for v in ('OMP_NUM_THREADS', 'DL_BOOK_DATA')))\n"
+            "big = b'x' * (500 << 20)\n"
             "for up in range(1, 8):\n"
             "    try:\n"
             "        open('../' * up + 'vandal.txt', 'w').write('x')\n"
@@ -262,10 +264,13 @@ def test_a_submission_cannot_write_anothers_feedback(graded):
     assert (feedback / "correct.md").read_text().count("2 / 2 points") == 1
 
 
-def test_kernels_share_the_cores(graded):
+def test_kernels_share_the_cores_and_one_data_folder_and_report_their_memory(graded):
     # JOBS kernels each starting one PyTorch thread per core would contend for the cores
-    threads = max(1, (os.cpu_count() or 1) // JOBS)
-    assert (graded["base"] / "kernel_threads.txt").read_text() == str(threads)
+    threads, data = max(1, (os.cpu_count() or 1) // JOBS), graded["base"] / "grade_data"
+    assert (graded["base"] / "kernel_threads.txt").read_text() == f"{threads} {data}"
+    found = re.findall(r"  (\w+): [\d.]+ s, kernel peak (\d+) MB", graded["run"].stdout)
+    peak = {name: int(mb) for name, mb in found}
+    assert peak["vandal"] >= peak["correct"] + 400  # the kernel's memory, not grade's
     assert f"OMP_NUM_THREADS={threads})" in graded["run"].stdout
 
 
