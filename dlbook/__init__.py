@@ -10,9 +10,11 @@ it for the hidden tests, which load it by path under a private name.
 The book's appendix shows this file in full.
 """
 
+import ast
 import contextlib
 import datetime
 import importlib.metadata
+import inspect
 import os
 import platform
 import random
@@ -53,8 +55,6 @@ def public_cases(question):
     <question>.py, marks public (`hidden=False`), without their decorator (so
     neither otter nor the hidden cases are needed). The book reads them from that file;
     `make sync` and `make student` write them into the generated notebooks instead."""
-    import ast
-
     path, cases = _public_case_nodes(question)
     namespace = {"dlbook": sys.modules[__name__]}
     exec(compile(ast.Module(cases, []), str(path), "exec"), namespace)
@@ -63,8 +63,6 @@ def public_cases(question):
 
 def _public_case_nodes(question):
     """The file of `question` and its public cases as ast nodes, decorators removed."""
-    import ast
-
     root = Path(__file__).resolve().parent.parent
     paths = sorted(root.glob(f"grading/*/tests/{question}.py"))
     paths += sorted(root.glob(f"templates/{question}.py"))  # the template chapter's
@@ -92,8 +90,6 @@ def self_check(question, *cases, namespace=None):
     """Run `question`'s public cases (public_cases, or the `cases` given) on the
     notebook's names: each case's parameters are looked up among the caller's globals,
     the way otter passes them. Prints a line per case, or stops with CheckFailed."""
-    import inspect
-
     namespace = sys._getframe(1).f_globals if namespace is None else namespace
     for case in cases or public_cases(question):
         names = list(inspect.signature(case).parameters)
@@ -251,7 +247,6 @@ def cached(name, make, key, *code):
     `code`, torch's version) and of its bytes is ${CACHE_DIGESTS}'s (the grader's) or else
     name.sha256's; else (corrupted, other code, seed or torch) it is made again and saved."""
     import hashlib
-    import inspect
     import io
     import json
 

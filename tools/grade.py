@@ -655,7 +655,9 @@ def grade(args) -> int:
     runs = list({id(sub): sub for sub in graded.values()}.values())  # a group's once
     for sub in runs:
         sub.notebook, sub.note = read_submission(sub.path)
-    data = Path(os.environ.get("DL_BOOK_DATA") or out.parent / "grade_data").resolve()
+    data = Path(
+        os.environ.get("DL_BOOK_DATA") or root / "_build" / "grade_data"
+    ).resolve()
     os.environ["DL_BOOK_DATA"] = str(data)  # one folder for every kernel: data once
     prepare_data(root, stem, data, args.timeout)
     set_cell_timeout(args.cell_timeout)
