@@ -272,7 +272,7 @@ def test_kernels_share_the_cores_and_one_data_folder_and_report_their_memory(gra
     )
     assert (graded["base"] / "kernel_threads.txt").read_text() == f"{threads} {data}"
     found = bench_grade.LINE.findall(graded["run"].stdout)  # as bench-grade reads it
-    peak = {name: int(mb) for name, _, mb in found}
+    peak = {name: int(mb) for name, _, mb, _ in found}
     assert peak["vandal"] >= peak["correct"] + 400  # the kernel's memory, not grade's
     assert f"OMP_NUM_THREADS={threads})" in graded["run"].stdout
 

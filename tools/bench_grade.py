@@ -1,6 +1,6 @@
 """Grading cost: tools/grade.py on COPIES copies of a chapter's solved twin (as a student hands it in,
-every cell kept), JOBS at a time: each one's seconds and kernel peak memory, the seconds spent once (otter's
-import, the data folder), a class of 300's hours, the load average; into _build/bench_grade.json, printed.
+every cell kept), JOBS at a time: each one's seconds, kernel peak memory and CPU time; the one-off seconds
+(otter's import, the data folder); a class of 300's hours; the load average. To _build/bench_grade.json.
 
 Usage: python tools/bench_grade.py [--chapter 01_logsumexp] [--copies 2] [--jobs 2]
 """
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import grade as grade_tool  # noqa: E402
 
-LINE = re.compile(r"^  (\S+): ([\d.]+) s, kernel peak (\d+) MB", re.M)
+LINE = re.compile(r"^  (\S+): ([\d.]+) s, kernel peak (\d+) MB, ([\d.]+) s CPU", re.M)
 
 
 def bench(chapter, copies, jobs, out):
@@ -38,13 +38,14 @@ def bench(chapter, copies, jobs, out):
     assert all(r["total"] == r["possible"] for r in rows), f"not full marks: {rows}"
     subs = LINE.findall(run.stdout)
     assert len(subs) == copies, f"no kernel figures in grade's output:\n{run.stdout}"
-    seconds = {n: float(s) for n, s, _ in subs}  # each kernel's, JOBS at a time
+    seconds = {n: float(s) for n, s, _, _ in subs}  # each kernel's, JOBS at a time
     once = max(0.0, wall - sum(seconds.values()) / jobs)  # otter's import, data folder
     class_s = once + 300 * sum(seconds.values()) / copies / jobs
     return dict(
         chapter=chapter, copies=copies, jobs=jobs, load_average_1min=load,
         wall_s=round(wall, 1), once_s=round(once, 1), seconds=seconds,
-        kernel_peak_mb={n: int(mb) for n, _, mb in subs},
+        kernel_peak_mb={n: int(mb) for n, _, mb, _ in subs},
+        kernel_cpu_s={n: float(cpu) for n, _, _, cpu in subs},
         class_of_300_h=round(class_s / 3600, 2),
     )  # fmt: skip
 
@@ -59,6 +60,5 @@ if __name__ == "__main__":
         result = bench(args.chapter, args.copies, args.jobs, Path(work))
     path = ROOT / "_build" / "bench_grade.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
-    results = {} if "chapter" in results else results  # the old format: one run
     path.write_text(json.dumps(results | {args.chapter: result}, indent=1) + "\n")
     print(json.dumps(result, indent=1))

@@ -94,7 +94,7 @@ class Submission:
     scores: dict = field(default_factory=dict)  # {question: points earned}
     messages: dict = field(default_factory=dict)  # {question: [tests' messages]}
     seconds: float | None = None
-    peak_mb: int | None = None  # the kernel's peak resident memory
+    kernel: str = ""  # its kernel's peak resident memory and CPU time
     executed: bytes | None = None  # the notebook as otter ran it (for the instructor)
     pid: int | None = None  # while it runs
     workdir: Path | None = None
@@ -188,10 +188,10 @@ def _child(workdir: Path, autograder: Path) -> None:
         results = otter_run(notebook, **options)
         cells = getattr(results.notebook, "cells", [])
         names = [o.get("ename") for c in cells for o in c.get("outputs", [])]
-        peak = resource.getrusage(
-            resource.RUSAGE_CHILDREN
-        ).ru_maxrss  # the kernel's: reaped
-        (out / "counts.txt").write_text(f"{names.count('KeyboardInterrupt')} {peak}")
+        kernel = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped: its peak, CPU
+        cpu = kernel.ru_utime + kernel.ru_stime
+        counts = f"{names.count('KeyboardInterrupt')} {kernel.ru_maxrss} {cpu:.1f}"
+        (out / "counts.txt").write_text(counts)
         if getattr(results, "notebook", None) is not None:
             nbformat.write(results.notebook, str(out / "executed.ipynb"))
         code = 0
@@ -285,11 +285,12 @@ def read_results(sub: Submission, auto) -> None:
             sub.messages[q["name"]] = failure_lines(output)
     notes = [f"no score for {', '.join(missing)}"] if missing else []
     interrupted = 0
-    with suppress(OSError, ValueError):  # cells interrupted, the kernel's peak KiB
-        interrupted, peak = map(int, (out / "counts.txt").read_text()[:40].split())
-        sub.peak_mb = peak // 1024
+    with suppress(OSError, ValueError):  # cells interrupted, kernel's peak KiB, CPU s
+        counts = (out / "counts.txt").read_text()[:60]
+        interrupted, peak, cpu = map(float, counts.split())
+        sub.kernel = f", kernel peak {int(peak) // 1024} MB, {cpu:.1f} s CPU"
     if interrupted > 0:
-        notes.append(f"{interrupted} cell(s) interrupted after CELL_TIMEOUT")
+        notes.append(f"{interrupted:g} cell(s) interrupted after CELL_TIMEOUT")
     sub.note = "; ".join(notes)
 
 
@@ -330,8 +331,7 @@ def run_all(subs, questions, autograder, jobs, timeout) -> None:
                 if done or timed_out:
                     running.remove(sub)
                     finish(sub, questions, timed_out, timeout)
-                    peak = f", kernel peak {sub.peak_mb} MB" * (sub.peak_mb is not None)
-                    line = f"  {sub.name}: {sub.seconds} s{peak} {sub.note}"
+                    line = f"  {sub.name}: {sub.seconds} s{sub.kernel} {sub.note}"
                     print(line.rstrip(), flush=True)
     finally:  # Ctrl-C or an error here: leave nothing running, no folder with the hidden tests
         for sub in running:
