@@ -242,10 +242,11 @@ CACHE_DIGESTS = "DL_BOOK_CACHE_SHA256"  # JSON {file name: digest}, set by the g
 
 
 def cached(name, make, key, *code):
-    """(make()'s result, the seconds it took: 0 if loaded), kept in data_root()/name. It is
-    loaded only if the SHA-256 of the key (`key`, the source of each function or class in
-    `code`, torch's version) and of its bytes is ${CACHE_DIGESTS}'s (the grader's) or else
-    name.sha256's; else (corrupted, other code, seed or torch) it is made again and saved."""
+    """(make()'s result, the seconds it took: 0 if loaded), kept in data_root()/name.
+    Loaded only if the SHA-256 of the key (`key`, the source of each function or class
+    in `code`, torch's version) and of the file's bytes is the one in ${CACHE_DIGESTS}
+    (the grader's) or else in name.sha256; if not (corrupted, other code, seed or
+    torch), made again and saved."""
     import hashlib
     import io
     import json
