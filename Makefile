@@ -18,7 +18,7 @@ help:
 	@echo "make assign [CHAPTERS=\"01_logsumexp ...\"]  make student, each chapter's otter autograder (_build/autograder)"
 	@echo "              and the solution-free course repository to push (_build/distribution; default all chapters)"
 	@echo "make grade CHAPTER=01_logsumexp SUBMISSIONS=dir [ROSTER=csv CANVAS_COLUMN=name JOBS=n TIMEOUT=s CELL_TIMEOUT=s]  grade a folder into the gradebook (_build/grades)"
-	@echo "make bench-grade  grading cost: 10 copies of chapter 1 with JOBS=1 and JOBS=2 (_build/bench_grade.json)"
+	@echo "make bench-grade [CHAPTER=01_logsumexp COPIES=2 JOBS=n]  seconds and kernel peak memory per graded submission (_build/bench_grade.json)"
 	@echo "make format   ruff-format the chapters' code cells (88 columns), regenerate twins and student notebooks"
 	@echo "make pdf      the book and the student handouts as PDFs (_build/pdf; needs XeLaTeX, see README)"
 	@echo "make bench    build-time budget: cold, warm, one-chapter edit, per-chapter times (_build/bench.json)"
@@ -87,9 +87,11 @@ assign: student
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TIMEOUT ?= 600
 CELL_TIMEOUT ?= 60
-# The grading budget: 10 copies of chapter 1's solution with JOBS=1 and 2 (_build/bench_grade.json).
+# The grading budget: COPIES copies of CHAPTER's solved twin graded JOBS at a time; seconds and the
+# kernel's peak memory per submission, and a class of 300 (_build/bench_grade.json).
+COPIES ?= 2
 bench-grade: assign
-	$(BIN)/python tools/bench_grade.py
+	$(BIN)/python tools/bench_grade.py --chapter $(or $(CHAPTER),01_logsumexp) --copies $(COPIES) --jobs $(JOBS)
 
 # Without SUBMISSIONS nothing is graded: the written points are read again into the gradebook.
 grade: $(INSTALLED)

@@ -10,9 +10,11 @@ it for the hidden tests, which load it by path under a private name.
 The book's appendix shows this file in full.
 """
 
+import ast
 import contextlib
 import datetime
 import importlib.metadata
+import inspect
 import os
 import platform
 import random
@@ -53,8 +55,6 @@ def public_cases(question):
     <question>.py, marks public (`hidden=False`), without their decorator (so
     neither otter nor the hidden cases are needed). The book reads them from that file;
     `make sync` and `make student` write them into the generated notebooks instead."""
-    import ast
-
     path, cases = _public_case_nodes(question)
     namespace = {"dlbook": sys.modules[__name__]}
     exec(compile(ast.Module(cases, []), str(path), "exec"), namespace)
@@ -63,8 +63,6 @@ def public_cases(question):
 
 def _public_case_nodes(question):
     """The file of `question` and its public cases as ast nodes, decorators removed."""
-    import ast
-
     root = Path(__file__).resolve().parent.parent
     paths = sorted(root.glob(f"grading/*/tests/{question}.py"))
     paths += sorted(root.glob(f"templates/{question}.py"))  # the template chapter's
@@ -92,8 +90,6 @@ def self_check(question, *cases, namespace=None):
     """Run `question`'s public cases (public_cases, or the `cases` given) on the
     notebook's names: each case's parameters are looked up among the caller's globals,
     the way otter passes them. Prints a line per case, or stops with CheckFailed."""
-    import inspect
-
     namespace = sys._getframe(1).f_globals if namespace is None else namespace
     for case in cases or public_cases(question):
         names = list(inspect.signature(case).parameters)
@@ -262,6 +258,52 @@ def load_cifar10(train, sample=None, seed=0):
         f"{len(dataset):,} images; JPEG shifts pixel values slightly)"
     )
     return images, labels
+
+
+# --- A cache of computed results (the trained nets of chapters 3 and 4) -------------
+
+CACHE_DIGESTS = "DL_BOOK_CACHE_SHA256"  # JSON {file name: digest}, set by the grader
+
+
+def cached(name, make, key, *code):
+    """(make()'s result, the seconds it took: 0 if loaded), kept in data_root()/name.
+    Loaded only if the SHA-256 of the key (`key`, the source of each function or class
+    in `code`, torch's version) and of the file's bytes is the one in ${CACHE_DIGESTS}
+    (the grader's) or else in name.sha256; if not (corrupted, other code, seed or
+    torch), made again and saved."""
+    import hashlib
+    import io
+    import json
+
+    def source(thing):  # a class by its functions: inspect cannot find a notebook's
+        things = vars(thing).values() if isinstance(thing, type) else [thing]
+        functions = [f for f in things if inspect.isfunction(f)]
+        with contextlib.suppress(OSError, TypeError):  # no source: the bytecode
+            return "".join(map(inspect.getsource, functions))
+        return repr([f.__code__.co_code for f in functions])
+
+    key = json.dumps([key, torch.__version__, *map(source, code)], default=str)
+    path, digests = data_root() / name, json.loads(os.environ.get(CACHE_DIGESTS, "{}"))
+    sums = path.with_name(f"{name}.sha256")
+    digest = lambda data: hashlib.sha256(key.encode() + data).hexdigest()  # noqa: E731
+    if path.is_file():
+        data = path.read_bytes()  # checked, then loaded from these very bytes
+        want = digests.get(name) or (sums.is_file() and sums.read_text().strip())
+        if digest(data) == want:
+            print(f"{name}: loaded from the cache (checksum verified)")
+            return torch.load(io.BytesIO(data), map_location="cpu"), 0.0
+        print(f"{name} fails its checksum (corrupted, or stale): made again, not used")
+    start = time.perf_counter()
+    result = make()
+    torch.save(result, buffer := io.BytesIO())
+    seconds, data = time.perf_counter() - start, buffer.getvalue()
+    try:  # a half-written file fails its checksum: it is never used
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        sums.write_text(digest(data))
+    except OSError as error:
+        print(f"{name}: not cached ({error})")
+    return result, seconds
 
 
 # --- Provenance -----------------------------------------------------------------------

@@ -38,6 +38,7 @@ JOBS, CELL_TIMEOUT, TIMEOUT = 2, 15, 40
 
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
+import bench_grade  # noqa: E402
 import grade  # noqa: E402
 import make_autograder  # noqa: E402
 import make_student  # noqa: E402
@@ -165,9 +166,10 @@ def make_class(folder: Path, out: Path):
             f"open({str(out / (STEM + '.csv'))!r}, 'w').write('vandal,9,9,,99,3.5,\\n')\n"
             f"open({str(feedback / 'correct.md')!r}, 'w').write('you got 0')\n"
             f"open({str(feedback / 'planted.md')!r}, 'w').write('planted')\n"
-            # and reports its kernel's thread limit (test_kernels_share_the_cores)
-            f"open({str(out.parent / 'kernel_threads.txt')!r}, 'w')"
-            ".write(os.environ.get('OMP_NUM_THREADS', 'unset'))\n"
+            # reports its kernel's thread limit and data folder, holds 500 MiB more
+            f"open({str(out.parent / 'kernel_threads.txt')!r}, 'w').write(' '.join("
+            "os.environ.get(v, 'unset') for v in ('OMP_NUM_THREADS', 'DL_BOOK_DATA')))\n"
+            "big = b'x' * (500 << 20)\n"
             "for up in range(1, 8):\n"
             "    try:\n"
             "        open('../' * up + 'vandal.txt', 'w').write('x')\n"
@@ -283,10 +285,16 @@ def test_a_submission_cannot_write_anothers_feedback(graded):
     assert (feedback / "correct.md").read_text().count("2 / 2 points") == 1
 
 
-def test_kernels_share_the_cores(graded):
+def test_kernels_share_the_cores_and_one_data_folder_and_report_their_memory(graded):
     # JOBS kernels each starting one PyTorch thread per core would contend for the cores
-    threads = max(1, (os.cpu_count() or 1) // JOBS)
-    assert (graded["base"] / "kernel_threads.txt").read_text() == str(threads)
+    threads, data = (
+        max(1, (os.cpu_count() or 1) // JOBS),
+        FIXTURE / "_build" / "grade_data",
+    )
+    assert (graded["base"] / "kernel_threads.txt").read_text() == f"{threads} {data}"
+    found = bench_grade.LINE.findall(graded["run"].stdout)  # as bench-grade reads it
+    peak = {name: int(mb) for name, _, mb, _ in found}
+    assert peak["vandal"] >= peak["correct"] + 400  # the kernel's memory, not grade's
     assert f"OMP_NUM_THREADS={threads})" in graded["run"].stdout
 
 

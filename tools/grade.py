@@ -24,6 +24,7 @@ How a submission runs (see instructors.md for what this isolates and what it doe
   (otter has no timeout: nbclient's defaults are set in the child). otter's own last cell, which runs
   the hidden tests, has no cell limit: the whole submission may take TIMEOUT seconds, then the child's
   process tree, kernel included, is killed and the row says so;
+* all kernels share one data folder, DL_BOOK_DATA (default _build/grade_data), filled first;
 * the parent reads the child's results.json after the child has ended, as untrusted data (shape
   checked, scores clamped to the question's points), deletes its folder, and only when every child
   has ended writes the gradebook (the rows and feedback it keeps were read before grading).
@@ -43,6 +44,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import sys
@@ -60,6 +62,7 @@ import grade_report
 import nbformat
 import psutil
 import yaml
+from nbclient import NotebookClient  # not nbconvert: see set_cell_timeout
 
 ROOT = Path(__file__).resolve().parent.parent
 # Seconds for a whole submission (kernel start and hidden tests included), and per notebook cell
@@ -92,6 +95,7 @@ class Submission:
     scores: dict = field(default_factory=dict)  # {question: points earned}
     messages: dict = field(default_factory=dict)  # {question: [tests' messages]}
     seconds: float | None = None
+    kernel: str = ""  # its kernel's peak resident memory and CPU time
     executed: bytes | None = None  # the notebook as otter ran it (for the instructor)
     pid: int | None = None  # while it runs
     workdir: Path | None = None
@@ -185,7 +189,10 @@ def _child(workdir: Path, autograder: Path) -> None:
         results = otter_run(notebook, **options)
         cells = getattr(results.notebook, "cells", [])
         names = [o.get("ename") for c in cells for o in c.get("outputs", [])]
-        (out / "interrupted.txt").write_text(str(names.count("KeyboardInterrupt")))
+        kernel = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped: its peak, CPU
+        cpu = kernel.ru_utime + kernel.ru_stime
+        counts = f"{names.count('KeyboardInterrupt')} {kernel.ru_maxrss} {cpu:.1f}"
+        (out / "counts.txt").write_text(counts)
         if getattr(results, "notebook", None) is not None:
             nbformat.write(results.notebook, str(out / "executed.ipynb"))
         code = 0
@@ -279,10 +286,12 @@ def read_results(sub: Submission, auto) -> None:
             sub.messages[q["name"]] = failure_lines(output)
     notes = [f"no score for {', '.join(missing)}"] if missing else []
     interrupted = 0
-    with suppress(OSError, ValueError):
-        interrupted = int((out / "interrupted.txt").read_text()[:10])
+    with suppress(OSError, ValueError):  # cells interrupted, kernel's peak KiB, CPU s
+        counts = (out / "counts.txt").read_text()[:60]
+        interrupted, peak, cpu = map(float, counts.split())
+        sub.kernel = f", kernel peak {int(peak) // 1024} MB, {cpu:.1f} s CPU"
     if interrupted > 0:
-        notes.append(f"{interrupted} cell(s) interrupted after CELL_TIMEOUT")
+        notes.append(f"{interrupted:g} cell(s) interrupted after CELL_TIMEOUT")
     sub.note = "; ".join(notes)
 
 
@@ -323,7 +332,7 @@ def run_all(subs, questions, autograder, jobs, timeout) -> None:
                 if done or timed_out:
                     running.remove(sub)
                     finish(sub, questions, timed_out, timeout)
-                    line = f"  {sub.name}: {sub.seconds} s {sub.note}"
+                    line = f"  {sub.name}: {sub.seconds} s{sub.kernel} {sub.note}"
                     print(line.rstrip(), flush=True)
     finally:  # Ctrl-C or an error here: leave nothing running, no folder with the hidden tests
         for sub in running:
@@ -338,6 +347,25 @@ def _kill_group(sub: Submission) -> None:
     _kill(tree)  # the kernel runs in a session of its own: killpg misses it
     with suppress(ChildProcessError):
         os.waitpid(sub.pid, 0)
+
+
+def prepare_data(root: Path, stem: str, data: Path, timeout: float) -> None:
+    """Fill DL_BOOK_DATA once: run the solved twin up to its last `= cached(` (chapters 3-4's nets); give
+    every kernel the files' digests (dlbook.CACHE_DIGESTS): a file a submission rewrites is not used."""
+    twin = root / "chapters" / f"{stem}.ipynb"
+    cells = nbformat.read(twin, as_version=4).cells if twin.is_file() else []
+    last = max((i for i, c in enumerate(cells) if "= cached(" in c.source), default=-1)
+    with tempfile.TemporaryDirectory() as cwd:
+        meta, notebook = {"metadata": {"path": cwd}}, nbformat.v4.new_notebook()
+        notebook.cells = cells[: last + 1]
+        try:  # no such cell: no kernel
+            last < 0 or NotebookClient(
+                notebook, timeout=timeout, resources=meta
+            ).execute()
+        except Exception as error:
+            raise UsageError(f"{twin}'s cached results (for {data}): {error}") from None
+    sums = {p.stem: p.read_text().strip() for p in data.glob("*.sha256")}
+    os.environ["DL_BOOK_CACHE_SHA256"] = json.dumps(sums)
 
 
 # --- The gradebook (written by the parent, after every child has ended) ---
@@ -629,6 +657,11 @@ def grade(args) -> int:
     runs = list({id(sub): sub for sub in graded.values()}.values())  # a group's once
     for sub in runs:
         sub.notebook, sub.note = read_submission(sub.path)
+    data = Path(
+        os.environ.get("DL_BOOK_DATA") or root / "_build" / "grade_data"
+    ).resolve()
+    os.environ["DL_BOOK_DATA"] = str(data)  # one folder for every kernel: data once
+    prepare_data(root, stem, data, args.timeout)
     set_cell_timeout(args.cell_timeout)
     share = max(1, (os.cpu_count() or 1) // args.jobs)  # of the cores, per kernel
     threads = os.environ.setdefault("OMP_NUM_THREADS", str(share))

@@ -115,6 +115,52 @@ def test_seed_everything_repeats_every_generator():
     assert torch.equal(first[0], second[0]) and first[1:] == second[1:]
 
 
+def _train(calls, value=1.0):
+    """A stand-in for training: counts its calls, returns a state like the chapters'."""
+    calls.append(value)
+    return {"state_dict": {"w": torch.full((3,), value)}, "mean": value}
+
+
+def _cached(calls, key=None, code=_train, value=1.0):
+    result, _ = dlbook.cached("net.pt", lambda: _train(calls, value), key or {}, code)
+    return result["state_dict"]["w"][0].item()
+
+
+def test_cached_loads_only_what_it_verified(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path))
+    monkeypatch.delenv(dlbook.CACHE_DIGESTS, raising=False)
+    calls, path = [], tmp_path / "net.pt"
+    assert _cached(calls) == _cached(calls) == 1.0 and len(calls) == 1  # then loaded
+    assert "checksum verified" in capsys.readouterr().out
+    data = path.read_bytes()
+    path.write_bytes(data[:-9] + bytes([data[-9] ^ 1]) + data[-8:])  # one bit flipped
+    assert _cached(calls) == 1.0 and len(calls) == 2  # corrupted: trained again
+    assert "fails its checksum" in capsys.readouterr().out
+    saved = {p: p.read_bytes() for p in tmp_path.iterdir()}  # a good cache
+    for other in [{"key": {"seed": 1}}, {"code": _cached}, {}]:  # seed, code, torch
+        calls[:] = [p.write_bytes(data) for p, data in saved.items()][:0]
+        with monkeypatch.context() as patch:
+            patch.setattr(
+                torch, "__version__", "0.0" if not other else torch.__version__
+            )
+            assert _cached(calls, **other) == 1.0 and calls == [1.0]  # made again
+
+
+def test_cached_trusts_the_graders_digest_over_the_folders(monkeypatch, tmp_path):
+    monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path))
+    monkeypatch.delenv(dlbook.CACHE_DIGESTS, raising=False)
+    calls, sums = [], tmp_path / "net.pt.sha256"
+    _cached(calls)
+    trusted = f'{{"net.pt": "{sums.read_text()}"}}'
+    (tmp_path / "net.pt").unlink()
+    assert _cached(calls, value=9.0) == _cached(calls) == 9.0  # a submission's own
+    monkeypatch.setenv(dlbook.CACHE_DIGESTS, trusted)  # the grader's: refused, remade
+    assert _cached(calls, value=5.0) == 5.0 and calls == [1.0, 9.0, 5.0]
+    (tmp_path / "file").write_text("")  # a folder that cannot be made: not saved
+    monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path / "file" / "data"))
+    assert _cached(calls, value=7.0) == 7.0 and calls[-1] == 7.0
+
+
 def _no_download(*args, **kwargs):
     raise OSError("no network")
 
