@@ -19,6 +19,7 @@ from grading_support import grade_run, question_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
 import bench  # noqa: E402
+import make_autograder  # noqa: E402
 import sync_twins  # noqa: E402
 
 STEMS = sorted(p.name for p in (ROOT / "grading").iterdir() if p.is_dir())
@@ -38,15 +39,16 @@ def disagreements(stem, source):
     wrong = [] if tests == sorted(autograded) else [f"test files {tests}"]
     posed = []
     for question in questions(stem):
-        name = question["name"]
-        if question.get("written"):
-            phrase = f"Question `{name}` (written, graded by hand)"
+        name, written, points = question["name"], question.get("written"), 0
+        if written:
+            points = question.get(
+                "points", 0
+            )  # questions.yml's, printed in the statement
             if f'"written_answer": "{name}"' not in source:
                 wrong.append(f"{name}: no model answer cell")
         else:
             module, cases = question_cases(stem, name)
-            unit = "point" if module.points == 1 else "points"
-            phrase = f"Question `{name}` (autograded, {module.points:g} {unit})"
+            points = module.points
             answers = [c for c in cells if c.metadata.get("answer") == name]
             checks = [c for c in cells if c.metadata.get("check") == name]
             if sum(case.hidden for case in cases) < 2:
@@ -65,6 +67,7 @@ def disagreements(stem, source):
                 )
             if not (ROOT / "grading" / stem / "variants" / name).is_dir():
                 wrong.append(f"{name}: no variants folder")
+        phrase = make_autograder.posed(dict(name=name, written=written, points=points))
         if source.count(phrase) != 1:
             wrong.append(f"the chapter does not pose {phrase} once")
         posed.append(source.find(phrase))
@@ -81,7 +84,10 @@ def test_the_agreement_check_can_fail():
     source = (CHAPTERS / f"{stem}.md").read_text()
     wrong_points = source.replace("(autograded, 3 points)", "(autograded, 2 points)", 1)
     unmarked = source.replace(":check: q4b_receptive_field", "", 1)
+    by_hand = source.replace("(written, 1 point,", "(written, 2 points,", 1)
     assert disagreements(stem, wrong_points) and disagreements(stem, unmarked)
+    phrase = "Question `q4_ex_unseen_count` (written, 1 point, graded by hand)"
+    assert f"the chapter does not pose {phrase} once" in disagreements(stem, by_hand)
 
 
 @pytest.mark.parametrize("stem", [s for s in STEMS if s != "01_logsumexp"])
@@ -106,7 +112,8 @@ def test_the_books_answers_get_full_marks_and_glue_the_builds_values(
         out=out, jobs=1, timeout=900, cell_timeout=600,
     )  # fmt: skip
     (row,) = csv.DictReader((out / f"{stem}.csv").open())
-    assert row["total"] == row["possible"] and float(row["possible"]) > 0, row
+    written = sum(q["points"] for q in questions(stem) if q.get("written"))  # by hand
+    assert float(row["total"]) == float(row["possible"]) - written > 0, row
     graded = glued_values(nbformat.read(out / stem / "executed" / "solved.ipynb", 4))
     run = "".join(c.source for c in notebook.cells if not c.metadata.get("timing"))
     assert set(re.findall(r'glue\(\s*"(\w+)"', run)) <= set(graded), "cells not run"
