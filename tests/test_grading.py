@@ -51,23 +51,23 @@ TIMED_OUT = (
     f"timed out after {TIMEOUT} s (TIMEOUT): killed, not graded; "
     "look for an endless loop in code the tests call"
 )
-# {submission: (points of q1, q2, q3 (written: empty), total, possible; note)}
+# {submission: (points of q1, q2, q3 (written: empty), total, possible (q3's 2 included); note)}
 EXPECTED_ROWS = {
-    "cell_loop": ("2,1.5,,3.5,3.5", "1 cell(s) interrupted after CELL_TIMEOUT"),
-    "correct": ("2,1.5,,3.5,3.5", ""),
-    "crash_first": ("0,1.5,,1.5,3.5", ""),
-    "endless_in_tests": ("0,0,,0,3.5", TIMED_OUT),
-    "forged_checks": ("1,1.5,,2.5,3.5", ""),
-    "kernel_ir": ("2,1.5,,3.5,3.5", ""),
-    "not_json": ("0,0,,0,3.5", "not a valid notebook (NotJSONError: Notebook does not "
+    "cell_loop": ("2,1.5,,3.5,5.5", "1 cell(s) interrupted after CELL_TIMEOUT"),
+    "correct": ("2,1.5,,3.5,5.5", ""),
+    "crash_first": ("0,1.5,,1.5,5.5", ""),
+    "endless_in_tests": ("0,0,,0,5.5", TIMED_OUT),
+    "forged_checks": ("1,1.5,,2.5,5.5", ""),
+    "kernel_ir": ("2,1.5,,3.5,5.5", ""),
+    "not_json": ("0,0,,0,5.5", "not a valid notebook (NotJSONError: Notebook does not "
                  "appear to be JSON: '{\"cells\": [oops')"),
-    "notes": ("0,0,,0,3.5", "not a notebook (.ipynb): notes.txt"),
-    "reordered": ("2,1.5,,3.5,3.5", ""),
-    "stripped": ("2,1.5,,3.5,3.5", ""),
-    "untouched": ("0,0,,0,3.5", ""),
-    "vandal": ("2,1.5,,3.5,3.5", ""),
-    "wrong_q1": ("1,1.5,,2.5,3.5", ""),
-    "wrong_q2": ("2,0.5,,2.5,3.5", ""),
+    "notes": ("0,0,,0,5.5", "not a notebook (.ipynb): notes.txt"),
+    "reordered": ("2,1.5,,3.5,5.5", ""),
+    "stripped": ("2,1.5,,3.5,5.5", ""),
+    "untouched": ("0,0,,0,5.5", ""),
+    "vandal": ("2,1.5,,3.5,5.5", ""),
+    "wrong_q1": ("1,1.5,,2.5,5.5", ""),
+    "wrong_q2": ("2,0.5,,2.5,5.5", ""),
 }  # fmt: skip
 
 
@@ -233,7 +233,7 @@ def test_feedback_names_the_failing_tests(graded):
     assert "AssertionError: overflow for large inputs: subtract the maximum first" in (
         wrong_q1
     )
-    assert "Written: graded by hand." in wrong_q1
+    assert "Written: graded by hand, out of 2." in wrong_q1
     wrong_q2 = (feedback / "wrong_q2.md").read_text()
     assert "AssertionError: conv_params(3, 64, 11): count the biases too" in wrong_q2
     assert "conv_params(2, 3, 1)" in wrong_q2 and "return an int" not in wrong_q2
@@ -383,11 +383,14 @@ def test_written_points_are_added(graded, rostered, tmp_path):
     row = regrade(graded, None, out, **rostered["options"])["103"]
     assert (row["q3_why"], row["total"], row["possible"]) == ("1.5", "5", "5.5")
     assert "q3_why (of 2): 1 scored 1.5" in (out / STEM / "report.html").read_text()
-    points.write_text("id,points\nPoints Possible,2\n103,3\n999,1\n")
     options = dict(out=out, root=FIXTURE, autograder_dir=graded["built"])
-    result = run(grade.command(STEM, None, **options, **rostered["options"]))
-    wanted = "gradebook: ['999']; not a number from 0 to the maximum (2): ['103']"
-    assert result.returncode == 2 and wanted in result.stderr, result.stderr
+    for text, wanted in (  # over q3_why's stated 2 points; a maximum that is not the stated one
+        ("id,points\n103,3\n999,1\n", "'999' is no row of the gradebook; 103's '3' is not a number from 0 to 2"),
+        ("id,points\nPoints Possible,3\n103,3\n", "q3_why-points.csv: `Points Possible,3`, but questions.yml gives q3_why 2 (printed"),
+    ):  # fmt: skip
+        points.write_text(text)
+        result = run(grade.command(STEM, None, **options, **rostered["options"]))
+        assert result.returncode == 2 and wanted in result.stderr, result.stderr
 
 
 # --- make_autograder -------------------------------------------------------------------------------
@@ -403,17 +406,18 @@ def test_zip_holds_the_hidden_tests_and_the_pins(graded):
         assert pin in environment
     assert json.loads((built / "questions.json").read_text()) == [
         {"name": "q1_smooth_max", "title": "(a) a smooth maximum that does not overflow",
-         "points": 2},
-        {"name": "q2_conv_params", "title": "(b) parameters of a convolution", "points": 1.5},
-        {"name": "q3_why", "title": "(c) why subtracting the maximum works", "points": None},
+         "written": False, "points": 2},
+        {"name": "q2_conv_params", "title": "(b) parameters of a convolution", "written": False, "points": 1.5},
+        {"name": "q3_why", "title": "(c) why subtracting the maximum works", "written": True, "points": 2},
     ]  # fmt: skip
     student = nbformat.writes(student_notebook())
     assert "test_case" not in student and "hidden" not in student
 
 
-Q1, Q2, Q3, TOY = ("tests/q1_smooth_max.py", "tests/q2_conv_params.py", "tests/q3_why.py",
-                   f"../../chapters/{STEM}.md")  # fmt: skip
-POSE = "chapters/00_toy.md: pose question '{}' exactly once as \"Question `{}` ({})\" (the "
+Q1, Q2, Q3, TOY, YML = ("tests/q1_smooth_max.py", "tests/q2_conv_params.py", "tests/q3_why.py",
+                        f"../../chapters/{STEM}.md", "questions.yml")  # fmt: skip
+POSE = ("chapters/00_toy.md: pose question '{}' exactly once as \"Question `{}` ({})\" (the points "
+        "come from its test file, a written question's from questions.yml); ")  # fmt: skip
 MAKE_AUTOGRADER_ERRORS = {  # id: (file under grading/00_toy, from file, old, new; the error)
     "extra-test": ("tests/q9_extra.py", Q2, '"q2_conv_params"', '"q9_extra"',
                    "grading/00_toy/tests/q9_extra.py: no question 'q9_extra' in "
@@ -429,11 +433,12 @@ MAKE_AUTOGRADER_ERRORS = {  # id: (file under grading/00_toy, from file, old, ne
     "zero-points": (Q1, Q1, "points = 2", "points = 0",
                     "grading/00_toy/tests/q1_smooth_max.py: `points` must be a number > 0"),
     "points-in-prose-differ": (Q1, Q1, "points = 2", "points = 3",
-        POSE.format("q1_smooth_max", "q1_smooth_max", "autograded, 3 points")
-        + "points come from its test file); found ['(autograded, 2 points)']"),
-    "question-not-posed": (TOY, TOY, "Question `q3_why` (written, graded by hand). ", "",
-        POSE.format("q3_why", "q3_why", "written, graded by hand")
-        + "points come from its test file); not found"),
+        POSE.format("q1_smooth_max", "q1_smooth_max", "autograded, 3 points") + "found ['(autograded, 2 points)']"),
+    "written-points-in-prose-differ": (YML, YML, "points: 2", "points: 3",
+        POSE.format("q3_why", "q3_why", "written, 3 points, graded by hand") + "found ['(written, 2 points, graded by hand)']"),
+    "written-points-not-half": (YML, YML, "points: 2", "points: 0.3", "question 'q3_why': a written question states `points: "),
+    "question-not-posed": (TOY, TOY, "Question `q3_why` (written, 2 points, graded by hand). ", "",
+        POSE.format("q3_why", "q3_why", "written, 2 points, graded by hand") + "not found"),
 }  # fmt: skip
 
 
@@ -474,16 +479,10 @@ def test_the_repos_graded_chapters_are_consistent():
         cells = nbformat.read(notebook, as_version=4).cells
         prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
         headers = [m.group(1) for m in grade.ANSWER_LINE.finditer(prose)]
-        written = [q["name"] for q in questions if q["points"] is None]
+        written = [q["name"] for q in questions if q["written"]]
         assert headers == written, f"{notebook.name}: answer cells {headers}"
-        # the student reads each question's points where it is posed
-        for q in questions:
-            label = "written, graded by hand"
-            if q["points"] is not None:
-                label = f"autograded, {make_autograder._points_text(q['points'])}"
-            assert f"Question `{q['name']}` ({label})" in prose, (
-                f"{notebook.name} does not pose {q['name']} with its points"
-            )
+        for q in questions:  # the student reads each question's points where posed
+            assert make_autograder.posed(q) in prose, f"{notebook.name}: {q['name']}"
     student_text = "".join(p.read_text() for p in (ROOT / "student").glob("*.ipynb"))
     assert "test_case" not in student_text and "OK_FORMAT" not in student_text
 

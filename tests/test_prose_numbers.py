@@ -30,8 +30,8 @@ OPTION_LINE = re.compile(r"^\s*:[\w-]+:.*$", re.M)
 LABEL_LINE = re.compile(r"^\([\w:-]+\)=\s*$", re.M)
 COMMENT = re.compile(r"<!--.*?-->|^%.*$", re.S | re.M)
 NUMBER = re.compile(r"(?<![\w.\-])(?<!\w-)\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])")
-# A question's points: tools/make_autograder.py checks them against its hidden-test file.
-QUESTION_POINTS = re.compile(r"\(autograded, \d+(?:\.\d+)? points?\)")
+# A question's points: tools/make_autograder.py checks them (hidden-test file, questions.yml).
+QUESTION_POINTS = re.compile(r"\((?:autograded|written), \d+(?:\.\d+)? points?[,)]")
 PLACE_NAMES = re.compile(
     r"\b(?:[Cc]hapters?|[Pp]roblems?|[Ss]ections?|[Ee]xercises?|[Tt]heorems?|[Ee]quations?|"
     r"[Ll]emmas?|[Ff]igures?|[Ll]ines?)\s+(?:\d+(?:\.\d+)?(?:\s*(?:,|and|or|to|–)\s*)?)+"

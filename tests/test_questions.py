@@ -19,6 +19,7 @@ from grading_support import grade_run, question_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
 import bench  # noqa: E402
+import make_autograder  # noqa: E402
 import sync_twins  # noqa: E402
 
 STEMS = sorted(p.name for p in (ROOT / "grading").iterdir() if p.is_dir())
@@ -38,24 +39,23 @@ def disagreements(stem, source):
     wrong = [] if tests == sorted(autograded) else [f"test files {tests}"]
     posed = []
     for question in questions(stem):
-        name = question["name"]
-        if question.get("written"):
-            phrase = f"Question `{name}` (written, graded by hand)"
+        name, written, points = question["name"], question.get("written"), 0
+        if written:
+            points = question.get(
+                "points", 0
+            )  # questions.yml's, printed in the statement
             if f'"written_answer": "{name}"' not in source:
                 wrong.append(f"{name}: no model answer cell")
         else:
             module, cases = question_cases(stem, name)
-            unit = "point" if module.points == 1 else "points"
-            phrase = f"Question `{name}` (autograded, {module.points:g} {unit})"
+            points = module.points
             answers = [c for c in cells if c.metadata.get("answer") == name]
             checks = [c for c in cells if c.metadata.get("check") == name]
             if sum(case.hidden for case in cases) < 2:
                 wrong.append(f"{name}: fewer than two hidden test cases")
-            points = [c.points for c in cases if c.hidden]
-            if any(not p or p * 2 % 1 for p in points) or sum(points) != module.points:
-                wrong.append(
-                    f"{name}: hidden points {points}, not halves of {module.points}"
-                )
+            hidden = [c.points for c in cases if c.hidden]
+            if any(not p or p * 2 % 1 for p in hidden) or sum(hidden) != points:
+                wrong.append(f"{name}: hidden points {hidden}, not halves of {points}")
             if all(case.hidden for case in cases):
                 wrong.append(
                     f"{name}: no public case (hidden=False) for the self-check"
@@ -70,6 +70,7 @@ def disagreements(stem, source):
                 )
             if not (ROOT / "grading" / stem / "variants" / name).is_dir():
                 wrong.append(f"{name}: no variants folder")
+        phrase = make_autograder.posed(dict(name=name, written=written, points=points))
         if source.count(phrase) != 1:
             wrong.append(f"the chapter does not pose {phrase} once")
         posed.append(source.find(phrase))
@@ -86,7 +87,10 @@ def test_the_agreement_check_can_fail(monkeypatch):
     source = (CHAPTERS / f"{stem}.md").read_text()
     wrong_points = source.replace("(autograded, 3 points)", "(autograded, 2 points)", 1)
     unmarked = source.replace(":check: q4b_receptive_field", "", 1)
+    by_hand = source.replace("(written, 1 point,", "(written, 2 points,", 1)
     assert disagreements(stem, wrong_points) and disagreements(stem, unmarked)
+    phrase = "Question `q4_ex_unseen_count` (written, 1 point, graded by hand)"
+    assert f"the chapter does not pose {phrase} once" in disagreements(stem, by_hand)
     module, cases = question_cases(stem, "q4a_out_size")  # 3 hidden cases of 1 point
     monkeypatch.setattr(f"{__name__}.question_cases", lambda *_: (module, cases))
     for points in (1.5, 0.75, 0.75), (2, 1, 0):  # quarters; a case worth nothing
@@ -118,7 +122,8 @@ def test_the_books_answers_get_full_marks_and_glue_the_builds_values(
         out=out, jobs=1, timeout=900, cell_timeout=600,
     )  # fmt: skip
     (row,) = csv.DictReader((out / f"{stem}.csv").open())
-    assert row["total"] == row["possible"] and float(row["possible"]) > 0, row
+    written = sum(q["points"] for q in questions(stem) if q.get("written"))  # by hand
+    assert float(row["total"]) == float(row["possible"]) - written > 0, row
     graded = glued_values(nbformat.read(out / stem / "executed" / "solved.ipynb", 4))
     run = "".join(c.source for c in notebook.cells if not c.metadata.get("timing"))
     assert set(re.findall(r'glue\(\s*"(\w+)"', run)) <= set(graded), "cells not run"

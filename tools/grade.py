@@ -231,7 +231,7 @@ def finish(sub: Submission, questions, timed_out: bool, timeout: float) -> None:
     """Read the child's result (untrusted), then delete its folder and anything it left running."""
     sub.seconds = round(time.monotonic() - sub.started, 1)
     _kill(sub.descendants)  # e.g. a kernel a crashed otter left (pid reaped)
-    auto = [q for q in questions if q["points"] is not None]
+    auto = [q for q in questions if not q["written"]]
     if timed_out:
         sub.note = f"timed out after {timeout:g} s (TIMEOUT): killed, not graded; "
         sub.note += "look for an endless loop in code the tests call"
@@ -452,26 +452,30 @@ def match_roster(subs, roster, folder, questions, rows):
 
 
 def read_points(folder: Path, questions, keys, key_column: str) -> dict:
-    """{question: (maximum, {row key: points})} of the written/<question>-points.csv files."""
+    """{question: {row key: points}} of the written/<question>-points.csv files, each checked
+    against the points questions.yml states (a `Points Possible` row, if any, must equal them)."""
     result = {}
-    for name in (q["name"] for q in questions if q["points"] is None):
+    for name, top in ((q["name"], q["points"]) for q in questions if q["written"]):
         if not (path := folder / f"{name}-points.csv").is_file():
             continue
         with path.open(newline="", encoding="utf-8-sig") as file:
             rows = [[c.strip() for c in r] + [""] for r in csv.reader(file) if any(r)]
         rows = rows or [[""]]
         table = {r[0]: r[1] for r in rows[1:]}
-        maximum = _number(table.pop("Points Possible", ""))
-        given = {k: _number(v) for k, v in table.items() if v}
-        unknown = [k for k in given if k not in keys]
-        wrong = [k for k, v in given.items() if not 0 <= v <= maximum]
-        if rows[0][:2] != [key_column, "points"] or unknown or wrong or not maximum > 0:
+        if _number(stated := table.pop("Points Possible", f"{top}")) != top:
             raise UsageError(
-                f"{path}: write `{key_column},points`, `Points Possible,<maximum>`, then "
-                f"`<{key_column}>,<points>` per row; no row of the gradebook: {unknown}; "
-                f"not a number from 0 to the maximum ({maximum:g}): {wrong}"
+                f"{path}: `Points Possible,{stated}`, but questions.yml gives {name} "
+                f"{top:g} (printed in its statement): write {top:g} or delete the line"
             )
-        result[name] = (maximum, given)
+        given = {k: _number(v) for k, v in table.items() if v}
+        head = rows[0][:2] == [key_column, "points"]
+        wrong = [] if head else [f"the first line is not `{key_column},points`"]
+        wrong += [f"{k!r} is no row of the gradebook" for k in given if k not in keys]
+        over = (k for k, v in given.items() if not 0 <= v <= top)
+        wrong += [f"{k}'s {table[k]!r} is not a number from 0 to {top:g}" for k in over]
+        if wrong:
+            raise UsageError(f"{path}: {'; '.join(wrong)}")
+        result[name] = given
     return result
 
 
@@ -511,15 +515,15 @@ def new_row(sub, questions, student=None) -> dict:
 
 
 def feedback_text(sub: Submission, questions, stem: str) -> str:
-    possible = _num(sum(q["points"] or 0 for q in questions))
+    possible = _num(sum(q["points"] for q in questions if not q["written"]))
     lines = [f"# Feedback on {sub.name} ({stem})", ""]
     lines += [f"Autograded points: {_num(sum(sub.scores.values()))} / {possible}"]
     lines += ["", f"Note: {sub.note}"] if sub.note else []
     lines += ["", f"Graded in {sub.seconds:.1f} s."] if sub.seconds is not None else []
     for q in questions:
         lines += ["", f"## {q['title']} (`{q['name']}`)", ""]
-        if q["points"] is None:
-            lines.append("Written: graded by hand.")
+        if q["written"]:
+            lines.append(f"Written: graded by hand, out of {_num(q['points'])}.")
             continue
         score = _num(sub.scores.get(q["name"], 0))
         lines.append(f"{score} / {_num(q['points'])} points")
@@ -558,7 +562,7 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
     for key, sub in graded.items():
         if sub.executed is not None:  # what the tests saw, outputs included
             (folder / "executed" / f"{key}.ipynb").write_bytes(sub.executed)
-    for q in (q for q in questions if q["points"] is None):
+    for q in (q for q in questions if q["written"]):
         answers = {k: _quoted(s, q["name"]) for k, s in graded.items()}
         answers = book["written"].get(q["name"], {}) | answers
         answers = {k: answers[k] for k in sorted(answers) if k in rows}  # a row's each
@@ -566,10 +570,9 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
         text += "submissions, graded by hand (each quoted below its row's name).\n"
         text += "".join(f"\n## {k}\n\n{answer}\n" for k, answer in answers.items())
         (folder / "written" / f"{q['name']}.md").write_text(text)
-    asked = [q | {"points": points.get(q["name"], [q["points"]])[0]} for q in questions]
-    possible = sum(q["points"] or 0 for q in asked)
+    possible = sum(q["points"] for q in questions)
     for key, row in rows.items():
-        for q, (_, given) in points.items():
+        for q, given in points.items():
             row[q] = _num(given[key]) if key in given else ""
         cells = [float(row[q["name"]]) for q in questions if row[q["name"]]]
         row["total"] = _num(sum(cells)) if row["submission"] or cells else ""
@@ -581,7 +584,7 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
             [*map(r.get, ROSTER_COLUMNS), rows[i]["total"]] for i, r in roster.items()
         )
         _write(out / f"{stem}-canvas.csv", [[*ROSTER_COLUMNS, column], *totals])
-    _write(folder / "report.html", text=grade_report.page(stem, asked, rows, texts))
+    _write(folder / "report.html", text=grade_report.page(stem, questions, rows, texts))
     return out / f"{stem}.csv"
 
 
@@ -644,6 +647,8 @@ def grade(args) -> int:
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0:
         raise UsageError("JOBS, TIMEOUT and CELL_TIMEOUT must be positive")
     questions = json.loads(questions_json.read_text())
+    if any("written" not in q for q in questions):  # built before points were stated
+        raise UsageError(f"{questions_json} is out of date: run `make assign` again")
     out = (args.out or root / "_build" / "grades").resolve()
     roster = read_roster(args.roster) if args.roster else {}
     head = ["id", "student"] * bool(roster) + ["submission"]
@@ -673,7 +678,7 @@ def grade(args) -> int:
     )
     run_all(runs, questions, autograder, args.jobs, args.timeout)
     for sub in runs:  # unreadable files: 0 on every autograded question
-        sub.scores = {q["name"]: 0 for q in questions if q["points"]} | sub.scores
+        sub.scores = {q["name"]: 0 for q in questions if not q["written"]} | sub.scores
     rows |= {k: new_row(s, questions, roster.get(k)) for k, s in graded.items()}
     book = dict(head=head, rows=rows, graded=graded, feedback=feedback)
     book |= dict(written=written, points=points)

@@ -4,20 +4,21 @@ One job: check each chapter's grading folder and write, with otter's own generat
 
 * _build/autograder/<stem>/autograder.zip -- the hidden tests and otter's Gradescope set-up; `make grade`
   runs it locally (tools/grade.py) and Gradescope runs it as a programming assignment's autograder;
-* _build/autograder/<stem>/questions.json -- the questions in problem order (name, title, points; null
-  points for a written question), which tools/grade.py uses for the gradebook's columns.
+* _build/autograder/<stem>/questions.json -- the questions in problem order (name, title, points,
+  written), which tools/grade.py uses for the gradebook's columns and `possible`.
 
 A chapter's grading folder holds
 
-* questions.yml -- `questions:`, a list of `{name, title}` (plus `written: true` for a question graded
-  by hand), in the order of the problem;
+* questions.yml -- `questions:`, a list of `{name, title}` (plus `written: true, points: <whole or half>`
+  for a question graded by hand), in the order of the problem;
 * tests/<name>.py -- one otter test file per autograded question: `OK_FORMAT = False`,
   `name = "<name>"`, `points = <points>` and `@test_case(...)` functions. These are the hidden tests:
   they never go into student/ or the student site.
 
 The chapter (chapters/<stem>.md) poses each question once, in words the student edition keeps:
 "Question `<name>` (autograded, <points> points)" with the points of its test file, or
-"Question `<name>` (written, graded by hand)". So the points a student reads are the points graded.
+"Question `<name>` (written, <points> points, graded by hand)", those of questions.yml. So the
+points a student reads are the points graded.
 
 Usage: python tools/make_autograder.py [--root DIR] [--out DIR] [--requirements FILE]
 (--root: the folder that holds grading/; the tests point it at tests/grading_fixture.)
@@ -42,7 +43,7 @@ HELPER = ROOT / "dlbook" / "__init__.py"  # the book's helper module
 GRADER_MODULE = "_dlbook_grader.py"  # its name in the autograder zip
 # What the chapters import; Gradescope installs these pins (the grader's machine uses the venv).
 CHAPTER_PACKAGES = ("torch", "torchvision", "sympy", "numpy", "matplotlib")
-QUESTION_KEYS = {"name", "title", "written"}
+QUESTION_KEYS = {"name", "title", "written", "points"}
 TEST_FILE_KEYS = {"OK_FORMAT", "name", "points"}
 
 
@@ -55,7 +56,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def read_questions(folder: Path, root: Path) -> list[dict]:
-    """The questions of questions.yml as [{name, title, written}], checked."""
+    """The questions of questions.yml as [{name, title, written, points}], checked."""
     path = folder / "questions.yml"
     where = _rel(path, root)
     if not path.is_file():
@@ -100,7 +101,14 @@ def read_questions(folder: Path, root: Path) -> list[dict]:
             raise GradingConfigError(
                 f"{where}: question {name!r}: `written` must be true or false"
             )
-        questions.append({"name": name, "title": title, "written": written})
+        points = item.get("points")
+        half = type(points) in (int, float) and points > 0 and points * 2 % 1 == 0
+        if written != (points is not None) or written and not half:
+            raise GradingConfigError(
+                f"{where}: question {name!r}: a written question states `points: <whole or "
+                f"half, > 0>` here, an autograded one in its test file; got {points!r}"
+            )
+        questions.append(dict(name=name, title=title, written=written, points=points))
     return questions
 
 
@@ -151,7 +159,7 @@ def read_test_file(path: Path, root: Path) -> dict:
 
 
 def check_chapter(folder: Path, root: Path) -> list[dict]:
-    """questions.json's content for one grading folder: [{name, title, points|None}]."""
+    """questions.json's content for one grading folder: [{name, title, points, written}]."""
     questions = read_questions(folder, root)
     tests_dir = folder / "tests"
     files = {p.stem: p for p in tests_dir.glob("*.py")} if tests_dir.is_dir() else {}
@@ -173,22 +181,25 @@ def check_chapter(folder: Path, root: Path) -> list[dict]:
             f"{_rel(files[extra[0]], root)}: no question {extra[0]!r} in {yml}: add it "
             "there (in problem order) or delete the test file"
         )
-    result = []
-    for q in questions:
-        test = None if q["written"] else read_test_file(files[q["name"]], root)
-        result.append(
-            {"name": q["name"], "title": q["title"], "points": test and test["points"]}
-        )
-    check_prose(folder, result, root)
-    return result
+    for q in (q for q in questions if not q["written"]):
+        q["points"] = read_test_file(files[q["name"]], root)["points"]
+    check_prose(folder, questions, root)
+    return questions
 
 
 def _points_text(points) -> str:
     return f"{points:g} point" + ("" if points == 1 else "s")
 
 
+def posed(q: dict) -> str:
+    """How the chapter poses question q ({name, written, points}), its points included."""
+    label = f"written, {_points_text(q['points'])}, graded by hand"
+    label = label if q["written"] else f"autograded, {_points_text(q['points'])}"
+    return f"Question `{q['name']}` ({label})"
+
+
 def check_prose(folder: Path, questions: list[dict], root: Path) -> None:
-    """Each question is posed once in chapters/<stem>.md, with the points its test file gives."""
+    """Each question is posed once in chapters/<stem>.md, with the points it is graded on."""
     chapter = root / "chapters" / f"{folder.name}.md"
     where = _rel(chapter, root)
     if not chapter.is_file():
@@ -197,16 +208,12 @@ def check_prose(folder: Path, questions: list[dict], root: Path) -> None:
         )
     text = chapter.read_text()
     for q in questions:
-        label = "written, graded by hand"
-        if q["points"] is not None:
-            label = f"autograded, {_points_text(q['points'])}"
-        want = f"Question `{q['name']}` ({label})"
-        found = re.findall(rf"Question `{re.escape(q['name'])}` \(([^)]*)\)", text)
-        if found != [label]:
-            seen = f"found {['(' + f + ')' for f in found]}" if found else "not found"
+        found = re.findall(rf"Question `{re.escape(q['name'])}` (\([^)]*\))", text)
+        if [f"Question `{q['name']}` {f}" for f in found] != [want := posed(q)]:
             raise GradingConfigError(
                 f"{where}: pose question {q['name']!r} exactly once as "
-                f'"{want}" (the points come from its test file); {seen}'
+                f'"{want}" (the points come from its test file, a written question\'s from '
+                f"questions.yml); {f'found {found}' if found else 'not found'}"
             )
 
 
@@ -289,11 +296,12 @@ def main(argv=None) -> int:
             check_chapter(folder, root)
         for folder in folders:
             built = build(folder, out, pins, root)
-            auto = [q for q in built["questions"] if q["points"] is not None]
+            written = [q["points"] for q in built["questions"] if q["written"]]
+            auto = [q["points"] for q in built["questions"] if not q["written"]]
             print(
                 f"{_rel(built['zip'], root)}: {len(auto)} autograded questions "
-                f"({sum(q['points'] for q in auto):g} points), "
-                f"{len(built['questions']) - len(auto)} written"
+                f"({_points_text(sum(auto))}), {len(written)} written "
+                f"({_points_text(sum(written))})"
             )
     except GradingConfigError as error:
         print(f"make_autograder: {error}", file=sys.stderr)
