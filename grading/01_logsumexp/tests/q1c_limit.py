@@ -31,9 +31,9 @@ def test_what_the_gradient_approaches(softmax_limit):
     for row, answer, close in zip(x, got, near):
         off = float((answer - close).abs().max())
         assert off <= moves, (
-            f"for x = {row.tolist()} you returned {answer.tolist()}, {off:.2g} away from "
-            f"the gradient at beta = {beta:g}, which moves by at most {moves:.2g} when "
-            "beta doubles: it does not approach your answer"
+            f"for x = {row.tolist()} you returned {answer.tolist()}, {off:.2g} away"
+            f" from the gradient at beta = {beta:g}, which moves by at most"
+            f" {moves:.2g} when beta doubles: it does not approach your answer"
         )
     p = [2, 0, 1]
     for how, y, want in (("permuting", x[:, p], got[:, p]), ("shifting", x + 10, got)):
