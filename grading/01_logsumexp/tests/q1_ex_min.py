@@ -16,10 +16,8 @@ points = 1
 
 
 @test_case(points=0, hidden=False)
-def test_the_sandwich_on_random_vectors(smooth_min):
-    """min x - log(n)/beta <= smooth_min(x, beta) <= min x, and < min x at beta = 1"""
-    import math
-
+def test_below_the_minimum_and_closing_in(smooth_min):
+    """smooth_min(x, beta) lies below min x and closes in on it as beta grows"""
     import torch
 
     generator = torch.Generator().manual_seed(3)
@@ -27,14 +25,17 @@ def test_the_sandwich_on_random_vectors(smooth_min):
     rows, n = x.shape
     for beta in (1.0, 10.0, 1000.0):
         gap = torch.as_tensor(smooth_min(x, beta), dtype=torch.float64) - x.amin(dim=1)
-        assert ((gap <= 1e-12) & (gap >= -math.log(n) / beta - 1e-12)).all(), (
-            "smooth_min(x, beta) is outside [min x - log(n)/beta, min x] "
-            f"(beta = {beta}, largest |gap|*beta = {float(gap.abs().max() * beta):.3g})"
+        assert (gap <= 1e-12).all(), (
+            f"smooth_min(x, {beta}) exceeds min x, by up to {float(gap.max()):.3g}"
         )
         assert beta > 1 or (gap < -1e-9).all(), (
             f"smooth_min(x, 1) equals min x on some of {rows} vectors of {n} entries:"
             " a smooth minimum lies strictly below it (the hard minimum is its limit)"
         )
+    assert float(gap.abs().max()) < 1e-2, (
+        f"smooth_min(x, 1000) is {float(gap.abs().max()):.3g} from min x: "
+        "it does not close in on min x as beta grows"
+    )
 
 
 @dlbook.hidden_case(0.5)

@@ -15,28 +15,37 @@ points = 2
 
 
 @test_case(points=0, hidden=False)
-def test_the_exact_limit_ties_included(softmax_limit):
-    """softmax_limit is the exact limit, ties included"""
+def test_what_the_gradient_approaches(softmax_limit):
+    """softmax_limit(x) is what the gradient of nu_beta at x approaches as beta grows,
+    ties and near-ties included, and it moves with x's entries"""
     import torch
 
-    rows = [  # x, then its limit
-        ([3.0, 1.0, 2.0], [1.0, 0.0, 0.0]),
-        ([3.0, 1.0, 3.0], [0.5, 0.0, 0.5]),
-        ([0.5, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]),
-        ([-2.0, 7.0, 7.0], [0.0, 0.5, 0.5]),
-        ([1.0, 1.0 + 1e-6, 0.0], [0.0, 1.0, 0.0]),
-        ([5.0, 5.0, 5.0 - 1e-6], [0.5, 0.5, 0.0]),
-    ]
-    x, want = (torch.tensor(t, dtype=torch.float64) for t in zip(*rows))
+    x = torch.tensor([[3, 1, 2], [3, 1, 3], [0.5] * 3, [-2, 7, 7]], dtype=torch.float64)
+    x = torch.cat(
+        [x, torch.tensor([[1, 1.000001, 0], [5, 5, 4.999999]], dtype=x.dtype)]
+    )
     got = torch.as_tensor(softmax_limit(x), dtype=torch.float64)
     assert got.shape == x.shape, f"a (6, 3) batch gave shape {tuple(got.shape)}"
-    ties = "a row with tied maxima is wrong"
-    near = "you left mass on entries below the maximum, which the limit does not"
-    for row, answer, limit in zip(x, got, want):
-        below = (answer[row < row.max()] != 0).any()  # mass left below the maximum
-        assert torch.equal(answer, limit), (
-            f"for x = {row.tolist()} you returned {answer.tolist()}, but the limit is "
-            f"{limit.tolist()}: " + (near if below else ties)
+
+    def gradient(beta):  # of nu_beta at each row of x, by autograd
+        y = x.clone().requires_grad_()
+        return torch.autograd.grad(torch.logsumexp(beta * y, -1).sum() / beta, y)[0]
+
+    beta = 1e9  # 1000 / (the smallest gap between distinct entries of a row)
+    near = gradient(beta)
+    moves = float((near - gradient(2 * beta)).abs().max()) + 1e-12
+    for row, answer, close in zip(x, got, near):
+        off = float((answer - close).abs().max())
+        assert off <= moves, (
+            f"for x = {row.tolist()} you returned {answer.tolist()}, {off:.2g} away"
+            f" from the gradient at beta = {beta:g}, which moves by at most"
+            f" {moves:.2g} when beta doubles: it does not approach your answer"
+        )
+    p = [2, 0, 1]
+    for how, y, want in (("permuting", x[:, p], got[:, p]), ("shifting", x + 10, got)):
+        moved = torch.as_tensor(softmax_limit(y), dtype=torch.float64)
+        assert torch.allclose(moved, want, rtol=0, atol=1e-12), (
+            f"{how} the entries of x changed your answer otherwise than the limit"
         )
 
 

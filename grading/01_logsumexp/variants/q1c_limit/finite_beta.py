@@ -3,7 +3,7 @@ stays on near-ties, which the self-check catches."""
 
 POINTS = 1
 SELF_CHECK = "fails"
-MESSAGE = "you left mass on entries below the maximum"
+MESSAGE = "for x = [1.0, 1.000001, 0.0] you returned"
 
 import torch
 

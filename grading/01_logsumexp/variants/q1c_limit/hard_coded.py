@@ -1,8 +1,9 @@
-"""Wrong: the self-check's expected answer typed in; every hidden test fails."""
+"""Wrong: the limits at the self-check's inputs typed in; its permuted inputs
+catch it, and every hidden test fails."""
 
 POINTS = 0
-SELF_CHECK = "passes"
-MESSAGE = "share the mass equally"
+SELF_CHECK = "fails"
+MESSAGE = "permuting the entries of x changed your answer"
 
 import torch
 

@@ -3,7 +3,7 @@ the mass); the self-check names the tied input."""
 
 POINTS = 0.5
 SELF_CHECK = "fails"
-MESSAGE = "a row with tied maxima is wrong"
+MESSAGE = "for x = [3.0, 1.0, 3.0] you returned [1.0, 0.0, 0.0]"
 
 import torch
 
