@@ -37,23 +37,19 @@ def test_alexnet_convolutions_against_pytorch(conv_counts):
             out = m(torch.zeros(1, m.in_channels, n, n, device="meta"))
         mults = counter.get_total_flops() // 2
         want = {"out": out.shape[-1], "params": sum(t.numel() for t in m.parameters())}
-        want |= {"mults": mults, "adds": mults - (0 if bias else out.numel())}
+        want |= {"mults": mults, "adds": mults}  # fewer adds without a bias
         args = n, m.in_channels, m.out_channels, k
         got = conv_counts(*args, s=s, p=p, groups=m.groups, bias=bias)
         assert isinstance(got, dict) and set(want) <= set(got), (
             f"conv_counts must return a dict with keys {sorted(want)}, not {got!r}"
         )
-        why = {key: f"the count of {key} is wrong" for key in want}
-        if got["out"] == n + 2 * p - k + 1:
-            why["out"] = "divide by the stride s"
-        elif got["out"] == (n - k) // s + 1:
-            why["out"] = "include the padding (n + 2p)"
-        if bias and got["params"] == want["params"] - m.out_channels:
-            why["params"] = "add the c_out biases"
         for key, value in want.items():
-            assert got[key] == value, (
-                f"{m} at n={n}: {key}={got[key]}, expected {value}: {why[key]}."
+            ok = (
+                got[key] < value
+                if (key, bias) == ("adds", False)
+                else got[key] == value
             )
+            assert ok, f"{m} at n={n}: {key}={got[key]}: the count of {key} is wrong."
     what = "conv_counts(4, 3, 8, 7, p=1): the kernel does not fit (n + 2p < k), so it"
     dlbook.must_raise(ValueError, conv_counts, 4, 3, 8, 7, p=1, what=what)
 

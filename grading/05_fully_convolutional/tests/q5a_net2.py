@@ -45,7 +45,7 @@ def test_net2_gives_net1s_scores_of_the_corner_windows(Net2, net1):
     assert gap < 100 * torch.finfo(torch.float32).eps, (
         f"the corners of Net2's map differ from Net1's scores of the corner windows by "
         f"{gap:.2e} (relative): the copied weights do not pair each weight with the "
-        "pixel and channel Net1's flatten gives it, (out, C, kH, kW), or a layer (a "
+        "pixel and channel Net1's flatten gives it, or a layer (a "
         "feature convolution, a bias) was not copied"
     )
 

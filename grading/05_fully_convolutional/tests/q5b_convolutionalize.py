@@ -43,7 +43,7 @@ def test_net1s_twin_is_net2(convolutionalize, FullyConvolutional, net1):
     assert gap < 100 * torch.finfo(torch.float32).eps, (
         f"the twin differs from Net1 on the corner windows by {gap:.2e} (relative): "
         "its kernels do not pair each weight with the pixel and channel Net1's "
-        "flatten gives it, (out, C, kH, kW)"
+        "flatten gives it"
     )
     what = "convolutionalize(net1, input_size=(3, 36, 36)), whose sizes do not fit,"
     dlbook.must_raise(ValueError, convolutionalize, net1, (3, 36, 36), what=what)

@@ -2,7 +2,7 @@
 
 POINTS = 0
 SELF_CHECK = "fails"
-MESSAGE = "divide by the stride"
+MESSAGE = "the count of out is wrong"
 
 
 def conv_counts(n, c_in, c_out, k, s=1, p=0, groups=1, bias=True):

@@ -2,7 +2,7 @@
 
 POINTS = 0.5
 SELF_CHECK = "fails"
-MESSAGE = "(out, C, kH, kW)"
+MESSAGE = "with the pixel and channel Net1's flatten gives it"
 
 import torch
 import torch.nn as nn
