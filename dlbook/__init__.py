@@ -108,8 +108,8 @@ def self_check(question, *cases, namespace=None):
 
 
 def hidden_case(points):
-    """otter's hidden test case, a decorator given its points: a failure's message is one
-    line that starts with the case's name in words and says what the answer raised
+    """otter's hidden test case, a decorator given its points: a failure's message is
+    one line that starts with the case's name in words and says what the answer raised
     (never a bare `StopIteration:`); otter still shows the case's failing line."""
     from otter.test_files import test_case
 
