@@ -73,7 +73,8 @@ def test_cache_is_reused(chapter, tmp_path):
     """A second run in the same folder loads the weights instead of training."""
     workdir = tmp_path / "again"
     (workdir / "data").mkdir(parents=True)
-    shutil.copy(chapter.workdir / "data" / "ch3_smallnet.pt", workdir / "data")
+    for name in ("ch3_smallnet.pt", "ch3_smallnet.pt.sha256"):  # weights and checksum
+        shutil.copy(chapter.workdir / "data" / name, workdir / "data")
     notebook = nbformat.read(CHAPTERS / f"{STEM}.ipynb", as_version=4)
     # only the cells up to the one that got the weights (seen in the executed chapter's outputs):
     # enough to see which branch runs. The twin has the chapter's cells after its hidden helper cell.
@@ -81,7 +82,7 @@ def test_cache_is_reused(chapter, tmp_path):
     texts = [
         "\n".join(o.get("text", "") for o in c.get("outputs", [])) for c in executed
     ]
-    weights = re.compile(r"^weights (trained|loaded)", re.M)
+    weights = re.compile(r"^(epoch \d+:|ch3_smallnet\.pt: loaded)", re.M)
     upto = next(i for i, text in enumerate(texts) if weights.search(text))
     offset = len(notebook.cells) - len(executed)
     # a self-check cell holds its cases there
@@ -92,7 +93,7 @@ def test_cache_is_reused(chapter, tmp_path):
     text = "".join(
         o.get("text", "") for c in notebook.cells for o in c.get("outputs", [])
     )
-    assert "weights loaded from the cache" in text
+    assert "ch3_smallnet.pt: loaded from the cache (checksum verified)" in text
     assert "CIFAR-10 train" not in text, (
         "with the cache present the training set must not be loaded"
     )
