@@ -58,7 +58,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import grade_report
 import nbformat
 import psutil
 import yaml
@@ -358,10 +357,9 @@ def prepare_data(root: Path, stem: str, data: Path, timeout: float) -> None:
     with tempfile.TemporaryDirectory() as cwd:
         meta, notebook = {"metadata": {"path": cwd}}, nbformat.v4.new_notebook()
         notebook.cells = cells[: last + 1]
-        try:  # no such cell: no kernel
-            last < 0 or NotebookClient(
-                notebook, timeout=timeout, resources=meta
-            ).execute()
+        try:
+            if last >= 0:  # a chapter that caches nothing needs no kernel
+                NotebookClient(notebook, timeout=timeout, resources=meta).execute()
         except Exception as error:
             raise UsageError(f"{twin}'s cached results (for {data}): {error}") from None
     sums = {p.stem: p.read_text().strip() for p in data.glob("*.sha256")}
@@ -584,6 +582,8 @@ def write_gradebook(out: Path, stem: str, book, questions, roster, column) -> Pa
             [*map(r.get, ROSTER_COLUMNS), rows[i]["total"]] for i, r in roster.items()
         )
         _write(out / f"{stem}-canvas.csv", [[*ROSTER_COLUMNS, column], *totals])
+    import grade_report  # matplotlib: only once there is a gradebook to draw
+
     _write(folder / "report.html", text=grade_report.page(stem, questions, rows, texts))
     return out / f"{stem}.csv"
 
