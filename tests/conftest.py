@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -317,6 +318,8 @@ def _needs(item):
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection
 def pytest_collection_modifyitems(session, config, items):
     global _pipeline
+    if os.environ.get("BOOK_TESTS_SERIAL") != "1" and not config.option.collectonly:
+        _start_early(items)
     needed = set().union(*(_needs(item) for item in items)) if items else set()
     if not needed:
         return
@@ -349,6 +352,9 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_sessionfinish(session, exitstatus):
     if _pipeline is not None:
         _pipeline.stop()
+    _worker.shutdown(cancel_futures=True)
+    if exitstatus == 0 and _early_folder.cache_info().currsize:
+        shutil.rmtree(_early_folder())
 
 
 def site_step(step):
@@ -379,13 +385,63 @@ def student_site(built_site):
     return BUILD / "student" / "html"
 
 
-@pytest.fixture(scope="session")
-def autograders(tmp_path_factory):
-    """`tools/make_autograder.py` once per session: the folder of every graded chapter's autograder."""
-    out = tmp_path_factory.mktemp("autograders")
+# ------------------------------------------------------------------------------------------------
+# Work that is mostly waiting (a class graded in kernels, its endless loops killed at a timeout) starts
+# at collection, in one background thread, when a collected test uses the fixture that registered it
+# with @early; the fixture then takes its result (or runs it, BOOK_TESTS_SERIAL=1).
+# ------------------------------------------------------------------------------------------------
+_EARLY = {}  # work (a function of a fresh folder): (its module, the fixture that takes its result)
+_futures, _worker = {}, ThreadPoolExecutor(max_workers=1)
+
+
+@functools.cache
+def _early_folder():
+    """Where the work runs; removed when the session passes (kept to debug a failure)."""
+    return Path(tempfile.mkdtemp(prefix="dl-book-early-"))
+
+
+def _folder_for(work):
+    (folder := _early_folder() / work.__name__).mkdir()
+    return folder
+
+
+def early(fixture):
+    def register(work):
+        _EARLY[work] = (work.__module__, fixture)
+        return work
+
+    return register
+
+
+def _start_early(items):
+    used = {(getattr(i, "module", None), f) for i in items for f in i.fixturenames}
+    used = {(m.__name__, f) for m, f in used if m} | {("conftest", f) for _, f in used}
+    for work in [w for w, key in _EARLY.items() if key in used]:
+        _futures[work] = _worker.submit(work, _folder_for(work))
+
+
+def early_result(work):
+    """What `work` returned, or raised (run now, in this thread, if it was not started)."""
+    if work not in _futures:
+        _futures[work] = future = Future()
+        try:
+            future.set_result(work(_folder_for(work)))
+        except Exception as error:  # noqa: BLE001 (raised below, to every caller)
+            future.set_exception(error)
+    return _futures[work].result()
+
+
+@early("autograders")
+def make_autograders(out):
     command = [sys.executable, "tools/make_autograder.py", "--out", str(out)]
     assert_ok("make_autograder", run(command))
     return out
+
+
+@pytest.fixture(scope="session")
+def autograders():
+    """`tools/make_autograder.py` once per session: the folder of every graded chapter's autograder."""
+    return early_result(make_autograders)
 
 
 def run_cells(

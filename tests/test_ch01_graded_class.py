@@ -9,6 +9,7 @@ which hidden cases each variant fails is test_variants.py's: here the points com
 
 import ast
 import csv
+import functools
 import io
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import jupytext
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, early, early_result, make_autograders
 from grading_support import META, declared, grade_run, question_cases
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -140,8 +141,8 @@ def answered(code_of):
     return notebook
 
 
-@pytest.fixture(scope="module")
-def plan():
+@functools.cache
+def class_plan():
     """({submission: {question: expected points}}, the book's answers, the wrong variants)."""
     full = {q: p for q, p in questions().items() if p is not None}
     book = book_answers()
@@ -156,12 +157,11 @@ def plan():
     return expected, book, wrong
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, autograders, plan):
+@early("graded")
+def grade_chapter_1s_class(base):
     """The class graded in one `tools/grade.py` run (JOBS=2) with the autograder zip's own copy of
     the helper module (no DLBOOK_GRADER); returns the grades folder."""
-    _, book, wrong = plan
-    base = tmp_path_factory.mktemp("ch1_class")
+    _, book, wrong = class_plan()
     (base / "submissions").mkdir()
     mixed = {**book, **{q: v.code for q, v in wrong.items()}}
     subs = {"untouched": student(), "correct": answered(book), "wrong": answered(mixed)}
@@ -169,14 +169,19 @@ def graded(tmp_path_factory, autograders, plan):
         (base / "submissions" / f"{name}.ipynb").write_text(nbformat.writes(notebook))
     # The limits only stop a hung run: the slowest cell (the setup's imports) takes ~3 s alone.
     grade_run(
-        STEM, base / "submissions", base, "DLBOOK_GRADER", autograder_dir=autograders,
-        out=base / "grades", jobs=2, timeout=600, cell_timeout=120,
+        STEM, base / "submissions", base, "DLBOOK_GRADER", out=base / "grades", jobs=2,
+        autograder_dir=early_result(make_autograders), timeout=600, cell_timeout=120,
     )  # fmt: skip
     return base / "grades"
 
 
-def test_the_class_gets_its_exact_points(graded, plan):
-    expected, _, _ = plan
+@pytest.fixture(scope="module")
+def graded():
+    return early_result(grade_chapter_1s_class)
+
+
+def test_the_class_gets_its_exact_points(graded):
+    expected, _, _ = class_plan()
     rows = list(csv.reader(io.StringIO((graded / f"{STEM}.csv").read_text())))
     names = list(questions())
     assert rows[0] == ["submission", *names, "total", "possible", "note"]

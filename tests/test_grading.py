@@ -25,7 +25,7 @@ import jupytext
 import nbformat
 import psutil
 import pytest
-from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, run
+from conftest import CHAPTER_STEMS, CHAPTERS, ROOT, early, early_result, run
 from grading_support import grade_run
 
 FIXTURE = ROOT / "tests" / "grading_fixture"
@@ -138,14 +138,16 @@ def make_class(folder: Path, out: Path):
 
     subs["cell_loop"] = cell_loop = edited(correct)
     i = cell_index(cell_loop, "def smooth_max(")
-    cell_loop.cells.insert(i + 1, v4.new_code_cell("while True:\n    pass"))
+    # the endless loops sleep: their wait for the timeout costs no CPU
+    loop = "import time\nwhile True:\n    time.sleep(1)"
+    cell_loop.cells.insert(i + 1, v4.new_code_cell(loop))
 
     # passes its self-check; loops on the hidden tests' input
     subs["endless_in_tests"] = endless = edited(correct)
     replace_def(
         endless,
         "conv_params",
-        "def conv_params(c_in, c_out, k):\n    while c_in > 1:\n        pass\n"
+        "def conv_params(c_in, c_out, k):\n    import time\n    while c_in > 1:\n        time.sleep(1)\n"
         "    return c_out * (c_in * k * k + 1)\n",
     )
 
@@ -196,9 +198,8 @@ def kernels_under(path: Path) -> list:
     return found
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("grading")
+@early("graded")
+def grade_the_toy_class(base):
     built = base / "autograder"
     command = [PYTHON, "tools/make_autograder.py", "--root", FIXTURE, "--out", built]
     run(command, check=True)
@@ -211,8 +212,15 @@ def graded(tmp_path_factory):
         STEM, base / "submissions", tmp, "OMP_NUM_THREADS", root=FIXTURE, autograder_dir=built,
         out=out, jobs=JOBS, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
     )  # fmt: skip
-    print(f"\nclass graded in {time.monotonic() - start:.1f} s", grading.stdout[-3000:])
-    return {"base": base, "built": built, "out": out, "tmp": tmp, "run": grading}
+    seconds = time.monotonic() - start
+    return dict(base=base, built=built, out=out, tmp=tmp, run=grading, s=seconds)
+
+
+@pytest.fixture(scope="module")
+def graded():
+    graded = early_result(grade_the_toy_class)
+    print(f"\nclass graded in {graded['s']:.1f} s", graded["run"].stdout[-3000:])
+    return graded
 
 
 def test_gradebook_is_exact(graded):
