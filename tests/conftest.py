@@ -353,8 +353,8 @@ def pytest_sessionfinish(session, exitstatus):
     if _pipeline is not None:
         _pipeline.stop()
     _worker.shutdown(cancel_futures=True)
-    if exitstatus == 0 and _early_folder.cache_info().currsize:
-        shutil.rmtree(_early_folder())
+    if exitstatus == 0:
+        shutil.rmtree(_EARLY_ROOT)
 
 
 def site_step(step):
@@ -392,16 +392,12 @@ def student_site(built_site):
 # ------------------------------------------------------------------------------------------------
 _EARLY = {}  # work (a function of a fresh folder): (its module, the fixture that takes its result)
 _futures, _worker = {}, ThreadPoolExecutor(max_workers=1)
-
-
-@functools.cache
-def _early_folder():
-    """Where the work runs; removed when the session passes (kept to debug a failure)."""
-    return Path(tempfile.mkdtemp(prefix="dl-book-early-"))
+# where the work runs; removed when the session passes (kept to debug a failure)
+_EARLY_ROOT = Path(tempfile.mkdtemp(prefix="dl-book-early-"))
 
 
 def _folder_for(work):
-    (folder := _early_folder() / work.__name__).mkdir()
+    (folder := _EARLY_ROOT / work.__name__).mkdir()
     return folder
 
 
@@ -462,7 +458,6 @@ def run_cells(
     source `extra`; then `wrong`, {name: function of the namespace giving its wrong value}; last the
     `:derivation:` cells of each of `derivations`. `edit` = (old, new) replaces `old`, found exactly
     once in the cells run. The tests show with it that a derivation's check stops a mistake."""
-    import contextlib
     import io
 
     import jupytext

@@ -41,9 +41,7 @@ def disagreements(stem, source):
     for question in questions(stem):
         name, written, points = question["name"], question.get("written"), 0
         if written:
-            points = question.get(
-                "points", 0
-            )  # questions.yml's, printed in the statement
+            points = question.get("points", 0)  # questions.yml's, as printed
             if f'"written_answer": "{name}"' not in source:
                 wrong.append(f"{name}: no model answer cell")
         else:
@@ -57,9 +55,7 @@ def disagreements(stem, source):
             if any(not p or p * 2 % 1 for p in hidden) or sum(hidden) != points:
                 wrong.append(f"{name}: hidden points {hidden}, not halves of {points}")
             if all(case.hidden for case in cases):
-                wrong.append(
-                    f"{name}: no public case (hidden=False) for the self-check"
-                )
+                wrong.append(f"{name}: no public case (hidden=False) to self-check")
             if not answers or any(
                 "### BEGIN SOLUTION" not in c.source for c in answers
             ):
