@@ -199,7 +199,8 @@ def load_cifar10(train, sample=None, seed=0):
     All of it, or `sample` images drawn at random (torch.randperm seeded with `seed`),
     and only those are decoded. The official torchvision download first; only if it
     fails, the offline JPEG mirror in the folder named by $CIFAR10_JPEG_MIRROR
-    (train/<class>/*.jpg, test/...), and it says which it used."""
+    (train/<class>/*.jpg, test/...), decoded once into data_root() (see `cached`);
+    it says which it used."""
     import torchvision
 
     split = "train" if train else "test"
@@ -250,8 +251,17 @@ def load_cifar10(train, sample=None, seed=0):
         )
     pick = picked(len(dataset))
     pick = range(len(dataset)) if pick is None else pick.tolist()
-    images = torch.stack([dataset[i][0] for i in pick])
-    labels = torch.tensor([dataset.targets[i] for i in pick])
+
+    def decode():  # once per mirror, split and sample: later runs (grading) load it
+        images = torch.stack([dataset[i][0] for i in pick])
+        return images, torch.tensor([dataset.targets[i] for i in pick])
+
+    files = [
+        (Path(f).relative_to(folder).as_posix(), os.path.getsize(f))
+        for f, _ in dataset.samples
+    ]
+    name = f"cifar10_{split}_mirror{'' if sample is None else f'_{sample}_{seed}'}.pt"
+    (images, labels), _ = cached(name, decode, [files, sample, seed])
     print(
         f"CIFAR-10 {split}: download failed ({type(download_error).__name__}), so "
         f"using the offline JPEG mirror (${MIRROR_VARIABLE}; {len(labels):,} of its "
@@ -260,7 +270,7 @@ def load_cifar10(train, sample=None, seed=0):
     return images, labels
 
 
-# --- A cache of computed results (the trained nets of chapters 3 and 4) -------------
+# --- A cache of computed results (trained nets, the mirror's decoded images) -------
 
 CACHE_DIGESTS = "DL_BOOK_CACHE_SHA256"  # JSON {file name: digest}, set by the grader
 

@@ -4,6 +4,7 @@ alone the way Colab would (twin_alone), the site pipeline, and reading glued val
 import ast
 import contextlib
 import functools
+import io
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import jupytext
 import nbformat
 import psutil
 import pytest
@@ -187,9 +189,7 @@ def assert_ok(what, result):
     return result
 
 
-# ------------------------------------------------------------------------------------------------
-# The site pipeline, in the background.
-#
+# --- The site pipeline, in the background --------------------------------------------------------
 # The book build, the student site, the PDF and the accessibility audit are a chain of long jobs, the
 # suite's longest path. When a session collects tests that need any of them, the chain starts at
 # collection, in a background thread, one step after the other, and the tests run at a lower priority
@@ -197,7 +197,6 @@ def assert_ok(what, result):
 # starting thread's). The chapter tests read the book build's executed notebooks (run_chapter), so no
 # chapter runs twice. Tests that need a step run after every test that needs none, in the order of the
 # steps they wait for. BOOK_TESTS_SERIAL=1 turns this off: a fixture then runs its step when needed.
-# ------------------------------------------------------------------------------------------------
 def tex_available():
     return all(map(shutil.which, ("xelatex", "latexmk", "pdftotext", "pdfimages")))
 
@@ -228,8 +227,7 @@ BUILD_FLAGS = re.search(
 SITE_STEPS = {
     "book": (lambda: ["make", "--no-print-directory", "book"], {"built_site"}),
     "student": (lambda: ["make", "--no-print-directory", "student"], {"student_site"}),
-    # `make pdf` without its prerequisites `book` and `student` (done by then; they would rebuild
-    # the student site in full).
+    # `make pdf` without its prerequisites (built by then; `student` would rebuild in full)
     "pdf": (
         lambda: [sys.executable, "tools/build_pdf.py", "--build-flags", BUILD_FLAGS],
         {"built_pdf"},
@@ -385,11 +383,9 @@ def student_site(built_site):
     return BUILD / "student" / "html"
 
 
-# ------------------------------------------------------------------------------------------------
-# Work that is mostly waiting (a class graded in kernels, its endless loops killed at a timeout) starts
-# at collection, in one background thread, when a collected test uses the fixture that registered it
-# with @early; the fixture then takes its result (or runs it, BOOK_TESTS_SERIAL=1).
-# ------------------------------------------------------------------------------------------------
+# --- Work that mostly waits (a class graded in kernels, endless loops killed at a timeout) --------
+# starts at collection in one background thread when a collected test uses the fixture that
+# registered it (@early); the fixture then takes its result (or runs it, BOOK_TESTS_SERIAL=1).
 _EARLY = {}  # work (a function of a fresh folder): (its module, the fixture that takes its result)
 _futures, _worker = {}, ThreadPoolExecutor(max_workers=1)
 # where the work runs; removed when the session passes (kept to debug a failure)
@@ -458,9 +454,6 @@ def run_cells(
     source `extra`; then `wrong`, {name: function of the namespace giving its wrong value}; last the
     `:derivation:` cells of each of `derivations`. `edit` = (old, new) replaces `old`, found exactly
     once in the cells run. The tests show with it that a derivation's check stops a mistake."""
-    import io
-
-    import jupytext
     import matplotlib
 
     matplotlib.use("Agg")  # figures drawn, never shown

@@ -460,6 +460,15 @@ def test_make_autograder_errors_are_clear(tmp_path, capsys, error):
     assert not (tmp_path / "_build").exists()
 
 
+def test_grading_runs_the_skipped_cells_an_answer_needs():
+    """A skipped cell runs if a cell that runs, or a hidden test, needs a name it binds."""
+    v4, skip = nbformat.v4, {"tags": [grade.SKIP]}
+    cells = [v4.new_code_cell(f"{n} = 1", metadata=skip) for n in "kyzwv"]
+    cells += map(v4.new_code_cell, ["def f(n):\n    return k * n", "def test_f(f, y): ...", "del w", "v = 2\nv"])  # fmt: skip
+    notebook = grade.run_what_answers_need(v4.new_notebook(cells=cells), {"z"})
+    assert [c.metadata["tags"] for c in notebook.cells[:5]] == [[]] * 4 + [[grade.SKIP]]
+
+
 def test_grade_misuse(tmp_path):
     none = ["--autograder-dir", str(tmp_path / "none")]
     for args, message in (

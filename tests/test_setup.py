@@ -55,8 +55,7 @@ def test_mathjax_step_needs_no_npm_or_node(tmp_path):
         assert (vendor / "mathjax" / part).is_file(), f"{part} is missing from the copy"
     assert list((vendor / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
     # a second run does nothing: make sees the copy as up to date
-    again = make("-q", "mathjax", f"VENDOR={vendor}", env=env)
-    assert again.returncode == 0
+    assert make("-q", "mathjax", f"VENDOR={vendor}", env=env).returncode == 0
 
 
 def fake_python(tmp_path, version):
@@ -90,8 +89,7 @@ def test_python_version_gate(tmp_path, version):
 
 
 def test_old_python_makes_no_venv(tmp_path):
-    python = fake_python(tmp_path, "3.10.12")
-    venv = tmp_path / "venv"
+    python, venv = fake_python(tmp_path, "3.10.12"), tmp_path / "venv"
     result = make("book", f"PYTHON={python}", f"VENV={venv}")
     assert result.returncode != 0
     assert "this book needs Python 3.11 or newer" in result.stderr

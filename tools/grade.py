@@ -38,6 +38,7 @@ whenever the batch ran (a bad file gets a row with a note); 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import io
 import json
@@ -47,11 +48,13 @@ import re
 import resource
 import shutil
 import signal
+import symtable
 import sys
 import tempfile
 import time
 import traceback
 import warnings
+import zipfile
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,9 +107,9 @@ class Submission:
 
 
 # --- Before grading: read each file (in the parent; nothing runs) ---
-def read_submission(path: Path):
+def read_submission(path: Path, needed=frozenset()):
     """(notebook, "") or (None, reason). The kernelspec is reset to python3 (a Colab or R kernelspec
-    would make otter fail); nothing else changes."""
+    would make otter fail), and run_what_answers_need; nothing else changes."""
     if path.suffix != ".ipynb":
         return None, f"not a notebook (.ipynb): {path.name}"
     try:
@@ -119,7 +122,71 @@ def read_submission(path: Path):
         return None, f"not a valid notebook ({type(error).__name__}: {first})"
     kernel = dict(name="python3", display_name="Python 3", language="python")
     notebook.metadata["kernelspec"] = kernel
-    return notebook, ""
+    return run_what_answers_need(notebook, needed), ""
+
+
+SKIP = "otter_ignore"  # otter's tag: the book's own checks, timings and figures (tools/sync_twins.py)
+
+
+def names_of(source: str):
+    """(names the code binds globally, names it reads before it binds them, the arguments of its
+    `test_` functions: otter's tests take the notebook's globals by name); empty if it is no Python."""
+    from IPython.core.inputtransformer2 import TransformerManager  # magics, `!pip`
+
+    try:
+        body = ast.parse(TransformerManager().transform_cell(source)).body
+    except (SyntaxError, ValueError):
+        return set(), set(), set()
+    binds, reads, arguments = set(), set(), set()
+    for statement in body:  # in order: `x = 1; y = x` reads no earlier x
+        tables, bound = (
+            [top := symtable.symtable(ast.unparse(statement), "c", "exec")],
+            set(),
+        )
+        while tables:
+            table = tables.pop()
+            tables += table.get_children()
+            for symbol in table.get_symbols():
+                name, outside = symbol.get_name(), table is top or symbol.is_global()
+                if outside and (symbol.is_assigned() or symbol.is_imported()):
+                    bound.add(name)
+                if outside and symbol.is_referenced() and name not in binds:
+                    reads.add(name)
+            if table.get_type() == "function" and table.get_name().startswith("test_"):
+                arguments |= set(table.get_parameters())
+        names = [n for n in ast.walk(statement) if isinstance(n, ast.Name)]
+        reads |= {
+            n.id for n in names if isinstance(n.ctx, ast.Del)
+        } - binds  # del x needs x
+        binds |= bound
+    return binds, reads, arguments
+
+
+def run_what_answers_need(notebook, needed=frozenset()):
+    """The notebook (changed in place) with otter's skip tag taken off every tagged cell that binds a
+    name a cell that runs reads or tests by argument, or the hidden tests take (`needed`), until none
+    does: grading skips the book's own checks, yet an answer may use anything the notebook defines."""
+    cells = [c for c in notebook.cells if c.cell_type == "code"]
+    names = {id(c): names_of(c.source) for c in cells}
+    skipped = [c for c in cells if SKIP in c.metadata.get("tags", [])]
+    used = set(needed).union(
+        *(r | a for c in cells if c not in skipped for _, r, a in [names[id(c)]])
+    )
+    while unskip := [c for c in skipped if names[id(c)][0] & used]:
+        for cell in unskip:
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SKIP]
+            skipped.remove(cell)
+            used |= names[id(cell)][1] | names[id(cell)][2]
+    return notebook
+
+
+def hidden_test_arguments(autograder: Path) -> set:
+    """The names the autograder's tests take from the notebook (their `test_` functions' arguments)."""
+    with zipfile.ZipFile(autograder) as z:
+        tests = [
+            n for n in z.namelist() if n.startswith("tests/") and n.endswith(".py")
+        ]
+        return set().union(*(names_of(z.read(n).decode())[2] for n in tests))
 
 
 def written_answers(notebook, names) -> dict:
@@ -349,11 +416,13 @@ def _kill_group(sub: Submission) -> None:
 
 
 def prepare_data(root: Path, stem: str, data: Path, timeout: float) -> None:
-    """Fill DL_BOOK_DATA once: run the solved twin up to its last `= cached(` (chapters 3-4's nets); give
-    every kernel the files' digests (dlbook.CACHE_DIGESTS): a file a submission rewrites is not used."""
+    """Fill DL_BOOK_DATA once: run the solved twin up to its last cell that calls `cached(` or
+    `load_cifar10(` (trained nets; CIFAR-10, or the offline mirror's decoded images); give every kernel
+    the files' digests (dlbook.CACHE_DIGESTS): a file a submission rewrites is not used."""
     twin = root / "chapters" / f"{stem}.ipynb"
     cells = nbformat.read(twin, as_version=4).cells if twin.is_file() else []
-    last = max((i for i, c in enumerate(cells) if "= cached(" in c.source), default=-1)
+    fills = re.compile(r"\b(cached|load_cifar10)\(")
+    last = max((i for i, c in enumerate(cells) if fills.search(c.source)), default=-1)
     with tempfile.TemporaryDirectory() as cwd:
         meta, notebook = {"metadata": {"path": cwd}}, nbformat.v4.new_notebook()
         notebook.cells = cells[: last + 1]
@@ -660,8 +729,9 @@ def grade(args) -> int:
         graded, rows = match_roster(subs, roster, folder, questions, rows)
     points = read_points(out / stem / "written", questions, {*rows, *graded}, head[0])
     runs = list({id(sub): sub for sub in graded.values()}.values())  # a group's once
+    needed = hidden_test_arguments(autograder)
     for sub in runs:
-        sub.notebook, sub.note = read_submission(sub.path)
+        sub.notebook, sub.note = read_submission(sub.path, needed)
     data = Path(
         os.environ.get("DL_BOOK_DATA") or root / "_build" / "grade_data"
     ).resolve()

@@ -71,11 +71,15 @@ def inlined_check(question, imported=False):
 def with_helper(notebook):
     """The notebook, changed in place and returned, to run alone: helper_cell() first, and each
     cell marked `check` holding its question's public cases (inlined_check), hidden. A cell marked
-    `timing` (it only times or draws) gets otter's `otter_ignore` tag: grading skips it."""
+    `timing` (it only times or draws) or `derivation` (the book checks its own claim) gets otter's
+    `otter_ignore` tag, as the source gives it to demonstrations: grading skips them, unless an answer
+    needs what they define (tools/grade.py, run_what_answers_need)."""
     imported = False
     for cell in notebook.cells:
-        if cell.metadata.get("timing"):
-            cell.metadata["tags"] = cell.metadata.get("tags", []) + ["otter_ignore"]
+        tags = cell.metadata.get("tags", [])
+        skip = cell.metadata.get("timing") or "derivation" in cell.metadata
+        if skip and "otter_ignore" not in tags:
+            cell.metadata["tags"] = tags + ["otter_ignore"]
         if "check" in cell.metadata:  # `import dlbook` in the first cell that needs it
             cell.source = inlined_check(cell.metadata["check"], imported)
             imported = imported or "import dlbook" in cell.source

@@ -165,7 +165,11 @@ def _no_download(*args, **kwargs):
     raise OSError("no network")
 
 
-def _mirror(tmp_path, classes):
+def _mirror(tmp_path, classes, monkeypatch):
+    """A JPEG mirror in tmp_path (one image per class); the data folder, where the decoded
+    images are cached, in tmp_path/data."""
+    monkeypatch.setenv("DL_BOOK_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv(dlbook.CACHE_DIGESTS, raising=False)
     for name in classes:
         folder = tmp_path / "test" / name
         folder.mkdir(parents=True)
@@ -177,7 +181,8 @@ def _mirror(tmp_path, classes):
 def test_cifar10_falls_back_to_the_mirror_and_says_so(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(torchvision.datasets, "CIFAR10", _no_download)
     monkeypatch.setenv(
-        dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, dlbook.CIFAR10_CLASSES))
+        dlbook.MIRROR_VARIABLE,
+        str(_mirror(tmp_path, dlbook.CIFAR10_CLASSES, monkeypatch)),
     )
     images, labels = dlbook.load_cifar10(train=False)
     assert images.shape == (10, 3, 32, 32) and images.dtype == torch.uint8
@@ -186,12 +191,20 @@ def test_cifar10_falls_back_to_the_mirror_and_says_so(monkeypatch, tmp_path, cap
     # the kind of source and the count, never a local path (the page is published)
     assert "offline JPEG mirror" in said and "10 of its 10 images" in said
     assert str(tmp_path) not in said
+    # decoded once: loaded next time, until the mirror changes
+    again = dlbook.load_cifar10(train=False)
+    assert torch.equal(again[0], images) and torch.equal(again[1], labels)
+    assert "cifar10_test_mirror.pt: loaded from the cache" in capsys.readouterr().out
+    torchvision.io.write_jpeg(images[0], str(tmp_path / "test" / "truck" / "1.jpg"))
+    assert len(dlbook.load_cifar10(train=False)[1]) == 11
+    assert "loaded from the cache" not in capsys.readouterr().out
 
 
 def test_a_sample_is_a_seeded_random_subset_decoded_alone(monkeypatch, tmp_path):
     monkeypatch.setattr(torchvision.datasets, "CIFAR10", _no_download)
     monkeypatch.setenv(
-        dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, dlbook.CIFAR10_CLASSES))
+        dlbook.MIRROR_VARIABLE,
+        str(_mirror(tmp_path, dlbook.CIFAR10_CLASSES, monkeypatch)),
     )
     images, labels = dlbook.load_cifar10(train=False)
     some, their_labels = dlbook.load_cifar10(train=False, sample=4, seed=1)
@@ -219,7 +232,7 @@ def test_cifar10_without_data_says_how_to_get_it(
         monkeypatch.setenv(dlbook.MIRROR_VARIABLE, str(tmp_path))
     else:
         monkeypatch.setenv(
-            dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, ["cat", "dog"]))
+            dlbook.MIRROR_VARIABLE, str(_mirror(tmp_path, ["cat", "dog"], monkeypatch))
         )
     with pytest.raises(RuntimeError, match=message):
         dlbook.load_cifar10(train=False)
