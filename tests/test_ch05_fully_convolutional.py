@@ -182,12 +182,11 @@ def test_exercise_ratio_side(chapter):
 
 def test_the_im2col_check_names_channels_last_windows():
     """The lemma's check cell (taken by its metadata) fails, naming the order, when conv_as_matmul
-    flattens each window channels-last (kh, kw, C): run in-process after the setup cell."""
-    channels_last = ("permute(0, 2, 3, 1, 4, 5)", "permute(0, 2, 3, 4, 5, 1)")
+    flattens each window channels-last (k, k, C): run in-process after the setup cell."""
+    channels_last = ("windows.flatten(1)", "windows.permute(0, 2, 3, 1).flatten(1)")
+    kwargs = dict(answers=["q5c_windows"], sources=["def conv_as_matmul("])
     with pytest.raises(CheckFailed, match=r"channel-major \(C, kh, kw\)"):
-        run_cells(
-            STEM, "ch5-lem-im2col", sources=["def conv_as_matmul("], edit=channels_last
-        )
+        run_cells(STEM, "ch5-lem-im2col", edit=channels_last, **kwargs)
 
 
 def test_the_flatten_check_catches_a_flatten_in_memory_order():

@@ -129,20 +129,18 @@ SKIP = "otter_ignore"  # otter's tag: the book's own checks, timings and figures
 
 
 def names_of(source: str):
-    """(names the code binds globally, names it reads before it binds them, the arguments of its
-    `test_` functions: otter's tests take the notebook's globals by name); empty if it is no Python."""
+    """(names the code binds globally, names it needs: reads or deletes before it binds them, or takes
+    as arguments of its `test_` functions, as otter's tests take the notebook's globals)."""
     from IPython.core.inputtransformer2 import TransformerManager  # magics, `!pip`
 
     try:
         body = ast.parse(TransformerManager().transform_cell(source)).body
     except (SyntaxError, ValueError):
-        return set(), set(), set()
-    binds, reads, arguments = set(), set(), set()
-    for statement in body:  # in order: `x = 1; y = x` reads no earlier x
-        tables, bound = (
-            [top := symtable.symtable(ast.unparse(statement), "c", "exec")],
-            set(),
-        )
+        return set(), set()  # no Python: it cannot run
+    binds, needs = set(), set()
+    for statement in body:  # in order: `x = 1; y = x` needs no earlier x
+        top, bound = symtable.symtable(ast.unparse(statement), "c", "exec"), set()
+        tables = [top]
         while tables:
             table = tables.pop()
             tables += table.get_children()
@@ -151,42 +149,37 @@ def names_of(source: str):
                 if outside and (symbol.is_assigned() or symbol.is_imported()):
                     bound.add(name)
                 if outside and symbol.is_referenced() and name not in binds:
-                    reads.add(name)
+                    needs.add(name)
             if table.get_type() == "function" and table.get_name().startswith("test_"):
-                arguments |= set(table.get_parameters())
+                needs |= set(table.get_parameters())
         names = [n for n in ast.walk(statement) if isinstance(n, ast.Name)]
-        reads |= {
-            n.id for n in names if isinstance(n.ctx, ast.Del)
-        } - binds  # del x needs x
+        needs |= {n.id for n in names if isinstance(n.ctx, ast.Del)} - binds
         binds |= bound
-    return binds, reads, arguments
+    return binds, needs
 
 
 def run_what_answers_need(notebook, needed=frozenset()):
     """The notebook (changed in place) with otter's skip tag taken off every tagged cell that binds a
-    name a cell that runs reads or tests by argument, or the hidden tests take (`needed`), until none
-    does: grading skips the book's own checks, yet an answer may use anything the notebook defines."""
+    name a cell that runs needs, or the hidden tests (`needed`), until none does: grading skips the
+    book's own checks, yet an answer may use anything the notebook defines."""
     cells = [c for c in notebook.cells if c.cell_type == "code"]
     names = {id(c): names_of(c.source) for c in cells}
     skipped = [c for c in cells if SKIP in c.metadata.get("tags", [])]
-    used = set(needed).union(
-        *(r | a for c in cells if c not in skipped for _, r, a in [names[id(c)]])
-    )
+    used = set(needed).union(*(names[id(c)][1] for c in cells if c not in skipped))
     while unskip := [c for c in skipped if names[id(c)][0] & used]:
         for cell in unskip:
             cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SKIP]
             skipped.remove(cell)
-            used |= names[id(cell)][1] | names[id(cell)][2]
+            used |= names[id(cell)][1]
     return notebook
 
 
 def hidden_test_arguments(autograder: Path) -> set:
-    """The names the autograder's tests take from the notebook (their `test_` functions' arguments)."""
+    """What the autograder's tests need from the notebook (their `test_` functions' arguments, and
+    what they read)."""
     with zipfile.ZipFile(autograder) as z:
-        tests = [
-            n for n in z.namelist() if n.startswith("tests/") and n.endswith(".py")
-        ]
-        return set().union(*(names_of(z.read(n).decode())[2] for n in tests))
+        tests = [n for n in z.namelist() if re.fullmatch(r"tests/\w+\.py", n)]
+        return set().union(*(names_of(z.read(n).decode())[1] for n in tests))
 
 
 def written_answers(notebook, names) -> dict:

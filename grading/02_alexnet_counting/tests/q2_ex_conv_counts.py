@@ -32,24 +32,29 @@ def test_alexnet_convolutions_against_pytorch(conv_counts):
                 x = m(x)
         cases += [(nn.Conv2d(64, 192, 5, 2, 2, groups=2, bias=False), 27)]
     for m, n in cases:
-        k, s, p, bias = m.kernel_size[0], m.stride[0], m.padding[0], m.bias is not None
+        k, s, p = m.kernel_size[0], m.stride[0], m.padding[0]
         with FlopCounterMode(display=False) as counter:
             out = m(torch.zeros(1, m.in_channels, n, n, device="meta"))
         mults = counter.get_total_flops() // 2
         want = {"out": out.shape[-1], "params": sum(t.numel() for t in m.parameters())}
-        want |= {"mults": mults, "adds": mults}  # fewer adds without a bias
+        want["mults"] = mults  # the adds: more with a bias than without (hidden: exact)
         args = n, m.in_channels, m.out_channels, k
-        got = conv_counts(*args, s=s, p=p, groups=m.groups, bias=bias)
-        assert isinstance(got, dict) and set(want) <= set(got), (
-            f"conv_counts must return a dict with keys {sorted(want)}, not {got!r}"
-        )
-        for key, value in want.items():
-            ok = (
-                got[key] < value
-                if (key, bias) == ("adds", False)
-                else got[key] == value
+        kwargs, keys = dict(s=s, p=p, groups=m.groups), sorted({*want, "adds"})
+        counts = [conv_counts(*args, **kwargs, bias=b) for b in (True, False)]
+        for got in counts:
+            assert isinstance(got, dict) and set(keys) <= set(got), (
+                f"conv_counts must return a dict with keys {keys}, not {got!r}"
             )
-            assert ok, f"{m} at n={n}: {key}={got[key]}: the count of {key} is wrong."
+        got = counts[m.bias is None]
+        for key, value in want.items():
+            assert got[key] == value, (
+                f"{m} at n={n}: {key}={got[key]}: the count of {key} is wrong."
+            )
+        adds = [got["adds"] for got in counts]
+        assert adds[0] > adds[1], (
+            f"{m} at n={n}: adds={adds[0]} with a bias, {adds[1]} without: the count "
+            "of adds is wrong."
+        )
     what = "conv_counts(4, 3, 8, 7, p=1): the kernel does not fit (n + 2p < k), so it"
     dlbook.must_raise(ValueError, conv_counts, 4, 3, 8, 7, p=1, what=what)
 

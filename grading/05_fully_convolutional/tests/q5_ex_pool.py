@@ -17,6 +17,8 @@ points = 1
 @test_case(points=0, hidden=False)
 def test_the_windows_of_a_pooled_net(scores_by_windows):
     """the net on 32×32 crops gives the twin's map, for a net with a 2×2 max-pool"""
+    from itertools import product
+
     import torch
     from torch import nn
 
@@ -28,25 +30,28 @@ def test_the_windows_of_a_pooled_net(scores_by_windows):
         fc1, fc2 = nn.Linear(16 * 12 * 12, 32), nn.Linear(32, 10)
     net.flatten, net.classifier = nn.Flatten(), nn.Sequential(fc1, nn.ReLU(), fc2)
     x = torch.randn(1, 3, 41, 44, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():  # the twin's map, by the theorem's convolutions
-        kernel = fc1.weight.view(32, 16, 12, 12)
-        hidden = torch.relu(nn.functional.conv2d(net.features(x), kernel, fc1.bias))
-        want = nn.functional.conv2d(hidden, fc2.weight[:, :, None, None], fc2.bias)
+    with torch.no_grad():  # the twin's entry (a, b) is the classifier on the m×m
+        maps = net.features(x)  # window of the features at (a, b): its first layer's
+        m = net.features(x[:, :, :32, :32]).shape[-1]  # kernel is m×m
     crops = []  # the shapes the net is called on
     net.eval().register_forward_pre_hook(lambda _, a: crops.append(tuple(a[0].shape)))
     got = scores_by_windows(net, x)
     assert crops and all(shape[1:] == (3, 32, 32) for shape in crops), (
         f"net was called on {crops or 'nothing'}, not on 32×32 crops of x"
     )
-    assert got.shape == want.shape, (
-        f"got shape {tuple(got.shape)}, expected the twin's {tuple(want.shape)}: score "
-        "the windows the twin scores, not every 32×32 window"
+    rows, cols = maps.shape[2] - m + 1, maps.shape[3] - m + 1
+    assert tuple(got.shape) == (1, 10, rows, cols), (
+        f"got shape {tuple(got.shape)}, expected the twin's {(1, 10, rows, cols)}: "
+        "score the windows the twin scores, not every 32×32 window"
     )
-    gap = (got - want).abs().max().item()
-    assert gap < 1e-5, (
-        f"max difference {gap:.3f}: compare entries (0, 1) and (1, 0) of your map with "
-        "the twin's"
-    )
+    for a, b in product(range(rows), range(cols)):
+        with torch.no_grad():
+            want = net.classifier(net.flatten(maps[:, :, a : a + m, b : b + m]))[0]
+        gap = (got[0, :, a, b] - want).abs().max().item()
+        assert gap < 1e-5, (
+            f"entry [0, :, {a}, {b}] of your map differs from the twin's by {gap:.3f}: "
+            "it scores another window than the twin's entry there"
+        )
 
 
 def _check_windows_of(scores_by_windows, features, classifier, x, window, jump, what):
