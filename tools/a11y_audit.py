@@ -84,8 +84,7 @@ def axe_source():
 def pages_of(site: Path):
     """Every page of a built site (not its assets, not the root index.html, which only redirects)."""
     paths = (p.relative_to(site) for p in sorted(site.rglob("*.html")))
-    pages = [p.as_posix() for p in paths if p.parts[0] not in NOT_PAGES]
-    return [page for page in pages if page != "index.html"]
+    return [p.as_posix() for p in paths if p.parts[0] not in NOT_PAGES | {"index.html"}]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -97,7 +96,6 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 def served(site):
     handler = functools.partial(_Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -186,9 +184,7 @@ def audit(sites, jobs=2):
             {"rule": rule, "impact": impact, "page_views": count}
             for (rule, impact), count in sorted(totals.items())
         ],
-        "blocking": sum(
-            v["impact"] in BLOCKING for e in entries for v in e["violations"]
-        ),
+        "blocking": sum(n for (_, impact), n in totals.items() if impact in BLOCKING),
         "pages": entries,
     }
 

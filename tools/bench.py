@@ -89,11 +89,8 @@ def comparable_glue(glue):
 def glue_differences(first, second):
     """Names whose non-timing glued value differs between two runs, with both values."""
     a, b = comparable_glue(first), comparable_glue(second)
-    return {
-        name: (a.get(name, "<missing>"), b.get(name, "<missing>"))
-        for name in sorted(set(a) | set(b))
-        if a.get(name, "<missing>") != b.get(name, "<missing>")
-    }
+    pairs = {n: (a.get(n, "<missing>"), b.get(n, "<missing>")) for n in {*a, *b}}
+    return {n: pair for n, pair in sorted(pairs.items()) if pair[0] != pair[1]}
 
 
 def built_glue(book_dir):
@@ -209,13 +206,6 @@ class Book:
             shutil.rmtree(data, ignore_errors=True)
 
 
-def chapter_docnames(book_dir):
-    return sorted(
-        p.relative_to(book_dir).with_suffix("").as_posix()
-        for p in (book_dir / "chapters").glob("[0-9][0-9]_*.md")
-    )
-
-
 def run(args):
     source = Path(args.source).resolve()
     if not (source / "vendor" / "mathjax" / "tex-chtml.js").exists():
@@ -229,7 +219,10 @@ def run(args):
     scratch = scratch_root / "book"
     shutil.copytree(source, scratch, ignore=lambda _, names: set(names) & SKIP_NAMES)
     book = Book(scratch, shlex.split(args.build_flags), log_dir)
-    if not (chapters := chapter_docnames(scratch)):
+    chapters = sorted(
+        f"chapters/{p.stem}" for p in scratch.glob("chapters/[0-9][0-9]_*.md")
+    )
+    if not chapters:
         sys.exit("bench: no chapters/NN_*.md to build")
     edited = f"chapters/{args.edit_chapter}" if args.edit_chapter else chapters[0]
     if edited not in chapters:
@@ -261,13 +254,10 @@ def run(args):
 
     report["warm"] = book.build("warm")
 
+    code = "\n```{code-cell} ipython3\nbenchmark_edit = 1\n```\n"
     for key, name, added in [
         ("edit_markdown", "edit-prose", "\nA line of prose added by the benchmark.\n"),
-        (
-            "edit_code",
-            "edit-code",
-            "\n```{code-cell} ipython3\nbenchmark_edit = 1\n```\n",
-        ),
+        ("edit_code", "edit-code", code),
     ]:
         edited_path.write_text(original_text + added, encoding="utf-8")
         report[key] = {"chapter": edited, **book.build(name)}

@@ -51,11 +51,13 @@ def require_tex():
         )
 
 
-def check_log(log: Path):
-    """The problem lines of a LaTeX log (missing glyphs, undefined references, errors)."""
+def check_log(log: Path, what: str):
+    """Stop with the log's problems (missing glyphs, undefined references, errors)."""
     text = log.read_text(encoding="utf-8", errors="replace")
     text = re.sub(r"(?m)^(.{79})\n", r"\1", text)  # TeX wraps its log at 79 characters
-    return sorted({m.group(0).strip() for m in LOG_PROBLEMS.finditer(text)})
+    if problems := sorted({m.group(0).strip() for m in LOG_PROBLEMS.finditer(text)}):
+        lines = "\n  ".join(problems[:40])
+        raise SystemExit(f"build_pdf: {what}'s LaTeX log reports:\n  {lines}")
 
 
 def run(command, cwd=ROOT):
@@ -76,13 +78,9 @@ def build_book(build_flags):
     # latexmk keeps stale state after a failed run
     shutil.rmtree(latex, ignore_errors=True)
     run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex", *build_flags])
-    pdf, log = latex / "book.pdf", latex / "book.log"
-    if problems := check_log(log):
-        raise SystemExit(
-            "build_pdf: the book's LaTeX log reports:\n  " + "\n  ".join(problems[:40])
-        )
+    check_log(latex / "book.log", "the book")
     OUT.mkdir(parents=True, exist_ok=True)
-    shutil.copy(pdf, OUT / "book.pdf")
+    shutil.copy(latex / "book.pdf", OUT / "book.pdf")
     return OUT / "book.pdf"
 
 
@@ -120,11 +118,7 @@ def build_student_handouts(build_flags):
     target.mkdir(parents=True, exist_ok=True)
     pdfs = []
     for chapter in chapters:
-        if problems := check_log(latex / f"{chapter.stem}.log"):
-            raise SystemExit(
-                f"build_pdf: the handout {chapter.stem}'s LaTeX log reports:\n  "
-                + "\n  ".join(problems[:40])
-            )
+        check_log(latex / f"{chapter.stem}.log", f"the handout {chapter.stem}")
         pdfs.append(shutil.copy(latex / f"{chapter.stem}.pdf", target))
     return pdfs
 

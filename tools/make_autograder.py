@@ -74,7 +74,7 @@ def read_questions(folder: Path, root: Path) -> list[dict]:
             f"{where}: expected a non-empty list under `questions:`, e.g. "
             "questions: [{name: q1, title: '(a) ...'}]"
         )
-    questions, seen = [], set()
+    questions = []
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict):
             raise GradingConfigError(
@@ -91,9 +91,8 @@ def read_questions(folder: Path, root: Path) -> list[dict]:
                 f"{where}: question {i} needs a `name` that is a Python identifier "
                 f"(it names tests/<name>.py), got {name!r}"
             )
-        if name in seen:
+        if name in (q["name"] for q in questions):
             raise GradingConfigError(f"{where}: question name {name!r} appears twice")
-        seen.add(name)
         if not isinstance(title, str) or not title.strip():
             raise GradingConfigError(f"{where}: question {name!r} needs a `title`")
         written = item.get("written", False)
@@ -144,13 +143,11 @@ def read_test_file(path: Path, root: Path) -> dict:
         raise GradingConfigError(
             f"{where}: `points` must be a number > 0 (the question's points), got {points!r}"
         )
-    tests = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
+    if not any(
+        isinstance(node, ast.FunctionDef)
         and any("test_case" in ast.unparse(d) for d in node.decorator_list)
-    ]
-    if not tests:
+        for node in tree.body
+    ):
         raise GradingConfigError(
             f"{where}: no test: decorate test functions with "
             "`@test_case(points=None, hidden=True)` (from otter.test_files import test_case)"
@@ -264,11 +261,7 @@ def build(folder: Path, out: Path, pins: list[str], root: Path) -> dict:
             )
         shutil.move(zip_tmp, target / "autograder.zip")
     (target / "questions.json").write_text(json.dumps(questions, indent=1) + "\n")
-    return {
-        "stem": folder.name,
-        "questions": questions,
-        "zip": target / "autograder.zip",
-    }
+    return dict(stem=folder.name, questions=questions, zip=target / "autograder.zip")
 
 
 def grading_folders(root: Path) -> list[Path]:

@@ -286,11 +286,8 @@ def unlink_removed_labels(
 
 def _figure_labels(notebook) -> set:
     """Labels of the figures that code cells make (mystnb figure metadata)."""
-    names = (
-        c.metadata.get("mystnb", {}).get("figure", {}).get("name")
-        for c in notebook.cells
-        if c.cell_type == "code"
-    )
+    code = [c.metadata for c in notebook.cells if c.cell_type == "code"]
+    names = (m.get("mystnb", {}).get("figure", {}).get("name") for m in code)
     return {name for name in names if name}
 
 
@@ -410,13 +407,8 @@ def student_notebooks(md_paths, glue_values=None):
         if title is None:
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(note))
         else:  # the note goes right below the chapter title
-            title.source = re.sub(
-                r"^(# .*)$",
-                lambda m: m.group(1) + "\n\n" + note,
-                title.source,
-                count=1,
-                flags=re.M,
-            )
+            end = re.search(r"^# .*$", title.source, re.M).end()
+            title.source = f"{title.source[:end]}\n\n{note}{title.source[end:]}"
         result[path] = notebook
     return result
 
@@ -479,10 +471,9 @@ def chapter_title(md_path: Path) -> str:
     return match.group(1).strip() if match else md_path.stem
 
 
-def course_repository(config=None):
+def course_repository(config):
     """(owner/name, branch) of the course's own repository, `student_repository` in _config.yml:
     the student links and `make assign`'s _build/distribution/ point there, not at the book."""
-    config = book_config() if config is None else config
     setting = config.get("student_repository")
     setting = setting if isinstance(setting, dict) else {}
     url = str(setting.get("url") or "").rstrip("/")
@@ -542,14 +533,14 @@ def readme_text(md_paths) -> str:
 
 
 def expected_student_files():
-    """({path under student/: text} for the committed part of the edition, {md_path: notebook})."""
+    """{path under student/: text} for the committed part of the edition."""
     paths = chapter_paths()
     notebooks = student_notebooks(paths)
     files = {
         STUDENT / f"{p.stem}.ipynb": notebook_text(n) for p, n in notebooks.items()
     }
     files[STUDENT / "README.md"] = readme_text(paths)
-    return files, notebooks
+    return files
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -617,7 +608,8 @@ def write_distribution(out=DISTRIBUTION, stems=(), pdfs=PDFS, config=None) -> li
 # ----------------------------------------------------------------------------------------------------
 # The student site sources
 # ----------------------------------------------------------------------------------------------------
-def _rewrite_toc(entries, dropped):
+def _rewrite_toc(entries, dropped, files):
+    """The kept entries, chapters in student/; adds the stems to dropped or files."""
     kept = []
     for entry in entries:
         entry = dict(entry)
@@ -627,18 +619,12 @@ def _rewrite_toc(entries, dropped):
             continue
         if stem and stem.startswith("chapters/"):
             entry["file"] = "student/" + stem[len("chapters/") :]
+        files += [entry[key] for key in ("root", "file") if key in entry]
         for key in ("sections", "chapters", "parts"):
             if key in entry:
-                entry[key] = _rewrite_toc(entry[key], dropped)
+                entry[key] = _rewrite_toc(entry[key], dropped, files)
         kept.append(entry)
     return kept
-
-
-def _toc_files(entries):
-    for entry in entries:
-        yield from (entry[key] for key in ("root", "file") if key in entry)
-        for key in ("sections", "chapters", "parts"):
-            yield from _toc_files(entry.get(key, []))
 
 
 def _write_generated(path: Path, source: str, data) -> None:
@@ -672,10 +658,9 @@ def write_site_sources(notebooks):
 
     config = site_config(book_config())
     _write_generated(SITE_SRC / "_config.yml", "_config.yml", config)
-    dropped = set()
-    toc = _rewrite_toc(
-        [yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))], dropped
-    )[0]
+    dropped, files = set(), []
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    toc = _rewrite_toc([toc], dropped, files)[0]
     _write_generated(SITE_SRC / "_toc.yml", "_toc.yml", toc)
 
     if (ROOT / "assets").exists():
@@ -699,12 +684,10 @@ def write_site_sources(notebooks):
         # The theme's launch buttons open the .ipynb next to a page: the student notebook, not the twin.
         shutil.copy(STUDENT / f"{path.stem}.ipynb", target.with_suffix(".ipynb"))
 
-    for stem in _toc_files([toc]):
-        if stem.startswith("student/"):
-            continue
+    for stem in files:
         sources = [ROOT / f"{stem}{ext}" for ext in (".md", ".ipynb", ".rst")]
         source = next((p for p in sources if p.exists()), None)
-        if source is None:
+        if stem.startswith("student/") or source is None:
             continue
         text = source.read_text(encoding="utf-8")
         if source.suffix == ".md":
@@ -742,15 +725,19 @@ def main() -> int:
     )
     args = parser.parse_args()
     try:
-        expected, _ = expected_student_files()
+        expected = expected_student_files()
+        present = {p for p in STUDENT.glob("*") if p.is_file()}
+        drifted = [
+            p for p, text in expected.items() if not p.exists() or p.read_text() != text
+        ]
+        extra = sorted(present - set(expected))
+        if args.distribution is not None and not args.check:
+            if drifted or extra:
+                raise StudentEditionError("student/ is stale: run `make student`")
+            missing = " ".join(write_distribution(stems=args.distribution)) or "none"
     except StudentEditionError as error:
         print(f"make_student: {error}", file=sys.stderr)
         return 2
-    present = {p for p in STUDENT.glob("*") if p.is_file()}
-    drifted = [
-        p for p, text in expected.items() if not p.exists() or p.read_text() != text
-    ]
-    extra = sorted(present - set(expected))
     if args.check:
         problems = [f"  {p.relative_to(ROOT)} (stale or missing)" for p in drifted]
         problems += [f"  {p.relative_to(ROOT)} (no chapter source)" for p in extra]
@@ -764,13 +751,6 @@ def main() -> int:
             )
         return 1 if problems else 0
     if args.distribution is not None:
-        try:
-            if drifted or extra:
-                raise StudentEditionError("student/ is stale: run `make student`")
-            missing = " ".join(write_distribution(stems=args.distribution)) or "none"
-        except StudentEditionError as error:
-            print(f"make_student: {error}", file=sys.stderr)
-            return 2
         print(
             f"wrote {DISTRIBUTION.relative_to(ROOT)}/ (chapters without PDF: {missing})"
         )

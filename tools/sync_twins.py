@@ -112,8 +112,7 @@ def main() -> int:
     for md_path in sorted(CHAPTERS.glob("*.md")):
         twin = md_path.with_suffix(".ipynb")
         expected = twin_text(md_path)
-        current = twin.read_text(encoding="utf-8") if twin.exists() else None
-        if current == expected:
+        if twin.exists() and twin.read_text(encoding="utf-8") == expected:
             continue
         if args.check:
             drifted.append(twin.relative_to(ROOT))
