@@ -1,9 +1,9 @@
-"""True division: a float, and no check of the fit or the types. The self-check names the formula's
-integer division; the hidden tests fail throughout."""
+"""True division: a float, and no check of the fit or the types. The self-check shows the
+float where PyTorch has an int; the hidden tests fail throughout."""
 
 POINTS = 0
 SELF_CHECK = "fails"
-MESSAGE = "the formula is floor((n + 2p - d(k-1) - 1) / s) + 1"
+MESSAGE = "out_size(227, 11, 4, 0, 1) = 55.0, PyTorch: 55 (an int)"
 
 
 def out_size(n, k, s=1, p=0, d=1):
