@@ -18,7 +18,7 @@ points = 1
 
 @test_case(points=0, hidden=False)
 def test_a_grid_against_pytorch(output_size):
-    """output_size agrees with PyTorch's conv2d on a grid, and refuses what it refuses"""
+    """output_size agrees with PyTorch's conv2d on a grid, refusals included"""
     import itertools
 
     import torch
