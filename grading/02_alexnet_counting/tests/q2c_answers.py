@@ -40,8 +40,8 @@ def test_complete_and_consistent(answers, ANSWER_KEYS):
         kind, what, _ = share.split("_")
         want = answers[f"{kind}_{what}s"] / answers[f"{what}s"]
         assert math.isclose(answers[share], want, rel_tol=1e-12), (
-            f"{share} = {answers[share]}: a share is a fraction of the network's "
-            "total, e.g. conv_params / params, between 0 and 1 (not a percentage)"
+            f"{share} = {answers[share]} does not agree with the counts in answers: "
+            "expected a fraction between 0 and 1 (not a percentage)"
         )
 
 
