@@ -1,4 +1,4 @@
-"""The self-check's reference copied as the answer: path counts by convolution. Right
+"""The hidden tests' reference ported as the answer: path counts by convolution. Right
 values, but the self-check and the hidden test that computes values refuse the convolution."""
 
 POINTS = 1
