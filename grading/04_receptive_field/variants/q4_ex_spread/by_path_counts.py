@@ -1,4 +1,4 @@
-"""The self-check's reference copied as the answer: path counts by convolution. Right
+"""The hidden tests' reference ported as the answer: path counts by convolution. Right
 values on small stacks, but the self-check and the hidden tests refuse the convolution."""
 
 POINTS = 0

@@ -1,9 +1,9 @@
 """Forgets the jump: every layer's taps as if the stride below were 1. The self-check
-says it is the spread of the same stack with every stride 1."""
+says the spread does not change when every stride is set to 1."""
 
 POINTS = 1
 SELF_CHECK = "fails"
-MESSAGE = "the spread of the same stack with every stride 1"
+MESSAGE = "does not change when every stride is set to 1"
 
 from dataclasses import dataclass
 
