@@ -3,7 +3,7 @@ counts its layers again: the self-check's total is off."""
 
 POINTS = 0.5
 SELF_CHECK = "fails"
-MESSAGE = "not its children's again"
+MESSAGE = "in a block and again in its layers"
 
 from torch import nn
 
