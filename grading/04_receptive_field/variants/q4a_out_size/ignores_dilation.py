@@ -4,7 +4,7 @@ it, and so do the hidden tests of PyTorch's lengths and of what fits."""
 
 POINTS = 1
 SELF_CHECK = "fails"
-MESSAGE = "out_size(20, 3, 2, 1, 3) = 10, PyTorch: 8"
+MESSAGE = "dilation: out_size(20, 3, 2, 1, 3) = 10, expected 8 (an int): too large"
 
 import numpy as np
 

@@ -1,9 +1,9 @@
 """True division: a float, and no check of the fit or the types. The self-check shows the
-float where PyTorch has an int; the hidden tests fail throughout."""
+float where an int is expected; the hidden tests fail throughout."""
 
 POINTS = 0
 SELF_CHECK = "fails"
-MESSAGE = "out_size(227, 11, 4, 0, 1) = 55.0, PyTorch: 55 (an int)"
+MESSAGE = "out_size(227, 11, 4, 0, 1) = 55.0, expected 55 (an int): not an int"
 
 
 def out_size(n, k, s=1, p=0, d=1):
