@@ -16,47 +16,49 @@ points = 1
 
 
 @test_case(points=0, hidden=False)
-def test_alexnet_convolutions_against_pytorch(conv_counts):
-    """AlexNet's convs at 227 and 224 and a grouped one counted as PyTorch does"""
-    import torch
-    import torchvision
-    from torch import nn
-    from torch.utils.flop_counter import FlopCounterMode
-
-    cases = []  # (layer, input side)
-    with torch.device("meta"):
-        features = torchvision.models.alexnet().features
-        for x in (torch.zeros(1, 3, 227, 227), torch.zeros(1, 3, 224, 224)):
-            for m in features:
-                cases += [(m, x.shape[-1])] if isinstance(m, nn.Conv2d) else []
-                x = m(x)
-        cases += [(nn.Conv2d(64, 192, 5, 2, 2, groups=2, bias=False), 27)]
-    for m, n in cases:
-        k, s, p = m.kernel_size[0], m.stride[0], m.padding[0]
-        with FlopCounterMode(display=False) as counter:
-            out = m(torch.zeros(1, m.in_channels, n, n, device="meta"))
-        mults = counter.get_total_flops() // 2
-        want = {"out": out.shape[-1], "params": sum(t.numel() for t in m.parameters())}
-        want["mults"] = mults  # the adds: more with a bias than without (hidden: exact)
-        args = n, m.in_channels, m.out_channels, k
-        kwargs, keys = dict(s=s, p=p, groups=m.groups), sorted({*want, "adds"})
-        counts = [conv_counts(*args, **kwargs, bias=b) for b in (True, False)]
+def test_four_layers(conv_counts):
+    """four layers (strides, padding, groups, a bias or not) counted as computed once"""
+    cases = {  # (n, c_in, c_out, k, s, p, groups, bias): (out, params, mults), computed once
+        "AlexNet's conv1 padded by 2": (
+            (227, 3, 64, 11, 4, 2, 1, 1),
+            (56, 23296, 72855552),
+        ),
+        "a stride that does not divide": (
+            (30, 16, 32, 3, 2, 0, 1, 1),
+            (14, 4640, 903168),
+        ),
+        "padding 1": ((12, 8, 16, 3, 1, 1, 1, 1), (12, 1168, 165888)),
+        "grouped, bias-free, strided": (
+            (27, 64, 192, 5, 2, 2, 2, 0),
+            (14, 153600, 30105600),
+        ),
+    }
+    keys = ["adds", "mults", "out", "params"]  # the adds: hidden, exact
+    for case, ((n, c_in, c_out, k, s, p, groups, bias), values) in cases.items():
+        kwargs = dict(s=s, p=p, groups=groups)
+        counts = [
+            conv_counts(n, c_in, c_out, k, **kwargs, bias=b) for b in (True, False)
+        ]
         for got in counts:
             assert isinstance(got, dict) and set(keys) <= set(got), (
                 f"conv_counts must return a dict with keys {keys}, not {got!r}"
             )
-        got = counts[m.bias is None]
-        for key, value in want.items():
-            assert got[key] == value, (
-                f"{m} at n={n}: {key}={got[key]}: the count of {key} is wrong."
+        got = counts[not bias]
+        for key, value in zip(("out", "params", "mults"), values):
+            v, number = got[key], isinstance(got[key], (int, float))
+            too = ("too large" if v > value else "too small") if number else "no count"
+            assert v == value, (
+                f"{case}: {key}={v!r}, expected {value}: the count of {key} is wrong "
+                f"({too})"
             )
         adds = [got["adds"] for got in counts]
         assert adds[0] > adds[1], (
-            f"{m} at n={n}: adds={adds[0]} with a bias, {adds[1]} without: the count "
+            f"{case}: adds={adds[0]} with a bias, {adds[1]} without: the count "
             "of adds is wrong."
         )
-    what = "conv_counts(4, 3, 8, 7, p=1): the kernel does not fit (n + 2p < k), so it"
-    dlbook.must_raise(ValueError, conv_counts, 4, 3, 8, 7, p=1, what=what)
+    what = "a 7x7 kernel on a 4x4 input padded by 1: conv_counts(4, 3, 8, 7, p=1)"
+    no = "it was not refused"
+    dlbook.must_raise(ValueError, conv_counts, 4, 3, 8, 7, p=1, what=what, instead=no)
 
 
 @dlbook.hidden_case(0.5)
