@@ -18,7 +18,7 @@ points = 1
 @test_case(points=0, hidden=False)
 def test_four_layers(conv_counts):
     """four layers (strides, padding, groups, a bias or not) counted as computed once"""
-    cases = {  # (n, c_in, c_out, k, s, p, groups, bias): (out, params, mults), computed once
+    cases = {  # (n, c_in, c_out, k, s, p, groups, bias): (out, params, mults)
         "AlexNet's conv1 padded by 2": (
             (227, 3, 64, 11, 4, 2, 1, 1),
             (56, 23296, 72855552),

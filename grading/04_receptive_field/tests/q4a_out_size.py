@@ -16,7 +16,7 @@ points = 3
 
 @test_case(points=0, hidden=False)
 def test_a_few_layers(out_size):
-    """out_size gives the lengths of 6 layers (2 dilated); refuses a float and 2 misfits"""
+    """out_size gives the lengths of 6 layers (2 dilated), refuses a float, 2 misfits"""
     layers = {  # (n, k, s, p, d): the output length, computed once
         "AlexNet's conv1 (stride 4)": ((227, 11, 4, 0, 1), 55),
         "a 7-wide kernel": ((32, 7, 1, 0, 1), 26),
