@@ -131,6 +131,16 @@ def hidden_case(points):
     return Case(points=points, hidden=True)
 
 
+def symptom(got, want, noun="size"):
+    """What a self-check says of a wrong number `got` (`want` expected), never how to
+    compute it: too large, too small, not an int (a float equal to want), or no size."""
+    if not isinstance(got, int | float):
+        return f"no {noun}"
+    if got == want:
+        return "not an int"
+    return "too large" if got > want else "too small"
+
+
 def must_raise(error_type, function, *args, what, instead="not return", **kwargs):
     """function(*args, **kwargs) must raise error_type (a class, or a tuple of them):
     returns that error; else an AssertionError says that `what` must raise it, and

@@ -45,11 +45,10 @@ def test_four_layers(conv_counts):
             )
         got = counts[not bias]
         for key, value in zip(("out", "params", "mults"), values):
-            v, number = got[key], isinstance(got[key], (int, float))
-            too = ("too large" if v > value else "too small") if number else "no count"
+            v = got[key]
             assert v == value, (
                 f"{case}: {key}={v!r}, expected {value}: the count of {key} is wrong "
-                f"({too})"
+                f"({dlbook.symptom(v, value, 'count')})"
             )
         adds = [got["adds"] for got in counts]
         assert adds[0] > adds[1], (

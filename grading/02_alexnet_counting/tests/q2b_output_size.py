@@ -41,9 +41,9 @@ def test_seven_layers_and_two_misfits(output_size):
             got = output_size(*args)
         except ValueError as error:
             raise AssertionError(f"{call} refused ({error}), expected {want}") from None
-        number = isinstance(got, (int, float))
-        symptom = ("too large" if got > want else "too small") if number else "no size"
-        assert got == want, f"{call} gave {got!r}, expected {want}: {symptom}"
+        assert got == want, (
+            f"{call} gave {got!r}, expected {want}: {dlbook.symptom(got, want)}"
+        )
 
 
 @dlbook.hidden_case(0.5)

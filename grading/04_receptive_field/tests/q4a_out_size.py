@@ -27,11 +27,9 @@ def test_a_few_layers(out_size):
     }
     for case, (args, want) in layers.items():
         got = out_size(*args)
-        number = isinstance(got, (int, float))
-        symptom = ("too large" if got > want else "too small") if number else "no size"
-        symptom = "not an int" if got == want else symptom
         assert isinstance(got, int) and got == want, (
-            f"{case}: out_size{args} = {got!r}, expected {want} (an int): {symptom}"
+            f"{case}: out_size{args} = {got!r}, expected {want} (an int): "
+            + dlbook.symptom(got, want)
         )
     refusals = [((5, 7), ValueError, "a kernel of 7 does not fit an input of 5")]
     refusals += [((6, 3, 1, 0, 3), ValueError, "3 taps 3 apart span 7 > 6")]
