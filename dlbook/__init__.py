@@ -133,8 +133,9 @@ def hidden_case(points):
 
 def symptom(got, want, noun="size"):
     """What a self-check says of a wrong number `got` (`want` expected), never how to
-    compute it: too large, too small, not an int (a float equal to want), or no size."""
-    if not isinstance(got, int | float):
+    compute it: too large, too small, not an int (a float equal to want), or no size
+    (not a number, or NaN)."""
+    if not isinstance(got, int | float) or got != got:
         return f"no {noun}"
     if got == want:
         return "not an int"

@@ -174,7 +174,7 @@ def run_what_answers_need(notebook, needed=frozenset()):
     return notebook
 
 
-def hidden_test_arguments(autograder: Path) -> set:
+def hidden_tests_needs(autograder: Path) -> set:
     """What the autograder's tests need from the notebook (their `test_` functions' arguments, and
     what they read)."""
     with zipfile.ZipFile(autograder) as z:
@@ -722,7 +722,7 @@ def grade(args) -> int:
         graded, rows = match_roster(subs, roster, folder, questions, rows)
     points = read_points(out / stem / "written", questions, {*rows, *graded}, head[0])
     runs = list({id(sub): sub for sub in graded.values()}.values())  # a group's once
-    needed = hidden_test_arguments(autograder)
+    needed = hidden_tests_needs(autograder)
     for sub in runs:
         sub.notebook, sub.note = read_submission(sub.path, needed)
     data = Path(

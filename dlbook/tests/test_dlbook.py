@@ -468,6 +468,6 @@ def test_the_refusals_work_when_the_module_is_loaded_by_path():
 
 
 def test_a_symptom_says_how_a_number_is_off_not_how_to_compute_it():
-    said = [dlbook.symptom(g, 55) for g in (56, 54, 55.0, None, "55")]
-    assert said == ["too large", "too small", "not an int", "no size", "no size"]
+    said = [dlbook.symptom(g, 55) for g in (56, 54, 55.0, None, "55", float("nan"))]
+    assert said == ["too large", "too small", "not an int"] + ["no size"] * 3
     assert dlbook.symptom([], 3, "count") == "no count"
