@@ -388,8 +388,7 @@ def student_site(built_site):
 # registered it (@early); the fixture then takes its result (or runs it, BOOK_TESTS_SERIAL=1).
 _EARLY = {}  # work (a function of a fresh folder): (its module, the fixture that takes its result)
 _futures, _worker = {}, ThreadPoolExecutor(max_workers=1)
-# where the work runs; removed when the session passes (kept to debug a failure)
-_EARLY_ROOT = Path(tempfile.mkdtemp(prefix="dl-book-early-"))
+_EARLY_ROOT = Path(tempfile.mkdtemp(prefix="dl-book-early-"))  # removed if all pass
 
 
 def _folder_for(work):

@@ -24,9 +24,10 @@ def lines(text):
 @pytest.mark.parametrize("stem", CHAPTER_STEMS)
 def test_a_chapters_visible_code_is_short(stem):
     cells = code_cells(stem)
-    visible = [
-        lines(c.source) for c in cells if not HIDDEN & set(c.metadata.get("tags", []))
-    ]
+    shown = [c for c in cells if not HIDDEN & set(c.metadata.get("tags", []))]
+    marks = [{(k, c.metadata[k]) for c in s for k in ("answer", "check", "derivation") if k in c.metadata} for s in (cells, shown)]  # fmt: skip
+    assert marks[0] == marks[1], f"hidden from the reader: {marks[0] - marks[1]}"
+    visible = [lines(c.source) for c in shown]
     print(f"{stem}: {sum(visible)} visible lines in {len(visible)} cells, median "
           f"{statistics.median(visible)}, longest {max(visible)}")  # fmt: skip
     assert (
