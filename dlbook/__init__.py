@@ -13,6 +13,7 @@ The book's appendix shows this file in full.
 import ast
 import contextlib
 import datetime
+import functools
 import importlib.metadata
 import inspect
 import os
@@ -445,40 +446,59 @@ def no_autograd():
     return no_functions(AUTOGRAD_FUNCTIONS.__contains__, "autograd")
 
 
-def no_convolutions():
-    """Inside it, every PyTorch convolution (conv1d, conv2d, ...) is Refused."""
-    return no_functions(lambda name: "conv" in name, "a convolution")
+@contextlib.contextmanager
+def no_convolutions(namespace=None):
+    """Inside it, PyTorch's convolutions (conv1d, conv2d, ...) and NumPy's convolve and
+    correlate (under any name; see no_callables) are Refused."""
+    import numpy as np
+
+    numpy_ones = {
+        f"a convolution (numpy.{f.__name__})": f for f in (np.convolve, np.correlate)
+    }
+    with no_functions(lambda name: "conv" in name, "a convolution"):
+        with no_callables(numpy_ones, namespace):
+            yield
+
+
+def no_fusion(namespace=None):
+    """Inside it, PyTorch's BN fusion (torch.nn.utils.fusion's functions) is Refused,
+    under every name (torch.nn.utils re-exports two; see no_callables)."""
+    import torch.nn.utils.fusion as fusion
+
+    names = {f"torch.nn.utils.fusion.{n}": getattr(fusion, n) for n in FUSION_FUNCTIONS}
+    return no_callables(names, namespace)
+
+
+_HOLDERS = {}  # (callables' ids, number of modules loaded): [(a module's dict, a key)]
+
+
+def _refuse(what, *_, **__):
+    raise Refused(what)
 
 
 @contextlib.contextmanager
-def no_fusion(namespace=None):
-    """Inside it, PyTorch's BN fusion (torch.nn.utils.fusion's functions) is Refused:
-    under its names in every loaded module that holds it (torch.nn.utils re-exports
-    two) and under any name `namespace` (an answer's globals) gives it."""
-    import torch.nn.utils.fusion as fusion
-
-    originals = {name: getattr(fusion, name) for name in FUSION_FUNCTIONS}
-
-    def stand_in(name):
-        def fuse(*_, **__):
-            raise Refused(f"torch.nn.utils.fusion.{name}")
-
-        return fuse
-
-    stand_ins = {id(f): stand_in(name) for name, f in originals.items()}
+def no_callables(refused, namespace=None):
+    """Inside it, each callable of `refused` ({what: callable}) raises Refused(what):
+    under its names in every loaded module that holds it and under any name
+    `namespace` (an answer's globals) gives it."""
+    stand_ins = {id(f): functools.partial(_refuse, what) for what, f in refused.items()}
+    key = (frozenset(stand_ins), len(sys.modules))  # scanning the modules takes 20 ms
+    if key not in _HOLDERS:
+        places = [vars(m) for m in list(sys.modules.values()) if m is not None]
+        found = [(p, n, v) for p in places for n, v in list(p.items())]
+        _HOLDERS[key] = [(p, n) for p, n, v in found if id(v) in key[0]]
+    holders = _HOLDERS[key] + [(namespace, k) for k in list(namespace or ())]
     patched = []  # (a dict, its key, the original)
-    places = [vars(m) for m in list(sys.modules.values()) if m is not None]
-    places += [namespace] if namespace is not None else []
-    for place in places:
-        for key, value in list(place.items()):
-            if id(value) in stand_ins:  # the originals are alive: their ids are theirs
-                patched.append((place, key, value))
-                place[key] = stand_ins[id(value)]
+    for place, name in holders:
+        value = place.get(name)
+        if id(value) in stand_ins:  # the originals are alive: their ids are theirs
+            patched.append((place, name, value))
+            place[name] = stand_ins[id(value)]
     try:
         yield
     finally:
-        for place, key, value in patched:
-            place[key] = value
+        for place, name, value in patched:
+            place[name] = value
 
 
 def refusing(function, *args, refusals, why):
@@ -529,14 +549,14 @@ def without_fusion(function, *args):
 
 
 def from_the_geometry(function, *args):
-    """function(*args) with every PyTorch convolution refused: the answer is worked out
-    from the layers' geometry, and convolutions are what it is checked against."""
+    """function(*args) with PyTorch's convolutions and NumPy's convolve and correlate
+    refused: the answer is worked out from the layers' geometry."""
     return refusing(
         function,
         *args,
-        refusals=[no_convolutions],
+        refusals=[lambda: no_convolutions(getattr(function, "__globals__", None))],
         why="work the answer out from the layers' k, s, p and d, without running a "
-        "convolution: convolutions are the reference it is checked against",
+        "convolution",
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from numpy import correlate as correlate_by_another_name
 from torch import nn
 from torch.nn import functional as F
 
@@ -280,6 +281,10 @@ def by_sums(x):
     return x[:-1] + x[1:]
 
 
+def by_numpy_correlate(x):  # under a name of the answer's own: refused all the same
+    return torch.from_numpy(correlate_by_another_name(x.numpy(), [1.0, 1.0], "valid"))
+
+
 @pytest.mark.parametrize(
     "function, refusal, what",
     [
@@ -288,6 +293,7 @@ def by_sums(x):
         (by_autograd, dlbook.no_autograd, "autograd"),
         (by_convolution, dlbook.no_convolutions, "a convolution (torch.conv1d)"),
         (by_conv_transpose, dlbook.no_convolutions, "a convolution"),
+        (by_numpy_correlate, dlbook.no_convolutions, "a convolution (numpy.correlate)"),
     ],
 )
 def test_a_refusal_stops_the_library_call_and_names_it(function, refusal, what):
