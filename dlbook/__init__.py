@@ -394,8 +394,8 @@ def _dispatch_mode():
     return TorchDispatchMode
 
 
-# The ATen operators that every log-sum-exp and softmax of PyTorch ends in
-# (torch.logsumexp, F.softmax, F.softmin, F.log_softmax, torch.distributions, ...).
+# The ATen operators that PyTorch's functions for log-sum-exp and its derivatives end
+# in, whatever the Python name (torch.logsumexp, torch.nn.functional, distributions).
 LOGSUMEXP_OPERATORS = frozenset(
     {"logsumexp", "logcumsumexp", "_softmax", "_log_softmax"}
 )
@@ -522,8 +522,8 @@ def refusing(function, *args, refusals, why):
 
 
 def by_hand(function, *args, autograd=True):
-    """function(*args) with PyTorch's log-sum-exp and softmax refused (and autograd
-    too, with autograd=False): the question asks for the computation itself."""
+    """function(*args) with PyTorch's log-sum-exp and its derivatives refused, and
+    autograd too if autograd=False: the question asks for the computation itself."""
     return refusing(
         function,
         *args,

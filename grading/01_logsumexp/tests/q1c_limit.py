@@ -15,8 +15,8 @@ points = 2
 
 
 @test_case(points=0, hidden=False)
-def test_what_the_gradient_approaches(softmax_limit):
-    """softmax_limit(x) is what the gradient of nu_beta at x approaches as beta grows,
+def test_what_the_gradient_approaches(grad_limit):
+    """grad_limit(x) is what the gradient of nu_beta at x approaches as beta grows,
     ties and near-ties included, and it moves with x's entries"""
     import torch
 
@@ -24,7 +24,7 @@ def test_what_the_gradient_approaches(softmax_limit):
     x = torch.cat(
         [x, torch.tensor([[1, 1.000001, 0], [5, 5, 4.999999]], dtype=x.dtype)]
     )
-    got = torch.as_tensor(softmax_limit(x), dtype=torch.float64)
+    got = torch.as_tensor(grad_limit(x), dtype=torch.float64)
     assert got.shape == x.shape, f"a (6, 3) batch gave shape {tuple(got.shape)}"
 
     def gradient(beta):  # of nu_beta at each row of x, by autograd
@@ -43,40 +43,40 @@ def test_what_the_gradient_approaches(softmax_limit):
         )
     p = [2, 0, 1]
     for how, y, want in (("permuting", x[:, p], got[:, p]), ("shifting", x + 10, got)):
-        moved = torch.as_tensor(softmax_limit(y), dtype=torch.float64)
+        moved = torch.as_tensor(grad_limit(y), dtype=torch.float64)
         assert torch.allclose(moved, want, rtol=0, atol=1e-12), (
             f"{how} the entries of x changed your answer otherwise than the limit"
         )
 
 
 @dlbook.hidden_case(1)
-def test_ties_in_a_batch(softmax_limit):
+def test_ties_in_a_batch(grad_limit):
     x = torch.tensor([2, 2, 2, 1, 0, -1, 0, 0, 9, 1, 1, 1, -3, -3, -7, -3]).double()
     want = torch.tensor([1, 1, 1, 0, 1, 0, 1, 1, 3, 0, 0, 0, 1, 1, 0, 1]).double() / 3
     x, want = x.reshape(2, 2, 4), want.reshape(2, 2, 4)
-    got = torch.as_tensor(softmax_limit(x), dtype=torch.float64)
+    got = torch.as_tensor(grad_limit(x), dtype=torch.float64)
     assert got.shape == want.shape and torch.allclose(got, want, atol=1e-15), (
-        f"softmax_limit on a (2, 2, 4) batch with ties gave {got.tolist()}: share the "
+        f"grad_limit on a (2, 2, 4) batch with ties gave {got.tolist()}: share the "
         "mass equally among the maximisers of each row (last dimension)"
     )
 
 
 @dlbook.hidden_case(0.5)
-def test_exact_limit_on_near_ties_and_infinities(softmax_limit):
+def test_exact_limit_on_near_ties_and_infinities(grad_limit):
     x = [[1e-12, 0.0, 0.0], [-torch.inf, 4.0, 4.0], [7.0, 7.0 - 1e-13, -torch.inf]]
     x = torch.tensor(x, dtype=torch.float64)
     want = torch.tensor([[1.0, 0, 0], [0, 0.5, 0.5], [1.0, 0, 0]], dtype=torch.float64)
-    got = torch.as_tensor(softmax_limit(x), dtype=torch.float64)
+    got = torch.as_tensor(grad_limit(x), dtype=torch.float64)
     assert torch.equal(got, want), (
-        f"softmax_limit({x.tolist()}) = {got.tolist()}, expected {want.tolist()}: only "
+        f"grad_limit({x.tolist()}) = {got.tolist()}, expected {want.tolist()}: only "
         "exact maximisers share the mass; any finite beta leaves some on near-ties"
     )
 
 
 @dlbook.hidden_case(0.5)
-def test_random_unique_maxima(softmax_limit):
+def test_random_unique_maxima(grad_limit):
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(50, 9, generator=generator, dtype=torch.float64)
     want = torch.nn.functional.one_hot(x.argmax(-1), 9).to(torch.float64)
-    got = torch.as_tensor(softmax_limit(x), dtype=torch.float64)
+    got = torch.as_tensor(grad_limit(x), dtype=torch.float64)
     assert torch.equal(got, want), "with a unique maximum the limit is a one-hot argmax"

@@ -13,7 +13,7 @@ def limit_row(row):
     return [1 / k if v == top else 0.0 for v in row]
 
 
-def softmax_limit(x):
+def grad_limit(x):
     x = torch.as_tensor(x, dtype=torch.float64)
     rows = x.reshape(-1, x.shape[-1]).tolist()
     limits = [limit_row(row) for row in rows]

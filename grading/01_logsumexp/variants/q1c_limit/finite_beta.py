@@ -8,5 +8,5 @@ MESSAGE = "for x = [1.0, 1.000001, 0.0] you returned"
 import torch
 
 
-def softmax_limit(x):
+def grad_limit(x):
     return torch.softmax(1e4 * torch.as_tensor(x, dtype=torch.float64), dim=-1)

@@ -8,7 +8,7 @@ MESSAGE = "permuting the entries of x changed your answer"
 import torch
 
 
-def softmax_limit(x):
+def grad_limit(x):
     return torch.tensor(
         [
             [1, 0, 0],

@@ -8,6 +8,6 @@ MESSAGE = "for x = [3.0, 1.0, 3.0] you returned [1.0, 0.0, 0.0]"
 import torch
 
 
-def softmax_limit(x):
+def grad_limit(x):
     x = torch.as_tensor(x, dtype=torch.float64)
     return torch.nn.functional.one_hot(x.argmax(dim=-1), x.shape[-1]).to(torch.float64)

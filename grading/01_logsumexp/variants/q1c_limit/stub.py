@@ -4,7 +4,7 @@ POINTS = 0
 MESSAGE = "TODO:"
 
 
-def softmax_limit(x):
+def grad_limit(x):
     raise NotImplementedError(
         "TODO: return the uniform distribution over the maximisers"
     )

@@ -8,7 +8,7 @@ MESSAGE = "only exact maximisers share the mass"
 import torch
 
 
-def softmax_limit(x):
+def grad_limit(x):
     x = torch.as_tensor(x, dtype=torch.float64)
     is_max = (x >= x.amax(dim=-1, keepdim=True) - 1e-9).to(torch.float64)
     return is_max / is_max.sum(dim=-1, keepdim=True)
