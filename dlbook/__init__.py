@@ -410,14 +410,14 @@ FUSION_FUNCTIONS = (
 
 
 @contextlib.contextmanager
-def no_operators(names=LOGSUMEXP_OPERATORS):
-    """Inside it, an ATen operator whose name is in `names` raises Refused."""
+def no_operators(refused_name=LOGSUMEXP_OPERATORS.__contains__):
+    """Inside it, an ATen operator whose name satisfies refused_name raises Refused."""
     TorchDispatchMode = _dispatch_mode()
 
     class RefusingOperators(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             name = func.overloadpacket.__name__
-            if name in names:
+            if refused_name(name):
                 raise Refused(f"PyTorch's {name.lstrip('_')}")
             return func(*args, **(kwargs or {}))
 
@@ -534,8 +534,9 @@ def by_hand(function, *args, autograd=True):
 
 
 def without_fusion(function, *args):
-    """function(*args) with PyTorch's BN fusion refused, also under any name that the
-    function's globals give it: the question asks for the fold itself."""
+    """function(*args) with PyTorch's BN fusion (under any name the function's globals
+    give it) and batch norm itself (the ATen operators that F.batch_norm, a BN module's
+    forward, ... end in) refused: the question asks for the fold itself."""
 
     def refusal():
         return no_fusion(getattr(function, "__globals__", None))
@@ -543,8 +544,8 @@ def without_fusion(function, *args):
     return refusing(
         function,
         *args,
-        refusals=[refusal],
-        why="the question asks for the fold itself, not PyTorch's fusion",
+        refusals=[refusal, lambda: no_operators(lambda name: "batch_norm" in name)],
+        why="the question asks for the fold itself, not PyTorch's fusion or batch norm",
     )
 
 

@@ -447,6 +447,36 @@ def test_without_fusion_refuses_the_fusion_under_any_name(function):
     assert fuse_alias.__module__ == "torch.nn.utils.fusion"  # restored
 
 
+def slope_by_functional(conv, bn):  # BN(1) - BN(0), measured: the route it closes
+    ones = torch.ones(1, 3, 1, 1)
+    stats = bn.running_mean, bn.running_var, bn.weight, bn.bias
+    return F.batch_norm(ones, *stats) - F.batch_norm(0 * ones, *stats)
+
+
+def slope_by_module(conv, bn):
+    return bn(torch.ones(1, 3, 1, 1)) - bn(torch.zeros(1, 3, 1, 1))
+
+
+def slope_by_instance_norm(conv, bn):  # with running statistics it is a batch norm
+    stats = bn.running_mean, bn.running_var
+    return F.instance_norm(torch.ones(1, 3, 1), *stats, use_input_stats=False)
+
+
+@pytest.mark.parametrize(
+    "function", [slope_by_functional, slope_by_module, slope_by_instance_norm]
+)
+def test_without_fusion_refuses_batch_norm_itself(function):
+    conv, bn = _layers()
+    function(conv, bn)  # runs outside it
+    with pytest.raises(
+        dlbook.CheckFailed,
+        match=f"FAILED: {function.__name__} called PyTorch's native_batch_norm"
+        ".*the fold itself",
+    ):
+        dlbook.without_fusion(function, conv, bn)
+    function(conv, bn)  # and after it: the refusal is gone
+
+
 def test_without_fusion_lets_a_fold_by_hand_through():
     conv, bn = _layers()
     got = dlbook.without_fusion(fold_by_hand, conv, bn)

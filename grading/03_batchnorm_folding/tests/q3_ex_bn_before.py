@@ -27,7 +27,7 @@ def test_every_bias_and_affine_combination(fold_bn_into_next, random_bn_statisti
     for bias, affine in itertools.product((True, False), repeat=2):
         bn = random_bn_statistics(nn.BatchNorm1d(6, affine=affine).double())
         linear = nn.Linear(6, 4, bias=bias).double()
-        folded = fold_bn_into_next(bn, linear)
+        folded = dlbook.without_fusion(fold_bn_into_next, bn, linear)
         x, zero = torch.randn(8, 6).double(), torch.zeros(1, 6).double()
         with torch.no_grad():  # differences of outputs do not see the bias
             got_0, want_0 = folded(zero), linear(bn(zero))
@@ -72,7 +72,7 @@ def test_unseen_sizes_eps_and_dtypes(fold_bn_into_next):
         where = f"fold_bn_into_next({bn}, {linear}) in {dtype}"
         with torch.no_grad():
             want = reference(x.double())
-            folded = fold_bn_into_next(bn, linear)
+            folded = dlbook.without_fusion(fold_bn_into_next, bn, linear)
             assert isinstance(folded, nn.Linear) and folded is not linear, (
                 f"{where} must return a new nn.Linear"
             )

@@ -27,19 +27,19 @@ def test_a_random_smallnet(fold_net, SmallNet, SmallNetTest, random_bn_statistic
     bns = [m for m in folded.modules() if "BatchNorm" in type(m).__name__]
     assert isinstance(folded, SmallNetTest) and not bns and not folded.training, (
         f"fold_net returned a {type(folded).__name__} (batch norm inside: {bool(bns)}, "
-        f"training mode: {folded.training}): fill a new SmallNetTest and call .eval()"
+        f"training mode: {folded.training}), not a BN-free SmallNetTest in eval mode"
     )
     assert all(map(torch.equal, before, net.state_dict().values())), (
-        "folding changed the BN net: fold_net must not modify net's layers (fold "
-        "copies, and load the results into the new SmallNetTest)"
+        "fold_net changed the BN net it was given (its parameters or running "
+        "statistics): after folding, net must be as it was"
     )
     x = torch.randn(20, 3, 32, 32)
     with torch.no_grad():
         error = ((net(x) - folded(x)) ** 2).sum().item()
     assert error < 1e-8, (
         f"the folded net differs from the BN net by {error:.2e} on a batch (bound "
-        "1e-8): is each stage folded with its own BN, and fc2 copied? The exercise's "
-        "first_mismatch finds the stage"
+        "1e-8): the exercise's first_mismatch finds the first stage whose output "
+        "differs"
     )
 
 
