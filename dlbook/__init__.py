@@ -160,6 +160,25 @@ def must_raise(error_type, function, *args, what, instead="not return", **kwargs
     raise AssertionError(f"{what} must raise {wanted}, {instead}")
 
 
+def within(seconds, function, *args):
+    """function(*args), stopped by a TimeoutError after `seconds` so that a check can
+    name an endless loop (where there is SIGALRM: Windows has none and runs it to end)."""
+    import signal
+
+    def stop(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    if not hasattr(signal, "SIGALRM"):
+        return function(*args)
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def relative_gap(got, want, wrong_shape=None):
     """The largest difference between tensors got and want, relative to want's largest
     entry (a float); an AssertionError (`wrong_shape`, else the two shapes) if got does

@@ -67,6 +67,24 @@ def test_must_raise_returns_the_error_and_names_what_else_happened():
         dlbook.must_raise((ValueError, TypeError), divide, 1, 0, what="divide(1, 0)")
 
 
+def test_within_returns_the_result_or_stops_an_endless_loop_and_restores_the_alarm():
+    import signal
+
+    assert dlbook.within(1, divmod, 7, 2) == (3, 1)
+    if not hasattr(signal, "SIGALRM"):
+        pytest.skip("no SIGALRM here: within only runs the function")
+
+    def forever():
+        while True:
+            pass
+
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(TimeoutError, match=r"^still running after 0.2 s$"):
+        dlbook.within(0.2, forever)
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_relative_gap_is_relative_to_the_largest_entry_and_checks_the_shape():
     want = torch.tensor([[4.0, -8.0]])
     assert dlbook.relative_gap(want + torch.tensor([[0.0, 2.0]]), want) == 0.25

@@ -1,4 +1,5 @@
-"""q5_ex_ratio: the public case (targets 3 and 3.5) and the hidden tests (others, unreachable)."""
+"""q5_ex_ratio: the public case (three targets and one out of reach, their answers typed) and
+the hidden tests (other targets, and targets at or above the limit)."""
 
 import os
 from runpy import run_path
@@ -15,19 +16,16 @@ points = 1
 
 
 @test_case(points=0, hidden=False)
-def test_the_first_side_for_two_targets(smallest_side, macs_net1_windows, macs_net2):
-    """for the targets 3 and 3.5, the first side where the ratio reaches the target"""
-    for target in (3, 3.5):
-        side = smallest_side(target)
-        at, before = (
-            macs_net1_windows(s, s) / macs_net2(s, s) if s >= 32 else 0.0
-            for s in (side, side - 1)
+def test_the_first_side_for_three_targets_and_a_refusal(smallest_side):
+    """the first sides for the targets 1, 2 and 3.5, and a ValueError for 3.7"""
+    for target, want in {1: 32, 2: 33, 3.5: 45}.items():  # computed once, exactly
+        got = smallest_side(target)
+        assert got == want, (
+            f"smallest_side({target}) gave {got!r}, expected {want}: "
+            f"{dlbook.symptom(got, want, 'side')}"
         )
-        assert at >= target > before, (
-            f"target {target}: s = {side} gives ratio {at:.3f} and s - 1 gives "
-            f"{before:.3f}: not the first side where the ratio reaches the target "
-            "(compute it for each target, do not type it)"
-        )
+    what = "smallest_side(3.7), a target that no side reaches,"
+    dlbook.must_raise(ValueError, dlbook.within, 3, smallest_side, 3.7, what=what)
 
 
 def _net1_counts(net1):
@@ -70,30 +68,11 @@ def test_targets_the_chapter_never_shows(smallest_side, net1):
 
 @dlbook.hidden_case(0.5)
 def test_unreachable_targets_are_refused(smallest_side, net1):
-    import signal
     from fractions import Fraction
 
     m1, a, r, c = _net1_counts(net1)
     limit = float(Fraction(m1, sum(a) + c))
-
-    def too_slow(signum, frame):
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, too_slow)
-    try:
-        for target in (limit + 0.01, 4.0, 10):
-            signal.setitimer(signal.ITIMER_REAL, 3.0)
-            try:
-                side = smallest_side(target)
-            except ValueError:
-                continue
-            except TimeoutError:
-                side = "nothing: it scanned for 3 s"
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            raise AssertionError(
-                f"smallest_side({target}) returned {side}, but the ratio never reaches a "
-                f"target at or above its limit {limit:.4f}: raise a ValueError"
-            )
-    finally:
-        signal.signal(signal.SIGALRM, previous)
+    for target in (limit + 0.01, 4.0, 10):
+        what = f"smallest_side({target}), at or above the ratio's limit {limit:.4f},"
+        call = (ValueError, dlbook.within, 3, smallest_side, target)
+        dlbook.must_raise(*call, what=what, instead="it returned a side")

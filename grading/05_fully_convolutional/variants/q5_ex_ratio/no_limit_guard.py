@@ -1,8 +1,8 @@
-"""Wrong: no refusal of a target at or above the limit: the scan never ends (the hidden test stops it after 3 s)."""
+"""Wrong: no refusal of a target at or above the limit: the scan never ends (the self-check and the hidden test stop it after 3 s)."""
 
 POINTS = 0.5
-SELF_CHECK = "passes"
-MESSAGE = "scanned for 3 s"
+SELF_CHECK = "fails"
+MESSAGE = "still running after 3 s"
 
 from fractions import Fraction
 

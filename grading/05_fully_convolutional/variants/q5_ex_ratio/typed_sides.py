@@ -1,4 +1,4 @@
-"""Wrong: the sides typed for the self-check's two targets."""
+"""Wrong: the sides typed for the self-check's three targets (the refusal is right)."""
 
 POINTS = 0.5
 SELF_CHECK = "passes"
@@ -50,4 +50,4 @@ def macs_net2(H, W):
 def smallest_side(target):
     if target >= float(limit):
         raise ValueError(f"target {target} is not below the limit {float(limit):.4f}")
-    return {3: 36, 3.5: 45}[target]
+    return {1: 32, 2: 33, 3.5: 45}[target]
