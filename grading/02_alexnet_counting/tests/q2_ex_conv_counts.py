@@ -1,5 +1,6 @@
 """q2_ex_conv_counts: the public case (the chapter's self-check) and the hidden tests: unseen layers
-(3, 4 and depthwise groups, strides 3, odd sizes, biases or not) and bad input."""
+(3, 4 and depthwise groups, strides 3, odd sizes, biases or not) and bad input. Every call that
+computes counts refuses PyTorch's convolutions (dlbook.from_the_geometry), as the statement says."""
 
 import os
 from runpy import run_path
@@ -35,9 +36,9 @@ def test_four_layers(conv_counts):
     }
     keys = ["adds", "mults", "out", "params"]  # the adds: hidden, exact
     for case, ((n, c_in, c_out, k, s, p, groups, bias), values) in cases.items():
-        kwargs = dict(s=s, p=p, groups=groups)
+        args = n, c_in, c_out, k, s, p, groups
         counts = [
-            conv_counts(n, c_in, c_out, k, **kwargs, bias=b) for b in (True, False)
+            dlbook.from_the_geometry(conv_counts, *args, b) for b in (True, False)
         ]
         for got in counts:
             assert isinstance(got, dict) and set(keys) <= set(got), (
@@ -76,7 +77,8 @@ def test_layers_the_self_check_never_shows(conv_counts):
         mults, params = counter.get_total_flops() // 2, layer.weight.numel()
         want = {"out": out.shape[-1], "params": params + (c_out if bias else 0)}
         want |= {"mults": mults, "adds": mults - (0 if bias else out.numel())}
-        got = conv_counts(n, c_in, c_out, k, s=s, p=p, groups=groups, bias=bias)
+        args = n, c_in, c_out, k, s, p, groups, bias
+        got = dlbook.from_the_geometry(conv_counts, *args)
         got = {key: got.get(key) for key in want} if isinstance(got, dict) else got
         assert got == want, (
             f"conv_counts(n={n}, c_in={c_in}, c_out={c_out}, k={k}, s={s}, p={p}, "
@@ -92,7 +94,7 @@ def test_bad_input_is_refused(conv_counts):
     for what, args in bad.items():
         what, instead = f"conv_counts({what})", "not count"
         dlbook.must_raise(ValueError, conv_counts, **args, what=what, instead=instead)
-    got = conv_counts(n=3, c_in=2, c_out=2, k=5, p=1)
+    got = dlbook.from_the_geometry(conv_counts, 3, 2, 2, 5, 1, 1)  # n, c_in, ..., s, p
     assert isinstance(got, dict) and got.get("out") == 1, (
         f"conv_counts(n=3, k=5, p=1) gave {got}: a kernel that just fits the padded "
         "input (n + 2p = k) has one output position"

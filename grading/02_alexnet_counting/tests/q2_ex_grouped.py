@@ -53,7 +53,7 @@ def test_every_layer_against_the_lemma(alexnet_grouped, AlexNet):
         n: m.groups for n, m in grouped.named_modules() if isinstance(m, nn.Conv2d)
     }
     assert groups != dict.fromkeys(want, 1), (
-        "no layer is grouped: assign the new Conv2d back into model.features[index]"
+        "no convolution of the network that alexnet_grouped(2) returns is grouped"
     )
     assert groups.get("features.6", 1) == 1, (
         "conv3 (features.6) must stay dense: in the original it read the channels of "
@@ -63,13 +63,13 @@ def test_every_layer_against_the_lemma(alexnet_grouped, AlexNet):
     dense, grouped = layout(dense), layout(grouped)
     assert list(grouped) == list(dense), (
         f"the layers differ from our AlexNet's: expected {list(dense)}, got "
-        f"{list(grouped)}: replace only the three convolutions"
+        f"{list(grouped)}"
     )
     for name, (shape, bias, sizes) in dense.items():
         got_shape, got_bias, got_sizes = grouped[name]
         assert got_shape == shape, (
-            f"{name}: output shape {got_shape}, expected {shape}: copy the kernel "
-            "size, stride and padding of the old layer"
+            f"{name}: output shape {got_shape}, expected {shape}: its geometry is "
+            "not that of the layer it replaces"
         )
         assert got_bias == bias, f"{name} has no bias, unlike the layer it replaces"
         assert got_sizes == sizes, (
@@ -114,7 +114,7 @@ def test_groups_other_than_two(alexnet_grouped):
             assert got.get(layer) == want, (
                 f"alexnet_grouped({groups}): {layer} is {got.get(layer)}, expected {want} "
                 "(type, in, out, kernel, stride, padding, groups, bias, weight shape): group "
-                "conv2, conv4 and conv5 by the argument, copy the rest of the layer"
+                "conv2, conv4 and conv5 by the argument, the rest as in our AlexNet"
             )
         linear = {k: v[1:] for k, v in got.items() if v[0] == "Linear"}
         want = {"classifier.0": (9216, 4096, True), "classifier.2": (4096, 4096, True)}

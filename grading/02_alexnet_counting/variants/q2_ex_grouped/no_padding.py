@@ -2,7 +2,7 @@
 
 POINTS = 0.5
 SELF_CHECK = "fails"
-MESSAGE = "features.3: output shape (1, 192, 23, 23), expected (1, 192, 27, 27): copy the kernel size, stride and padding"
+MESSAGE = "features.3: output shape (1, 192, 23, 23), expected (1, 192, 27, 27): its geometry is not"
 
 import torch
 from torch import nn
