@@ -162,7 +162,7 @@ def must_raise(error_type, function, *args, what, instead="not return", **kwargs
 
 def within(seconds, function, *args):
     """function(*args), stopped by a TimeoutError after `seconds` so that a check can
-    name an endless loop (where there is SIGALRM: Windows has none and runs it to end)."""
+    name an endless loop (with SIGALRM; Windows has none and runs it to the end)."""
     import signal
 
     def stop(signum, frame):
@@ -413,8 +413,8 @@ def _dispatch_mode():
     return TorchDispatchMode
 
 
-# The ATen operators that PyTorch's functions for log-sum-exp and its derivatives end
-# in, whatever the Python name (torch.logsumexp, torch.nn.functional, distributions).
+# The ATen operators that chapter 1's checks refuse, whatever the Python name that runs
+# them (torch.logsumexp, torch.nn.functional, torch.distributions, ...).
 LOGSUMEXP_OPERATORS = frozenset(
     {"logsumexp", "logcumsumexp", "_softmax", "_log_softmax"}
 )
@@ -541,7 +541,7 @@ def refusing(function, *args, refusals, why):
 
 
 def by_hand(function, *args, autograd=True):
-    """function(*args) with PyTorch's log-sum-exp and its derivatives refused, and
+    """function(*args) with chapter 1's operators refused (LOGSUMEXP_OPERATORS), and
     autograd too if autograd=False: the question asks for the computation itself."""
     return refusing(
         function,
