@@ -1,5 +1,5 @@
-"""q2b_output_size: the public case (the chapter's self-check) and the hidden tests: layers beyond
-its cases, sizes too large for floats, and every kind of bad input."""
+"""q2b_output_size: the self-check and the hidden tests (unseen layers, sizes too large for
+floats, bad input). Every call that computes a size refuses convolutions (from_the_geometry)."""
 
 import itertools
 import os
@@ -38,7 +38,7 @@ def test_seven_layers_and_two_misfits(output_size):
             )
             continue
         try:
-            got = output_size(*args)
+            got = dlbook.from_the_geometry(output_size, *args)
         except ValueError as error:
             raise AssertionError(f"{call} refused ({error}), expected {want}") from None
         assert got == want, (
@@ -56,7 +56,7 @@ def test_pytorchs_sizes_beyond_the_grid_and_beyond_floats(output_size):
             continue
         x, w = torch.empty(1, 1, n, device="meta"), torch.empty(1, 1, k, device="meta")
         want = torch.nn.functional.conv1d(x, w, None, s, p, d).shape[-1]
-        got = output_size(n, k, s, p, d)
+        got = dlbook.from_the_geometry(output_size, n, k, s, p, d)
         assert got == want, (
             f"output_size(n={n}, k={k}, s={s}, p={p}, d={d}) = {got!r}, PyTorch gives "
             f"{want}: floor((n + 2p - d(k - 1) - 1) / s) + 1"
@@ -64,7 +64,7 @@ def test_pytorchs_sizes_beyond_the_grid_and_beyond_floats(output_size):
     huge = [(10**18 + 7, 3, 1, 1, 1), (2**62 + 1, 11, 4, 0, 1)]
     for n, k, s, p, d in [*huge, (10**17 + 5, 5, 3, 2, 3)]:
         want = len(range(0, n + 2 * p - d * (k - 1), s))  # the window starts, exactly
-        got = output_size(n, k, s, p, d)
+        got = dlbook.from_the_geometry(output_size, n, k, s, p, d)
         assert got == want, (
             f"output_size({n}, {k}, {s}, {p}, {d}) is off by {got - want}: compute in "
             "integers (// rounds down exactly); a float has 53 bits and loses the last digits"
@@ -80,7 +80,7 @@ def test_bad_input_is_refused(output_size):
     for what, args in bad.items():
         what, instead = f"output_size{args} ({what})", "not return a size"
         dlbook.must_raise(ValueError, output_size, *args, what=what, instead=instead)
-    got = output_size(5, 3, 1, 0, 2)
+    got = dlbook.from_the_geometry(output_size, 5, 3, 1, 0, 2)
     assert got == 1, (
         f"output_size(5, 3, 1, 0, 2) = {got!r}: a dilated window that just fits "
         "(d(k - 1) + 1 = n + 2p) has exactly one position"
