@@ -1,7 +1,7 @@
 """Wrong: returns the twin's map, running the net on one crop only."""
 
 POINTS = 0
-SELF_CHECK = "passes"
+SELF_CHECK = "fails"
 MESSAGE = "run on 1 crops"
 
 import torch
