@@ -231,11 +231,11 @@ def test_every_question_lists_give_aways_that_the_book_shows(stem):
 
 
 def test_a_theorem_left_unmarked_is_a_give_away_the_search_finds(tmp_path):
-    chapter, mark = tmp_path / f"{ALONE}.md", '+++ {"answers_question": "q1b_proof"}\n'
+    chapter, mark = tmp_path / f"{ALONE}.md", '+++ {"answers_question": "q1a_proof"}\n'
     chapter.write_text((CHAPTERS / chapter.name).read_text().replace(mark, "+++\n", 1))
     notebook = make_student.student_notebooks([chapter])[chapter]
     found = leaks(ALONE, "\n".join(cell.source for cell in notebook.cells))
-    assert found and set(found) <= {_norm(p) for p in giveaways(ALONE)["q1b_proof"]}
+    assert found and set(found) <= {_norm(p) for p in giveaways(ALONE)["q1a_proof"]}
 
 
 def site_text(site):

@@ -41,8 +41,8 @@ def test_the_kept_windows_at_a_smaller_cost(coarse_twin, convolutionalize):
         "(2·i, 2·j)"
     )
     assert macs[0] < macs[1], (
-        f"it does {macs[0]:,} multiply-adds, the full map {macs[1]:,}: look for what it "
-        "computes for entries it drops, or computes again for each window"
+        f"it does {macs[0]:,} multiply-adds, the full map {macs[1]:,}: look for what "
+        "it computes for entries it drops, or computes again for each window"
     )
 
 

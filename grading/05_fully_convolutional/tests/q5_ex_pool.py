@@ -49,10 +49,10 @@ def test_the_windows_of_a_pooled_net(scores_by_windows):
         with torch.no_grad():
             want = net.classifier(net.flatten(maps[:, :, a : a + m, b : b + m]))[0]
         gap = (got[0, :, a, b] - want).abs().max().item()
-        near = (torch.cat(ran) - want).abs().amax(1).min().item()  # over net's outputs
+        near = (torch.cat(ran) - want).abs().amax(1).min().item()  # net's outputs
         assert max(gap, near) < 1e-5, (
-            f"entry [0, :, {a}, {b}] is {gap:.3f} off the twin's, which is {near:.3f} off "
-            "net's closest output: run net itself on the crop of each entry's window"
+            f"entry [0, :, {a}, {b}] is {gap:.3f} off the twin's, which is {near:.3f} "
+            "off net's closest output: run net itself on each entry's crop"
         )
 
 
