@@ -416,7 +416,7 @@ def _dispatch_mode():
 # The ATen operators that chapter 1's checks refuse, whatever the Python name that runs
 # them (torch.logsumexp, torch.nn.functional, torch.distributions, ...).
 LOGSUMEXP_OPERATORS = frozenset(
-    {"logsumexp", "logcumsumexp", "_softmax", "_log_softmax"}
+    {"logsumexp", "logcumsumexp", "logaddexp", "logaddexp2", "_softmax", "_log_softmax"}
 )
 # autograd.grad, func.grad, Tensor.backward
 AUTOGRAD_FUNCTIONS = frozenset({"grad", "backward"})
