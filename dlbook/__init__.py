@@ -504,8 +504,10 @@ def no_callables(refused, namespace=None):
     key = (frozenset(stand_ins), len(sys.modules))  # scanning the modules takes 20 ms
     if key not in _HOLDERS:
         places = [vars(m) for m in list(sys.modules.values()) if m is not None]
-        found = [(p, n, v) for p in places for n, v in list(p.items())]
-        _HOLDERS[key] = [(p, n) for p, n, v in found if id(v) in key[0]]
+        ids = key[0]
+        _HOLDERS[key] = [
+            (p, n) for p in places for n, v in list(p.items()) if id(v) in ids
+        ]
     holders = _HOLDERS[key] + [(namespace, k) for k in list(namespace or ())]
     patched = []  # (a dict, its key, the original)
     for place, name in holders:
